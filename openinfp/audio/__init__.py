@@ -1,0 +1,1 @@
+"""Audio in: reading files, splitting/diarizing into two tracks, speech synthesis."""

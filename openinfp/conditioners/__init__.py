@@ -1,0 +1,1 @@
+"""Conditioners: audio (both tracks), text and image -> ConditionTokens."""

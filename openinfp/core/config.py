@@ -1,0 +1,240 @@
+"""Structured configs (OmegaConf over dataclasses), YAML presets and overrides.
+
+A run is configured by a :class:`PipelineConfig`: a preset (YAML shipped in
+``openinfp/configs`` or contributed by a plugin, or a path to a YAML file) merged over
+the dataclass defaults, then ``key=value`` overrides. Plugins are chosen by name
+(``renderer.name=portrait``); their ``options`` are validated against the plugin's own
+option dataclass. Every mistake becomes a one-line :class:`ConfigError` naming the key
+and the valid choices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from openinfp.audio.config import AudioConfig
+from openinfp.body.config import BodyConfig
+from openinfp.core.errors import ConfigError
+from openinfp.core.model_config import ModelConfig, TrainConfig
+from openinfp.data.config import DataConfig
+from openinfp.head.config import HeadConfig
+
+DEFAULT_PRESET = "default"
+
+
+@dataclass
+class ComponentConfig:
+    """A plugin chosen by name, with its options (validated against the plugin's spec)."""
+
+    name: str = "?"
+    options: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OutputConfig:
+    """Video output options."""
+
+    size: int = field(default=512, metadata={"help": "output frame size in pixels (square crop)"})
+    framing: str = field(default="head", metadata={"choices": ("head", "full"),
+                         "help": "crop around the head or keep the full portrait"})
+    crf: int = field(default=20, metadata={"help": "H.264 quality (lower = better, larger)"})
+    watermark: bool = field(default=True, metadata={"help": "embed the invisible provenance watermark"})
+    label: bool = field(default=False, metadata={"help": "draw a visible 'AI-generated' label"})
+
+
+def _conditioners_default() -> list:
+    return [ComponentConfig(name="audio")]
+
+
+@dataclass
+class PipelineConfig:
+    """Everything one run needs. See ``openinfp config show default``."""
+
+    preset: str = DEFAULT_PRESET
+    seed: int = 0
+    device: str = field(default="cpu", metadata={"choices": ("cpu", "cuda")})
+    fps: float = 25.0
+    motion_space: str = "head"
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    conditioners: List[ComponentConfig] = field(default_factory=_conditioners_default)
+    guider: ComponentConfig = field(default_factory=lambda: ComponentConfig(name="interactive"))
+    model: ModelConfig = field(default_factory=ModelConfig)
+    renderer: ComponentConfig = field(default_factory=lambda: ComponentConfig(name="portrait"))
+    head: HeadConfig = field(default_factory=HeadConfig)
+    body: BodyConfig = field(default_factory=BodyConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+
+
+# --------------------------------------------------------------------------------------
+# Errors: OmegaConf exceptions -> one line naming the key and the choices
+# --------------------------------------------------------------------------------------
+
+
+def _valid_keys(schema: DictConfig, parent: str) -> list[str]:
+    node = OmegaConf.select(schema, parent) if parent else schema
+    if isinstance(node, DictConfig):
+        return [str(k) for k in node.keys()]
+    return []
+
+
+def _translate(exc: OmegaConfBaseException, schema: DictConfig, where: str, prefix: str = "") -> ConfigError:
+    key = getattr(exc, "full_key", None) or getattr(exc, "key", None) or "?"
+    key = f"{prefix}.{key}" if prefix and key != "?" else (prefix or key)
+    first_line = str(getattr(exc, "msg", None) or exc).splitlines()[0]
+    if isinstance(exc, ConfigKeyError) or "not in" in first_line:
+        local = key[len(prefix) + 1:] if prefix and key.startswith(prefix + ".") else key
+        parent = local.rsplit(".", 1)[0] if "." in local else ""
+        valid = _valid_keys(schema, parent)
+        return ConfigError(f"{where}unknown config key '{key}'; valid keys here: {', '.join(valid)}")
+    if isinstance(exc, ValidationError):
+        return ConfigError(f"{where}config key '{key}' has the wrong type: {first_line}")
+    return ConfigError(f"{where}config key '{key}': {first_line}")
+
+
+def _check_choices(obj: Any, path: str = "") -> None:
+    """Walk a dataclass instance; enforce ``metadata['choices']`` on its fields."""
+    if not dataclasses.is_dataclass(obj):
+        return
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{path}.{f.name}" if path else f.name
+        choices = f.metadata.get("choices")
+        if choices is not None and value not in choices:
+            raise ConfigError(f"config key '{key}' is {value!r}; valid choices: {', '.join(map(str, choices))}")
+        if dataclasses.is_dataclass(value):
+            _check_choices(value, key)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                _check_choices(item, f"{key}[{i}]")
+
+
+def validate_structured(cls: type, options: dict[str, Any], key: str) -> dict[str, Any]:
+    """Merge ``options`` over the defaults of dataclass ``cls``; return a plain dict.
+
+    Raises:
+        ConfigError: unknown option, wrong type or invalid choice, naming ``key.option``.
+    """
+    schema = OmegaConf.structured(cls)
+    try:
+        merged = OmegaConf.merge(schema, OmegaConf.create(dict(options)))
+        obj = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        raise _translate(exc, schema, "", prefix=key) from None
+    _check_choices(obj, key)
+    return dataclasses.asdict(obj)
+
+
+# --------------------------------------------------------------------------------------
+# Presets and loading
+# --------------------------------------------------------------------------------------
+
+
+def builtin_preset_dir() -> Path:
+    """Folder of the YAML presets shipped in the package."""
+    return Path(__file__).resolve().parent.parent / "configs"
+
+
+def list_presets(registry: Any = None) -> dict[str, Any]:
+    """Presets by name (built-in and from plugins): name -> :class:`PresetSpec`."""
+    if registry is None:
+        from openinfp.core.registry import Registry
+
+        registry = Registry.create()
+    return registry.presets()
+
+
+def _preset_path(preset: str, registry: Any) -> Path:
+    candidate = Path(preset)
+    if candidate.suffix in (".yaml", ".yml"):
+        if not candidate.is_file():
+            raise ConfigError(f"config file {candidate} does not exist")
+        return candidate
+    presets = list_presets(registry)
+    if preset not in presets:
+        raise ConfigError(f"unknown preset {preset!r}; valid choices: {', '.join(sorted(presets))} "
+                          "(or a path to a .yaml file)")
+    return Path(presets[preset].path)
+
+
+def parse_overrides(overrides: Sequence[str]) -> DictConfig:
+    """``["a.b=1", "c=x"]`` -> DictConfig; values are parsed as YAML."""
+    bad = [o for o in overrides if "=" not in o or o.startswith("=")]
+    if bad:
+        raise ConfigError(f"override {bad[0]!r} is not of the form key=value")
+    try:
+        return OmegaConf.from_dotlist(list(overrides))
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"cannot parse overrides {list(overrides)}: {str(exc).splitlines()[0]}") from None
+
+
+def load_config(
+    preset: str = DEFAULT_PRESET,
+    overrides: Sequence[str] = (),
+    registry: Any = None,
+    resolve: bool = True,
+) -> PipelineConfig:
+    """Merge defaults <- preset YAML <- overrides into a validated :class:`PipelineConfig`.
+
+    Args:
+        preset: a preset name (``openinfp config list``) or a ``.yaml`` path.
+        overrides: ``key=value`` strings.
+        registry: the :class:`~openinfp.core.registry.Registry` used to check plugin
+            names and plugin options; built on demand.
+        resolve: check plugin names and fill in plugin options' defaults.
+
+    Raises:
+        ConfigError: unreadable YAML, unknown key, wrong type, unknown plugin name.
+    """
+    if registry is None and (resolve or not Path(preset).suffix):
+        from openinfp.core.registry import Registry
+
+        registry = Registry.create()
+    path = _preset_path(preset, registry)
+    schema = OmegaConf.structured(PipelineConfig)
+    try:
+        preset_cfg = OmegaConf.load(path)
+    except Exception as exc:  # YAML syntax errors come in many types
+        raise ConfigError(f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(preset_cfg, DictConfig):
+        raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    where = f"{path.name}: "
+    try:
+        merged = OmegaConf.merge(schema, preset_cfg)
+    except OmegaConfBaseException as exc:
+        raise _translate(exc, schema, where) from None
+    try:
+        merged = OmegaConf.merge(merged, parse_overrides(overrides))
+        cfg: PipelineConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
+    except OmegaConfBaseException as exc:
+        raise _translate(exc, schema, "") from None
+    _check_choices(cfg)
+    if resolve:
+        resolve_plugins(cfg, registry)
+    return cfg
+
+
+def resolve_plugins(cfg: PipelineConfig, registry: Any) -> PipelineConfig:
+    """Check every plugin name in ``cfg`` and fill in/validate its options (in place)."""
+    registry.spec("motion_spaces", cfg.motion_space, key="motion_space")
+    for i, comp in enumerate(cfg.conditioners):
+        key = f"conditioners[{i}]"
+        spec = registry.spec("conditioners", comp.name, key=f"{key}.name")
+        comp.options = spec.resolve_options(comp.options, key=f"{key}.options")
+    for key, kind in (("guider", "guiders"), ("renderer", "renderers")):
+        comp = getattr(cfg, key)
+        spec = registry.spec(kind, comp.name, key=f"{key}.name")
+        comp.options = spec.resolve_options(comp.options, key=f"{key}.options")
+    return cfg
+
+
+def to_yaml(cfg: Any) -> str:
+    """YAML text of a config object."""
+    return OmegaConf.to_yaml(OmegaConf.structured(cfg))

@@ -1,0 +1,88 @@
+"""The plugin manager: built-ins plus third-party plugins from entry points.
+
+The manager is created by :func:`create_plugin_manager` (never at import time) and is
+owned by whoever creates it: usually a :class:`~openinfp.core.registry.Registry`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Optional
+
+import pluggy
+
+from openinfp.core import hookspecs
+from openinfp.core.errors import PluginError
+
+ENTRY_POINT_GROUP = "openinfp"
+"""Entry-point group scanned for third-party plugins."""
+
+DISABLE_AUTOLOAD_ENV = "OPENINFP_DISABLE_PLUGIN_AUTOLOAD"
+"""Set to ``1`` to skip entry-point discovery (built-ins are still registered)."""
+
+BUILTIN_PLUGIN_NAME = "builtin"
+"""Name of the built-in plugin; also its entry-point name in ``pyproject.toml``."""
+
+
+def autoload_enabled() -> bool:
+    """False when :data:`DISABLE_AUTOLOAD_ENV` is set to a true-ish value."""
+    return os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip().lower() not in ("1", "true", "yes", "on")
+
+
+def create_plugin_manager(
+    autoload: Optional[bool] = None, extra_plugins: Iterable[Any] = ()
+) -> pluggy.PluginManager:
+    """Build a plugin manager with the built-ins, discovered plugins and ``extra_plugins``.
+
+    Args:
+        autoload: scan the ``openinfp`` entry-point group; default: on unless
+            ``OPENINFP_DISABLE_PLUGIN_AUTOLOAD=1``.
+        extra_plugins: plugin objects/modules to register as well (tests, scripts).
+
+    Raises:
+        PluginError: a discovered plugin fails to import.
+    """
+    from openinfp.plugins import builtin
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    # The built-in plugin is registered under its entry-point name, so entry-point
+    # loading below recognises it as already present instead of loading it twice.
+    pm.register(builtin, name=BUILTIN_PLUGIN_NAME)
+    if autoload_enabled() if autoload is None else autoload:
+        try:
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        except Exception as exc:  # a broken third-party plugin must not look like our bug
+            raise PluginError(f"a plugin in entry-point group {ENTRY_POINT_GROUP!r} failed to load: {exc}") from exc
+    for plugin in extra_plugins:
+        pm.register(plugin)
+    return pm
+
+
+def plugin_source(pm: pluggy.PluginManager, plugin: Any) -> str:
+    """Human-readable origin of a registered plugin: ``"package version"``."""
+    from openinfp import __version__
+
+    if pm.get_name(plugin) == BUILTIN_PLUGIN_NAME:
+        return f"openinfp {__version__} (built-in)"
+    for plug, dist in pm.list_plugin_distinfo():
+        if plug is plugin:
+            meta = getattr(dist, "metadata", None)
+            name = meta["Name"] if meta is not None else getattr(dist, "project_name", "?")
+            return f"{name} {dist.version}"
+    return f"{pm.get_name(plugin)} (registered directly)"
+
+
+def call_chain(pm: pluggy.PluginManager, hook_name: str, value: Any, key: str, **kwargs: Any) -> Any:
+    """Thread ``value`` through every implementation of a chaining hook.
+
+    Each implementation is called with ``key=value`` plus ``kwargs``; a non-``None``
+    result replaces ``value`` for the next. Used for ``post_process_motion``.
+    """
+    hook = getattr(pm.hook, hook_name)
+    for impl in reversed(hook.get_hookimpls()):  # pluggy's own call order: last registered first
+        args = {name: (value if name == key else kwargs[name]) for name in impl.argnames}
+        result = impl.function(**args)
+        if result is not None:
+            value = result
+    return value

@@ -1,0 +1,1 @@
+"""Training data: the synthetic conversation corpus, real-recording preparation, shards."""

@@ -1,0 +1,1 @@
+"""Stage 1 for faces: head tracker, the ``head`` motion space and the portrait renderer."""

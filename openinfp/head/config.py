@@ -1,0 +1,13 @@
+"""Options of the head tracker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class HeadConfig:
+    """Head tracking options."""
+
+    face_index: int = field(default=0, metadata={"help": "which face when several: 0 = largest"})
+    min_face_px: int = field(default=48, metadata={"help": "smallest face (inter-ocular px x 2.5) to track"})

@@ -1,0 +1,58 @@
+"""The built-in plugin: registers every component that ships with openinfp.
+
+Specs point at their implementations by import path, so nothing heavy is imported
+until a component is actually built. Third-party plugins look exactly like this module.
+"""
+
+from __future__ import annotations
+
+from openinfp.core.config import builtin_preset_dir
+from openinfp.core.hookspecs import hookimpl
+from openinfp.core.specs import (
+    CliCommandSpec, ConditionerSpec, DatasetFormatSpec, GuiderSpec, MotionSpaceSpec, PresetSpec, RendererSpec,
+)
+
+
+@hookimpl
+def register_motion_spaces() -> list[MotionSpaceSpec]:
+    return [
+        MotionSpaceSpec("head", "openinfp.head.motion_space:head_motion_space",
+                        "head pose (6D rotation, translation, scale) + ARKit-52 blendshapes"),
+        MotionSpaceSpec("smplx", "openinfp.body.motion_space:smplx_motion_space",
+                        "55 SMPL-X joints (6D) + root translation + ARKit-52 face"),
+    ]
+
+
+@hookimpl
+def register_conditioners() -> list[ConditionerSpec]:
+    return []
+
+
+@hookimpl
+def register_renderers() -> list[RendererSpec]:
+    return []
+
+
+@hookimpl
+def register_guiders() -> list[GuiderSpec]:
+    return []
+
+
+@hookimpl
+def register_dataset_formats() -> list[DatasetFormatSpec]:
+    return []
+
+
+@hookimpl
+def register_cli_commands() -> list[CliCommandSpec]:
+    return []
+
+
+@hookimpl
+def register_presets() -> list[PresetSpec]:
+    presets = []
+    for path in sorted(builtin_preset_dir().glob("*.yaml")):
+        first = path.read_text(encoding="utf-8").splitlines()[:1]
+        description = first[0].lstrip("# ").strip() if first and first[0].startswith("#") else ""
+        presets.append(PresetSpec(path.stem, str(path), description))
+    return presets

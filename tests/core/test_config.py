@@ -1,0 +1,112 @@
+"""Structured configs: presets, overrides and one-line errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+
+from openinfp.core.config import PipelineConfig, load_config, to_yaml
+from openinfp.core.errors import ConfigError
+from openinfp.core.hookspecs import hookimpl
+from openinfp.core.registry import Registry
+from openinfp.core.specs import ConditionerSpec, GuiderSpec, RendererSpec
+
+
+@dataclass
+class _Opts:
+    size: int = 8
+
+
+def _factory(options):
+    return options
+
+
+class _StubStages:
+    """Stand-ins for the stage plugins, so config checks run on their own."""
+
+    @hookimpl
+    def register_conditioners(self):
+        return [ConditionerSpec("audio", _factory, "stub", config_cls=_Opts),
+                ConditionerSpec("text", _factory, "stub", token_kind="global", input="text")]
+
+    @hookimpl
+    def register_guiders(self):
+        return [GuiderSpec("interactive", _factory, "stub")]
+
+    @hookimpl
+    def register_renderers(self):
+        return [RendererSpec("portrait", _factory, "stub", motion_spaces=("head",)),
+                RendererSpec("skeleton", _factory, "stub", motion_spaces=("smplx",))]
+
+
+@pytest.fixture()
+def reg():
+    return Registry.create(autoload=False, extra_plugins=[_StubStages()])
+
+
+def _yaml(tmp_path, text):
+    p = tmp_path / "cfg.yaml"
+    p.write_text(text)
+    return str(p)
+
+
+def test_preset_overrides_and_plugin_defaults(tmp_path, reg):
+    cfg = load_config("default", ["seed=7", "model.sampler.steps=4", "renderer.name=skeleton",
+                                  "motion_space=smplx"], registry=reg)
+    assert isinstance(cfg, PipelineConfig)
+    assert cfg.seed == 7 and cfg.model.sampler.steps == 4 and cfg.renderer.name == "skeleton"
+    assert cfg.conditioners[0].options == {"size": 8}  # plugin option defaults filled in
+    assert "steps: 4" in to_yaml(cfg)
+
+
+def test_unknown_key_names_key_and_valid_keys(reg):
+    with pytest.raises(ConfigError) as err:
+        load_config("default", ["model.sampler.stepz=3"], registry=reg)
+    msg = str(err.value)
+    assert "model.sampler.stepz" in msg and "steps" in msg and "scheduler" in msg and "\n" not in msg
+
+
+def test_unknown_key_in_yaml(tmp_path, reg):
+    with pytest.raises(ConfigError, match="unknown config key 'outptu'.*valid keys here: .*output"):
+        load_config(_yaml(tmp_path, "outptu: {size: 3}\n"), registry=reg)
+
+
+def test_wrong_type(reg):
+    with pytest.raises(ConfigError, match="model.sampler.steps.*wrong type"):
+        load_config("default", ["model.sampler.steps=many"], registry=reg)
+
+
+def test_invalid_choice(reg):
+    with pytest.raises(ConfigError, match="audio.agent_channel.*valid choices: left, right"):
+        load_config("default", ["audio.agent_channel=middle"], registry=reg)
+
+
+def test_unknown_plugin_name_lists_choices(reg):
+    with pytest.raises(ConfigError, match="renderer.name: unknown renderer 'portrat'; valid choices: portrait, skeleton"):
+        load_config("default", ["renderer.name=portrat"], registry=reg)
+    with pytest.raises(ConfigError, match="motion_space: unknown motion space 'tail'; valid choices: head, smplx"):
+        load_config("default", ["motion_space=tail"], registry=reg)
+
+
+def test_bad_plugin_option(reg):
+    with pytest.raises(ConfigError, match=r"conditioners\[0\].options.size.*wrong type"):
+        load_config("default", ["conditioners=[{name: audio, options: {size: big}}]"], registry=reg)
+
+
+def test_bad_preset_and_override_syntax(tmp_path, reg):
+    with pytest.raises(ConfigError, match="unknown preset 'nope'; valid choices: .*default"):
+        load_config("nope", registry=reg)
+    with pytest.raises(ConfigError, match="key=value"):
+        load_config("default", ["seed"], registry=reg)
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(_yaml(tmp_path, "a: [1, 2\n"), registry=reg)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(str(tmp_path / "absent.yaml"), registry=reg)
+
+
+def test_shipped_presets_parse(reg):
+    for name in reg.presets():
+        cfg = load_config(name, registry=reg, resolve=False)
+        assert cfg.fps > 0
