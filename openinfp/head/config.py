@@ -11,3 +11,5 @@ class HeadConfig:
 
     face_index: int = field(default=0, metadata={"help": "which face when several: 0 = largest"})
     min_face_px: int = field(default=48, metadata={"help": "smallest face (inter-ocular px x 2.5) to track"})
+    smoothing: float = field(default=1.0, metadata={
+        "help": "temporal smoothing strength for videos (One Euro filter; 0 = off, larger = smoother)"})

