@@ -45,7 +45,19 @@ def register_dataset_formats() -> list[DatasetFormatSpec]:
 
 @hookimpl
 def register_cli_commands() -> list[CliCommandSpec]:
-    return []
+    return [
+        CliCommandSpec("animate", "animate a portrait from conversation audio (or a script) into an MP4",
+                       "openinfp.pipeline.cli:add_animate_arguments", "openinfp.pipeline.cli:run_animate",
+                       "Turn PORTRAIT into a participant of the conversation in AUDIO: it talks while its own "
+                       "track speaks and listens while the partner speaks. Writes an H.264 MP4 with the audio."),
+        CliCommandSpec("render", "render a saved motion file with any renderer into an MP4",
+                       "openinfp.pipeline.cli:add_render_arguments", "openinfp.pipeline.cli:run_render",
+                       "Draw MOTION.npz (from `animate --motion-out` or `track`) with a renderer chosen by name; "
+                       "a second motion gives side-by-side portraits or a two-person body scene."),
+        CliCommandSpec("demo", "serve the Gradio demo in a local browser tab",
+                       "openinfp.pipeline.cli:add_demo_arguments", "openinfp.pipeline.cli:run_demo",
+                       "Serve the Gradio demo (bound to 127.0.0.1 by default, analytics off, queued)."),
+    ]
 
 
 @hookimpl

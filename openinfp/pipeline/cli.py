@@ -1,0 +1,211 @@
+"""CLI commands ``animate``, ``render`` and ``demo`` (registered by the built-in plugin).
+
+``add_*_arguments`` import nothing heavy (``openinfp --help`` stays fast); ``run_*``
+build the pipeline and raise :class:`~openinfp.core.errors.OpenInfpError` subclasses
+for user errors, which the CLI prints as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from openinfp.core.errors import InputError
+
+_BODY_CHOICES = ("none", "skeleton", "anny", "smplx")
+
+
+def _add_config_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-c", "--config", default="default", metavar="PRESET",
+                   help="config preset name or .yaml path (see `openinfp config list`; default: default)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override, repeatable (e.g. --set model.sampler.steps=20)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None,
+                   help="run the models on this device (default: the config's, cpu)")
+    p.add_argument("--size", type=int, default=None, metavar="PX",
+                   help="output frame size in pixels (default: the config's, 512)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or stage messages")
+
+
+def add_animate_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``openinfp animate``."""
+    p.add_argument("portrait", metavar="PORTRAIT", help="photo of the person to animate (jpg/png/webp/...)")
+    p.add_argument("audio", metavar="AUDIO", nargs="?", default=None,
+                   help="conversation audio: stereo (one person per channel), the agent's own track, "
+                        "or a mono mix of both (diarized); omit with --script")
+    p.add_argument("partner_audio", metavar="PARTNER_AUDIO", nargs="?", default=None,
+                   help="the partner's track as a separate file (AUDIO is then the agent's)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="output video (.mp4)")
+    g = p.add_argument_group("audio")
+    g.add_argument("--agent-channel", choices=("left", "right"), default=None,
+                   help="stereo input: which channel is the portrait's own voice (default: left)")
+    g.add_argument("--agent-speaker", choices=("first", "second", "most", "least"), default=None,
+                   help="mono mix of two speakers: which diarized speaker is the portrait (default: first)")
+    g.add_argument("--partner-only", action="store_true",
+                   help="a mono AUDIO is the partner: the portrait only listens")
+    g.add_argument("--script", metavar="FILE", default=None,
+                   help="text file with a two-person script ('A: ...' / 'B: ...' lines) spoken by two "
+                        "eSpeak NG voices; A is the portrait")
+    g = p.add_argument_group("style")
+    g.add_argument("--prompt", metavar="TEXT", default=None,
+                   help="behaviour/style prompt, e.g. 'calm speaker, nods a lot while listening'")
+    g.add_argument("--style-image", metavar="IMG", default=None,
+                   help="reference photo whose expression and head pose set the style")
+    g = p.add_argument_group("layout")
+    g.add_argument("--partner-portrait", metavar="IMG", default=None,
+                   help="animate the partner too, side by side (roles swapped automatically)")
+    g.add_argument("--body", choices=_BODY_CHOICES, default=None,
+                   help="full body: none (head only, default), skeleton, anny (open mesh), "
+                        "smplx (needs --smplx-model-dir)")
+    g.add_argument("--layout", choices=("auto", "single", "pair"), default="auto",
+                   help="single person or both participants; auto = pair with --partner-portrait, "
+                        "or for bodies when the partner speaks (default: auto)")
+    g.add_argument("--smplx-model-dir", metavar="DIR", default=None,
+                   help="folder holding smplx/SMPLX_NEUTRAL.npz (for --body smplx)")
+    g = p.add_argument_group("generation")
+    g.add_argument("--seed", type=int, default=None, help="random seed (default: the config's, 0)")
+    g.add_argument("--steps", type=int, default=None, help="diffusion sampling steps (default: the config's)")
+    g.add_argument("--checkpoint", metavar="DIR", default=None,
+                   help="motion model folder (default: the model shipped with openinfp)")
+    g = p.add_argument_group("extra outputs")
+    g.add_argument("--motion-out", metavar="MOTION.npz", default=None,
+                   help="also save the generated motion (partner's beside it as *.partner.npz)")
+    g.add_argument("--timeline", metavar="PNG", default=None,
+                   help="also plot both people's speech and the portrait's mouth/head activity")
+    g.add_argument("--arkit-csv", metavar="CSV", default=None,
+                   help="also export the face as Live Link Face-style ARKit CSV")
+    _add_config_arguments(p)
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    """Config overrides from the dedicated flags (after --set ones, so flags win)."""
+    out = list(args.overrides)
+    pairs = {
+        "audio.agent_channel": getattr(args, "agent_channel", None),
+        "audio.agent_speaker": getattr(args, "agent_speaker", None),
+        "seed": getattr(args, "seed", None),
+        "model.sampler.steps": getattr(args, "steps", None),
+        "model.checkpoint": getattr(args, "checkpoint", None),
+        "device": getattr(args, "device", None),
+        "output.size": getattr(args, "size", None),
+        "body.smplx_model_dir": getattr(args, "smplx_model_dir", None),
+    }
+    if getattr(args, "partner_only", False):
+        pairs["audio.partner_only"] = "true"
+    out += [f"{k}={v}" for k, v in pairs.items() if v is not None]
+    body = getattr(args, "body", None)
+    if body is not None:
+        out += body_overrides(body)
+    return out
+
+
+def body_overrides(body: str) -> list[str]:
+    """Config overrides selecting a body mode (``none`` keeps the config's head set-up)."""
+    if body == "none":
+        return ["body.model=none"]
+    return [f"body.model={body}"]
+
+
+def _check_steps_and_size(args: argparse.Namespace) -> None:
+    if getattr(args, "steps", None) is not None and args.steps < 1:
+        raise InputError(f"--steps must be at least 1, got {args.steps}")
+    if getattr(args, "size", None) is not None and not 64 <= args.size <= 4096:
+        raise InputError(f"--size must be between 64 and 4096 pixels, got {args.size}")
+
+
+def _read_script(path: str) -> str:
+    from openinfp.core.io import require_file
+
+    p = require_file(path, "script file")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"script file {p} is not UTF-8 text") from None
+
+
+def run_animate(args: argparse.Namespace) -> int:
+    """``openinfp animate``: build the pipeline from flags and run it."""
+    from openinfp.pipeline.pipeline import AnimateInputs, AnimateOutputs, ConversationPipeline
+
+    _check_steps_and_size(args)
+    script = _read_script(args.script) if args.script else None
+    if script is not None and args.audio is not None:
+        raise InputError("give either AUDIO or --script, not both")
+    pipeline = ConversationPipeline.from_preset(args.config, _overrides(args), registry=args._registry,
+                                                show_progress=not args.quiet)
+    inputs = AnimateInputs(portrait=args.portrait, audio=args.audio, partner_audio=args.partner_audio,
+                           script=script, prompt=args.prompt, style_image=args.style_image,
+                           partner_portrait=args.partner_portrait, layout=args.layout)
+    outputs = AnimateOutputs(video=args.output, motion=args.motion_out, timeline=args.timeline,
+                             arkit_csv=args.arkit_csv)
+    result = pipeline.run(inputs, outputs)
+    for kind, path in result.files.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def add_render_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``openinfp render``."""
+    p.add_argument("motion", metavar="MOTION.npz", help="motion file written by `animate --motion-out` or `track`")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="output video (.mp4)")
+    p.add_argument("--renderer", metavar="NAME", default=None,
+                   help="renderer by name (see `openinfp plugins`; default: portrait for head motion, "
+                        "anny for smplx motion)")
+    p.add_argument("--portrait", metavar="IMG", default=None, help="source photo (portrait renderer)")
+    p.add_argument("--partner-motion", metavar="MOTION.npz", default=None,
+                   help="second participant: side by side (with --partner-portrait) or a two-person body scene")
+    p.add_argument("--partner-portrait", metavar="IMG", default=None, help="the partner's photo (portrait renderer)")
+    p.add_argument("--audio", metavar="AUDIO", default=None,
+                   help="audio to mux in (stereo, or the agent's track; trimmed/padded to the video)")
+    p.add_argument("--partner-audio", metavar="AUDIO", default=None, help="the partner's track as a second file")
+    p.add_argument("--smplx-model-dir", metavar="DIR", default=None,
+                   help="folder holding smplx/SMPLX_NEUTRAL.npz (for the smplx renderer)")
+    _add_config_arguments(p)
+
+
+def run_render(args: argparse.Namespace) -> int:
+    """``openinfp render``: draw saved motion with any renderer."""
+    from openinfp.pipeline.render import render_motion_file
+
+    _check_steps_and_size(args)
+    overrides = _overrides(args)
+    path = render_motion_file(
+        args.motion, args.output, renderer=args.renderer, portrait=args.portrait,
+        partner_motion=args.partner_motion, partner_portrait=args.partner_portrait,
+        audio=args.audio, partner_audio=args.partner_audio, preset=args.config, overrides=overrides,
+        registry=args._registry, show_progress=not args.quiet)
+    print(f"video: {path}")
+    return 0
+
+
+def add_demo_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``openinfp demo``."""
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 exposes it)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860; 0 = any free port)")
+    p.add_argument("--concurrency", type=int, default=1, help="runs processed at the same time (default 1)")
+    p.add_argument("--queue-size", type=int, default=8,
+                   help="requests that may wait; more get a 'busy' answer (default 8)")
+    p.add_argument("--max-upload-mb", type=float, default=50.0, help="largest accepted upload in MB (default 50)")
+    p.add_argument("--max-audio-s", type=float, default=120.0,
+                   help="longest accepted conversation in seconds (default 120)")
+    p.add_argument("--workdir", metavar="DIR", default=None,
+                   help="folder for uploads and results (default: a fresh temporary folder, removed at exit)")
+    _add_config_arguments(p)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``openinfp demo``: serve the Gradio app until interrupted."""
+    from openinfp.pipeline.demo import DemoSettings, launch_demo
+
+    if args.concurrency < 1 or args.queue_size < 1:
+        raise InputError("--concurrency and --queue-size must be at least 1")
+    if args.max_upload_mb <= 0 or args.max_audio_s <= 0:
+        raise InputError("--max-upload-mb and --max-audio-s must be positive")
+    settings = DemoSettings(
+        host=args.host, port=args.port, concurrency=args.concurrency, queue_size=args.queue_size,
+        max_upload_mb=args.max_upload_mb, max_audio_s=args.max_audio_s,
+        workdir=Path(args.workdir) if args.workdir else None, preset=args.config,
+        overrides=_overrides(args))
+    launch_demo(settings, registry=args._registry, block=True)
+    return 0

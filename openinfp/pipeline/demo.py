@@ -1,0 +1,337 @@
+"""The Gradio demo (``openinfp demo``, also ``demos/app.py``).
+
+A portrait and a conversation in (audio: stereo, two files or mono; or a typed
+two-person script), a video, a timeline plot and the motion files out. Modes: head,
+two portraits side by side, full body, two-person body scene.
+
+Safety defaults: bound to 127.0.0.1, Gradio analytics off, one queue with a
+concurrency limit and a bounded size ("busy" beyond it), upload size and type
+limits checked by Gradio and again here, files served only from the app's own work
+folder (its uploads, results and generated examples), and old results deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from openinfp.core.errors import InputError, OpenInfpError
+
+IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+AUDIO_TYPES = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus")
+SCRIPT_TYPES = (".txt",)
+
+MODES = {
+    "Head": ("none", "single"),
+    "Two portraits side by side": ("none", "pair"),
+    "Full body": ("body", "single"),
+    "Two-person body scene": ("body", "pair"),
+}
+"""Demo mode -> (head or body, layout)."""
+
+MONO_MEANINGS = {
+    "the portrait's own voice": "agent",
+    "the partner only (the portrait listens)": "partner",
+    "both speakers mixed (separate them)": "mix",
+}
+"""How a single mono upload is read."""
+
+EXAMPLE_SCRIPT = """A: Hi! How was the trip to the mountains?
+B: Long, but worth it. We hiked every single day.
+A: That sounds wonderful. Did the weather hold up?
+B: Mostly. It rained once, so we stayed in and played cards.
+A: Cards in a mountain hut, that is the best kind of rainy day.
+"""
+
+
+@dataclass
+class DemoSettings:
+    """How the demo is served.
+
+    Attributes:
+        host: bind address (127.0.0.1: only this machine can connect).
+        port: TCP port (0: any free port).
+        concurrency: runs processed at once (the rest wait in the queue).
+        queue_size: waiting requests allowed; beyond it Gradio answers "queue full".
+        max_upload_mb: largest upload accepted.
+        max_audio_s: longest conversation accepted (seconds).
+        workdir: uploads, results and examples; default: a fresh temporary folder that
+            is removed when the app closes.
+        keep_runs: results of this many recent runs are kept; older ones are deleted.
+        preset, overrides: pipeline config (as for ``openinfp animate``).
+        example_seconds: length of the generated example conversation.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    concurrency: int = 1
+    queue_size: int = 8
+    max_upload_mb: float = 50.0
+    max_audio_s: float = 120.0
+    workdir: Optional[Path] = None
+    keep_runs: int = 20
+    preset: str = "default"
+    overrides: Sequence[str] = field(default_factory=tuple)
+    example_seconds: float = 0.0
+
+
+def _check_upload(path: Optional[str], allowed: Sequence[str], what: str, max_mb: float) -> Optional[Path]:
+    """Type (by extension) and size checks on an uploaded file; returns its path."""
+    if path is None or path == "":
+        return None
+    p = Path(path)
+    if p.suffix.lower() not in allowed:
+        raise InputError(f"{what} {p.name!r} has an unsupported type; use one of {', '.join(allowed)}")
+    if not p.is_file():
+        raise InputError(f"{what} {p.name!r} was not received; upload it again")
+    size_mb = p.stat().st_size / 1e6
+    if size_mb > max_mb:
+        raise InputError(f"{what} {p.name!r} is {size_mb:.1f} MB; the limit is {max_mb:g} MB")
+    return p
+
+
+class DemoBackend:
+    """What the demo's button runs; kept apart from the UI so tests can call it directly.
+
+    Pipelines (with their loaded models) are cached per config, so only the first run
+    of each mode pays for loading. Runs are serialised by a lock in addition to the
+    queue's concurrency limit, because pipelines hold models that are not thread-safe.
+    """
+
+    def __init__(self, settings: DemoSettings, registry: Any = None) -> None:
+        self.settings = settings
+        self._own_workdir = settings.workdir is None
+        root = Path(tempfile.mkdtemp(prefix="openinfp-demo-")) if settings.workdir is None else Path(settings.workdir)
+        self.workdir = root.resolve()
+        self.runs_dir = self.workdir / "runs"
+        self.examples_dir = self.workdir / "examples"
+        self.cache_dir = self.workdir / "gradio"
+        for d in (self.runs_dir, self.examples_dir, self.cache_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self._registry = registry
+        self._pipelines: dict[tuple[str, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def registry(self) -> Any:
+        if self._registry is None:
+            from openinfp.core.registry import Registry
+
+            self._registry = Registry.create()
+        return self._registry
+
+    # ----- examples -------------------------------------------------------------------
+    def examples(self) -> dict[str, Path]:
+        """Bundled examples, generated once into the work folder: the astronaut photo
+        (scikit-image), a second portrait, a stereo eSpeak NG conversation, a script."""
+        out = {"portrait": self.examples_dir / "astronaut.png",
+               "partner_portrait": self.examples_dir / "partner.png",
+               "conversation": self.examples_dir / "conversation.wav",
+               "script": self.examples_dir / "script.txt"}
+        if all(p.is_file() for p in out.values()):
+            return out
+        from openinfp.pipeline.examples import write_examples
+
+        write_examples(out, EXAMPLE_SCRIPT, max_seconds=self.settings.example_seconds or None)
+        return out
+
+    # ----- runs -----------------------------------------------------------------------
+    def pipeline(self, overrides: Sequence[str]) -> Any:
+        from openinfp.pipeline.pipeline import ConversationPipeline
+
+        key = tuple(self.settings.overrides) + tuple(overrides)
+        if key not in self._pipelines:
+            self._pipelines[key] = ConversationPipeline.from_preset(
+                self.settings.preset, key, registry=self.registry, show_progress=True)
+        return self._pipelines[key]
+
+    def _prune_runs(self) -> None:
+        runs = sorted((p for p in self.runs_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        for old in runs[: max(0, len(runs) - self.settings.keep_runs + 1)]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def run(self, portrait: Optional[str], audio: Optional[str], partner_audio: Optional[str],
+            mono_meaning: str, script: str, prompt: str, style_image: Optional[str], mode: str,
+            partner_portrait: Optional[str], body_model: str, seed: float, steps: float) -> dict[str, Any]:
+        """Validate the uploads, run the pipeline, return the result files.
+
+        Returns:
+            ``{"video", "timeline", "files", "summary"}`` (paths in a fresh run folder).
+
+        Raises:
+            InputError / ConfigError: a one-line reason shown to the user.
+        """
+        from openinfp.pipeline.cli import body_overrides
+        from openinfp.pipeline.pipeline import AnimateInputs, AnimateOutputs
+
+        s = self.settings
+        if mode not in MODES:
+            raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        kind, layout = MODES[mode]
+        portrait_p = _check_upload(portrait, IMAGE_TYPES, "portrait", s.max_upload_mb)
+        partner_p = _check_upload(partner_portrait, IMAGE_TYPES, "partner portrait", s.max_upload_mb)
+        style_p = _check_upload(style_image, IMAGE_TYPES, "style image", s.max_upload_mb)
+        audio_p = _check_upload(audio, AUDIO_TYPES, "conversation audio", s.max_upload_mb)
+        partner_audio_p = _check_upload(partner_audio, AUDIO_TYPES, "partner audio", s.max_upload_mb)
+        script = (script or "").strip() or None
+        prompt = (prompt or "").strip() or None
+        if script is not None and audio_p is not None:
+            raise InputError("give either conversation audio or a script, not both")
+        if script is not None and len(script) > 5000:
+            raise InputError(f"the script has {len(script)} characters; the demo accepts up to 5000")
+        if kind == "none" and portrait_p is None:
+            raise InputError("upload a portrait (or pick the example)")
+        if mode == "Two portraits side by side" and partner_p is None:
+            raise InputError("this mode needs the partner's portrait too")
+        overrides = [f"seed={int(seed)}", f"model.sampler.steps={max(1, int(steps))}",
+                     f"audio.max_duration_s={s.max_audio_s}"]
+        overrides += _mono_overrides(MONO_MEANINGS.get(mono_meaning, "agent"), audio_p, partner_audio_p)
+        if kind == "body":
+            if body_model not in ("skeleton", "anny", "smplx"):
+                raise InputError(f"unknown body model {body_model!r}")
+            overrides += body_overrides(body_model)
+        with self._lock:
+            self._prune_runs()
+            run_dir = self.runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+            run_dir.mkdir(parents=True)
+            pipeline = self.pipeline(overrides)
+            inputs = AnimateInputs(portrait=portrait_p, audio=audio_p, partner_audio=partner_audio_p,
+                                   script=script, prompt=prompt, style_image=style_p,
+                                   partner_portrait=partner_p if layout == "pair" and kind == "none" else None,
+                                   layout=layout)
+            outputs = AnimateOutputs(video=run_dir / "openinfp.mp4", motion=run_dir / "motion.npz",
+                                     timeline=run_dir / "timeline.png", arkit_csv=run_dir / "arkit.csv")
+            try:
+                result = pipeline.run(inputs, outputs)
+            except BaseException:
+                shutil.rmtree(run_dir, ignore_errors=True)
+                raise
+        files = [str(p) for k, p in result.files.items() if k != "video"] + [str(result.video)]
+        summary = (f"{result.audio.duration:.1f} s of conversation, {result.motion.num_frames} frames, "
+                   f"{result.layout} layout; took {result.timings['total']:.1f} s "
+                   f"(real-time factor {result.real_time_factor:.2f})")
+        return {"video": str(result.video), "timeline": str(result.files.get("timeline", "")) or None,
+                "files": files, "summary": summary}
+
+    def close(self) -> None:
+        """Remove the work folder if the backend created it."""
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _mono_overrides(meaning: str, audio: Optional[Path], partner_audio: Optional[Path]) -> list[str]:
+    """Config overrides that say how a single mono upload is read."""
+    from openinfp.pipeline.audio_modes import mono_overrides
+
+    if audio is None or partner_audio is not None:
+        return []
+    return mono_overrides(meaning)
+
+
+def build_demo(backend: DemoBackend) -> Any:
+    """The Gradio ``Blocks`` UI over ``backend`` (not launched)."""
+    import gradio as gr
+
+    ex = backend.examples()
+    s = backend.settings
+
+    def on_run(portrait, audio, partner_audio, mono, script, prompt, style, mode, partner_portrait, body, seed,
+               steps, progress=gr.Progress(track_tqdm=True)):
+        try:
+            out = backend.run(portrait, audio, partner_audio, mono, script, prompt, style, mode, partner_portrait,
+                              body, seed, steps)
+        except OpenInfpError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return out["video"], out["timeline"], out["files"], out["summary"]
+
+    with gr.Blocks(title="openinfp: conversational portraits", analytics_enabled=False,
+                   delete_cache=(600, 3600)) as demo:
+        gr.Markdown(
+            "# openinfp\nA still portrait becomes a participant in a two-person conversation: it talks when "
+            "its own voice speaks and listens (nods, smiles, blinks) while the partner speaks. "
+            "Everything runs locally. **Every output is synthetic and carries provenance marks.**")
+        with gr.Row():
+            with gr.Column():
+                mode = gr.Radio(list(MODES), value="Head", label="Mode", elem_id="mode")
+                portrait = gr.Image(type="filepath", sources=["upload"], label="Portrait", elem_id="portrait",
+                                    height=260)
+                partner_portrait = gr.Image(type="filepath", sources=["upload"], elem_id="partner-portrait",
+                                            label="Partner portrait (two portraits side by side)", height=200)
+                body = gr.Dropdown(["anny", "skeleton", "smplx"], value="anny", elem_id="body-model",
+                                   label="Body model (body modes; smplx needs your own model files)")
+                with gr.Tab("Conversation audio"):
+                    audio = gr.Audio(type="filepath", sources=["upload"], elem_id="audio",
+                                     label="Conversation: stereo (left = portrait), or mono")
+                    partner_audio = gr.Audio(type="filepath", sources=["upload"], elem_id="partner-audio",
+                                             label="Partner's track as a second file (optional)")
+                    mono = gr.Radio(list(MONO_MEANINGS), value=list(MONO_MEANINGS)[0], elem_id="mono-meaning",
+                                    label="A single mono file is")
+                with gr.Tab("Script"):
+                    script = gr.Textbox(lines=6, label="Two-person script (A = the portrait, B = the partner)",
+                                        placeholder=EXAMPLE_SCRIPT, elem_id="script", max_length=5000)
+                prompt = gr.Textbox(label="Behaviour prompt (optional)", elem_id="prompt", max_length=300,
+                                    placeholder="calm speaker, nods a lot while listening")
+                style = gr.Image(type="filepath", sources=["upload"], label="Style image (optional)",
+                                 elem_id="style-image", height=160)
+                with gr.Row():
+                    seed = gr.Number(value=0, precision=0, label="Seed", elem_id="seed")
+                    steps = gr.Slider(1, 50, value=10, step=1, label="Sampling steps", elem_id="steps")
+                run = gr.Button("Animate", variant="primary", elem_id="run")
+            with gr.Column():
+                video = gr.Video(label="Result", elem_id="result-video", format=None, autoplay=False)
+                timeline = gr.Image(label="Timeline: speech, mouth and head activity", elem_id="timeline",
+                                    type="filepath", interactive=False)
+                files = gr.File(label="Downloads (motion .npz, ARKit CSV, timeline, video)", file_count="multiple",
+                                elem_id="downloads", interactive=False)
+                summary = gr.Markdown(elem_id="summary")
+        gr.Examples(
+            examples=[[str(ex["portrait"]), str(ex["conversation"]), "", "Head"],
+                      [str(ex["portrait"]), None, ex["script"].read_text(encoding="utf-8"), "Head"]],
+            inputs=[portrait, audio, script, mode], label="Examples (astronaut photo, eSpeak NG conversation)")
+        gr.Markdown(f"Limits: uploads up to {s.max_upload_mb:g} MB, conversations up to {s.max_audio_s:g} s; "
+                    f"{s.concurrency} run(s) at a time, {s.queue_size} waiting at most.")
+        run.click(on_run, [portrait, audio, partner_audio, mono, script, prompt, style, mode, partner_portrait,
+                           body, seed, steps], [video, timeline, files, summary],
+                  concurrency_limit=s.concurrency)
+    demo.queue(max_size=s.queue_size, default_concurrency_limit=s.concurrency)
+    return demo
+
+
+def prepare_environment(backend: DemoBackend) -> None:
+    """Process-wide Gradio switches: analytics off, uploads and cache inside our work folder.
+
+    Must run before ``gradio`` is imported for the cache folder to take effect.
+    """
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    if "gradio" not in sys.modules:
+        os.environ["GRADIO_TEMP_DIR"] = str(backend.cache_dir)
+
+
+def launch_demo(settings: DemoSettings, registry: Any = None, block: bool = True) -> tuple[Any, DemoBackend]:
+    """Build and serve the demo. With ``block=False`` returns ``(blocks, backend)`` while
+    it serves in a background thread (call ``blocks.close()`` and ``backend.close()``)."""
+    backend = DemoBackend(settings, registry)
+    prepare_environment(backend)
+    demo = build_demo(backend)
+    allowed = [str(backend.examples_dir), str(backend.runs_dir)]
+    print(f"openinfp demo: serving on http://{settings.host}:{settings.port} (work folder {backend.workdir})",
+          file=sys.stderr)
+    try:
+        demo.launch(server_name=settings.host, server_port=settings.port or None, share=False,
+                    allowed_paths=allowed, max_file_size=int(settings.max_upload_mb * 1e6),
+                    prevent_thread_lock=not block, show_error=True, quiet=not block, ssr_mode=False,
+                    inbrowser=False, enable_monitoring=False, mcp_server=False)
+    except BaseException:
+        backend.close()
+        raise
+    if block:
+        backend.close()
+    return demo, backend

@@ -1,0 +1,423 @@
+"""`ConversationPipeline`: conversation audio + portrait -> talking/listening video.
+
+Stages (each chosen by name in the :class:`~openinfp.core.config.PipelineConfig`)::
+
+    audio / script ─► ConversationAudio ─► conditioners ─► ConditionTokens
+        ─► MotionGenerator (guider + DiT) ─► MotionSequence ─► post_process_motion hooks
+        ─► renderer(s) ─► frames ─► on_frame_rendered hooks ─► VideoWriter (MP4 + audio)
+
+The pipeline only talks to the stage protocols in :mod:`openinfp.core.interfaces`;
+every heavy import is lazy. One pipeline object can serve many runs (the demo keeps
+one): conditioners, generators and the tracked portrait are cached on it.
+
+Layouts:
+
+* ``single``: the portrait alone (head), or one body (``body.model`` != none).
+* ``pair``: both participants from the same conversation, roles swapped for the
+  second one: two portraits side by side (``partner_portrait``), or a two-person body
+  scene.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence, Union
+
+import numpy as np
+
+from openinfp.core.audio import ConversationAudio
+from openinfp.core.config import PipelineConfig, load_config
+from openinfp.core.errors import ConfigError, InputError
+from openinfp.core.io import PathLike, atomic_output
+from openinfp.core.motion import MotionSequence
+
+ImageInput = Union[PathLike, np.ndarray]
+"""A path to an image file, or ``[H, W, 3]`` uint8 RGB pixels."""
+
+LAYOUTS = ("auto", "single", "pair")
+BODY_MODELS = ("none", "skeleton", "anny", "smplx")
+SILENT_PEAK = 1e-4
+"""A track whose absolute peak is below this is treated as absent (no partner)."""
+
+
+@dataclass
+class AnimateInputs:
+    """What one run animates.
+
+    Attributes:
+        portrait: the agent's photo (required for head layouts; used as the agent's
+            label image otherwise).
+        audio: conversation audio: a stereo file, the agent's mono track, or a mono mix
+            (see ``config.audio``). Exclusive with ``script``.
+        partner_audio: the partner's track as a second file.
+        script: a two-person script (``A: ...`` / ``B: ...`` lines) spoken by two
+            eSpeak NG voices; A is the agent.
+        prompt: behaviour/style text ("calm, nods a lot while listening").
+        style_image: a reference photo whose expression and pose set the style.
+        partner_portrait: animate the partner too, side by side (head layout).
+        layout: ``auto`` | ``single`` | ``pair`` (see the module docstring).
+    """
+
+    portrait: Optional[ImageInput] = None
+    audio: Optional[PathLike] = None
+    partner_audio: Optional[PathLike] = None
+    script: Optional[str] = None
+    prompt: Optional[str] = None
+    style_image: Optional[ImageInput] = None
+    partner_portrait: Optional[ImageInput] = None
+    layout: str = "auto"
+
+
+@dataclass
+class AnimateOutputs:
+    """Where a run writes. Every file appears only when the whole run succeeded.
+
+    Attributes:
+        video: the ``.mp4`` (H.264 yuv420p, both audio tracks muxed: agent left).
+        motion: agent motion ``.npz`` (:meth:`MotionSequence.save` layout); with a
+            partner, the partner's motion goes beside it as ``<stem>.partner.npz``.
+        timeline: ``.png`` plot of speech activity, mouth and head activity.
+        arkit_csv: Live Link Face-style CSV of the agent's face (head space only, or
+            the face part of a body motion).
+    """
+
+    video: PathLike
+    motion: Optional[PathLike] = None
+    timeline: Optional[PathLike] = None
+    arkit_csv: Optional[PathLike] = None
+
+
+@dataclass
+class AnimateResult:
+    """What a run produced.
+
+    Attributes:
+        video: path of the written MP4.
+        audio: the conversation as seen by the agent.
+        motion: the agent's motion ``[T, D]``.
+        partner_motion: the partner's motion when it was animated too.
+        files: every written file by kind (``video``, ``motion``, ``timeline``, ...).
+        timings: wall seconds per stage, plus ``total``.
+        layout: ``single`` or ``pair``.
+    """
+
+    video: Path
+    audio: ConversationAudio
+    motion: MotionSequence
+    partner_motion: Optional[MotionSequence]
+    files: dict[str, Path]
+    timings: dict[str, float]
+    layout: str
+
+    @property
+    def real_time_factor(self) -> float:
+        """Wall time of the whole run divided by the audio duration."""
+        return self.timings["total"] / max(self.audio.duration, 1e-9)
+
+
+def partner_motion_path(motion_path: PathLike) -> Path:
+    """Where the partner's motion goes next to the agent's: ``x.npz`` -> ``x.partner.npz``."""
+    p = Path(motion_path)
+    return p.with_name(f"{p.stem}.partner{p.suffix or '.npz'}")
+
+
+class ConversationPipeline:
+    """The end-to-end pipeline, configured by a :class:`PipelineConfig`.
+
+    Args:
+        config: the resolved config (see :func:`openinfp.core.config.load_config`).
+        registry: the plugin registry that built ``config``; its plugin manager's stage
+            hooks are called during runs. Built on demand.
+        show_progress: print stage messages and tqdm bars to stderr.
+    """
+
+    def __init__(self, config: PipelineConfig, registry: Any = None, show_progress: bool = True) -> None:
+        if registry is None:
+            from openinfp.core.registry import Registry
+
+            registry = Registry.create()
+        self.config = config
+        self.registry = registry
+        self.show_progress = show_progress
+        self._conditioners: dict[str, Any] = {}
+        self._generators: dict[str, Any] = {}
+
+    @classmethod
+    def from_preset(cls, preset: str = "default", overrides: Sequence[str] = (), registry: Any = None,
+                    show_progress: bool = True) -> "ConversationPipeline":
+        """Build from a preset name or YAML path plus ``key=value`` overrides."""
+        if registry is None:
+            from openinfp.core.registry import Registry
+
+            registry = Registry.create()
+        return cls(load_config(preset, overrides, registry=registry), registry, show_progress)
+
+    # ------------------------------------------------------------------ inputs
+    def load_audio(self, audio: Optional[PathLike] = None, partner_audio: Optional[PathLike] = None,
+                   script: Optional[str] = None) -> ConversationAudio:
+        """Both tracks from files (``config.audio`` picks channels / speakers) or a script."""
+        if script is not None:
+            if audio is not None or partner_audio is not None:
+                raise InputError("give either conversation audio or a script (--script), not both")
+            if not script.strip():
+                raise InputError("the script is empty; write lines like 'A: Hello.' and 'B: Hi!'")
+            from openinfp.audio.script import script_to_conversation
+
+            conversation, _turns = script_to_conversation(script, seed=self.config.seed)
+            return conversation
+        if audio is None:
+            if partner_audio is not None:
+                raise InputError("a partner track was given without the agent's audio; "
+                                 "for pure listening pass the partner's file as AUDIO with --partner-only")
+            raise InputError("no audio: give a conversation audio file or a script (--script FILE)")
+        from openinfp.audio.conversation import load_conversation
+
+        return load_conversation(audio, partner_audio, self.config.audio)
+
+    def load_image(self, image: ImageInput, what: str = "portrait") -> np.ndarray:
+        """``[H, W, 3]`` uint8 RGB from a path or an array (EXIF, RGBA and grayscale handled)."""
+        if isinstance(image, np.ndarray):
+            arr = np.asarray(image)
+            if arr.ndim == 2:
+                arr = np.repeat(arr[:, :, None], 3, axis=2)
+            if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.dtype != np.uint8:
+                raise InputError(f"{what} array must be [H, W, 3] uint8 RGB, got {arr.dtype} {arr.shape}")
+            return np.ascontiguousarray(arr[:, :, :3])
+        from openinfp.head.image_io import load_portrait
+
+        return load_portrait(image)
+
+    # ------------------------------------------------------------------ stages
+    def _conditioner(self, name: str, options: Optional[dict] = None) -> Any:
+        if name not in self._conditioners:
+            self._conditioners[name] = self.registry.conditioner(name, options or {})
+        return self._conditioners[name]
+
+    def conditioner_names(self, prompt: Optional[str], style_image: Any) -> list[str]:
+        """Conditioners used for a run: the config's list, plus ``text`` / ``image``
+        when a prompt / style image is given and the config does not list them."""
+        names = [c.name for c in self.config.conditioners]
+        for wanted, given in (("text", prompt), ("image", style_image)):
+            if given is not None and wanted not in names:
+                if wanted not in self.registry.choices("conditioners"):
+                    raise ConfigError(f"a {'prompt' if wanted == 'text' else 'style image'} was given but no "
+                                      f"{wanted!r} conditioner is registered; installed: "
+                                      f"{', '.join(self.registry.choices('conditioners')) or '(none)'}")
+                names.append(wanted)
+        return names
+
+    def encode_conditions(self, audio: ConversationAudio, num_frames: int, prompt: Optional[str] = None,
+                          style_image: Optional[np.ndarray] = None) -> list:
+        """Every conditioner's :class:`ConditionTokens` for this conversation."""
+        from openinfp.core.interfaces import ConditionInputs
+
+        inputs = ConditionInputs(audio=audio, text=prompt, image=style_image, fps=self.config.fps)
+        options = {c.name: dict(c.options) for c in self.config.conditioners}
+        tokens = []
+        for name in self.conditioner_names(prompt, style_image):
+            tokens.extend(self._conditioner(name, options.get(name)).encode(inputs, num_frames))
+        return tokens
+
+    def generator(self, motion_space: str) -> Any:
+        """The motion generator for ``motion_space`` (loaded once, then cached)."""
+        if motion_space not in self._generators:
+            from openinfp.core.generator import MotionGenerator
+
+            checkpoint = self.config.model.checkpoint or None
+            self._generators[motion_space] = MotionGenerator.from_pretrained(
+                checkpoint, motion_space=motion_space, device=self.config.device)
+        return self._generators[motion_space]
+
+    def generate(self, audio: ConversationAudio, prompt: Optional[str] = None,
+                 style_image: Optional[np.ndarray] = None, seed: Optional[int] = None,
+                 motion_space: Optional[str] = None) -> MotionSequence:
+        """Motion for the agent of ``audio`` (conditions -> generator -> hooks).
+
+        Returns:
+            A :class:`MotionSequence` of ``audio.num_frames(fps)`` frames, annotated
+            with ``agent_speaking`` / ``partner_speaking`` per frame.
+        """
+        from openinfp.core.plugins import call_chain
+        from openinfp.pipeline.activity import speech_activity
+
+        cfg = self.config
+        space = motion_space or cfg.motion_space
+        num_frames = audio.num_frames(cfg.fps)
+        conditions = self.encode_conditions(audio, num_frames, prompt, style_image)
+        motion = self.generator(space).generate(
+            conditions, num_frames, seed=cfg.seed if seed is None else seed,
+            steps=cfg.model.sampler.steps, progress=self.show_progress)
+        if motion.num_frames != num_frames:
+            raise InputError(f"the motion generator returned {motion.num_frames} frames for {num_frames} "
+                             "requested; the generator plugin is broken")
+        agent_act, partner_act = speech_activity(audio, cfg.fps, num_frames)
+        motion.annotations.setdefault("agent_speaking", agent_act)
+        motion.annotations.setdefault("partner_speaking", partner_act)
+        return call_chain(self.registry.pm, "post_process_motion", motion, "motion", config=cfg)
+
+    def resolve_layout(self, inputs: AnimateInputs, audio: ConversationAudio) -> str:
+        """``single`` or ``pair`` for a request (``auto``: pair with a partner portrait,
+        or for bodies when the partner's track is not silent)."""
+        if inputs.layout not in LAYOUTS:
+            raise InputError(f"layout {inputs.layout!r} is not one of {', '.join(LAYOUTS)}")
+        body = self.config.body.model
+        if inputs.layout == "pair":
+            if body == "none" and inputs.partner_portrait is None:
+                raise InputError("a side-by-side head layout needs the partner's portrait (--partner-portrait)")
+            return "pair"
+        if inputs.layout == "single":
+            if inputs.partner_portrait is not None:
+                raise InputError("--partner-portrait needs the pair layout, but the single layout was asked for")
+            return "single"
+        if inputs.partner_portrait is not None:
+            return "pair"
+        if body != "none" and float(np.abs(audio.partner).max()) >= SILENT_PEAK:
+            return "pair"
+        return "single"
+
+    # ------------------------------------------------------------------ rendering
+    def renderer_choice(self) -> tuple[str, dict]:
+        """The renderer (name, options) of this config.
+
+        ``renderer`` decides; if ``body.model`` asks for a body while ``renderer`` still
+        names a portrait renderer (e.g. only ``body.model`` was overridden), the body
+        model's renderer is used with its default options.
+        """
+        from openinfp.pipeline.render import draws_portraits
+
+        cfg = self.config
+        name, options = cfg.renderer.name, dict(cfg.renderer.options)
+        if cfg.body.model != "none" and draws_portraits(self.registry, name):
+            name = cfg.body.model
+            options = self.registry.spec("renderers", name, key="body.model").resolve_options({}, key="renderer.options")
+        return name, options
+
+    def frames(self, layout: str, motion: MotionSequence, partner_motion: Optional[MotionSequence],
+               portrait: Optional[np.ndarray], partner_portrait: Optional[np.ndarray]) -> Iterator[np.ndarray]:
+        """The output frames of a run, streamed one at a time."""
+        from openinfp.pipeline.compose import side_by_side
+        from openinfp.pipeline.render import draws_portraits, participant_frames, scene_frames
+
+        name, options = self.renderer_choice()
+        if layout == "single":
+            return participant_frames(self.registry, name, options, motion, portrait, "agent")
+        if draws_portraits(self.registry, name):
+            return side_by_side(participant_frames(self.registry, name, options, motion, portrait, "agent"),
+                                participant_frames(self.registry, name, options, partner_motion,
+                                                   partner_portrait, "partner"))
+        return scene_frames(self.registry, name, options, motion, partner_motion)
+
+    # ------------------------------------------------------------------ the run
+    def run(self, inputs: AnimateInputs, outputs: AnimateOutputs) -> AnimateResult:
+        """Animate ``inputs`` and write ``outputs``; see the module docstring.
+
+        Raises:
+            InputError / ConfigError: bad inputs or options (nothing is written).
+        """
+        from openinfp.pipeline.progress import StageTimer
+        from openinfp.pipeline.render import encode_frames, provenance_filter
+
+        cfg = self.config
+        pm = self.registry.pm
+        timer = StageTimer(show=self.show_progress)
+        video_path = Path(outputs.video)
+        if video_path.suffix.lower() != ".mp4":
+            raise InputError(f"output video {video_path} must end in .mp4")
+        self._check_side_outputs(outputs)
+        pm.hook.on_pipeline_start(config=cfg)
+
+        with timer.stage("inputs", "reading inputs"):
+            audio = self.load_audio(inputs.audio, inputs.partner_audio, inputs.script)
+            portrait = None if inputs.portrait is None else self.load_image(inputs.portrait, "portrait")
+            partner_portrait = (None if inputs.partner_portrait is None
+                                else self.load_image(inputs.partner_portrait, "partner portrait"))
+            style = None if inputs.style_image is None else self.load_image(inputs.style_image, "style image")
+            layout = self.resolve_layout(inputs, audio)
+        if cfg.body.model == "none" and portrait is None:
+            raise InputError("a portrait is needed to animate a head; give PORTRAIT or choose --body")
+
+        space = cfg.motion_space
+        with timer.stage("motion", f"generating motion ({audio.duration:.1f} s of audio, {layout} layout)"):
+            motion = self.generate(audio, inputs.prompt, style, motion_space=space)
+            partner_motion = None
+            if layout == "pair":
+                # The partner is the agent of the swapped conversation; a different seed
+                # keeps the two from moving in lockstep.
+                partner_motion = self.generate(audio.swapped(), inputs.prompt, style,
+                                               seed=cfg.seed + 1, motion_space=space)
+
+        files: dict[str, Path] = {}
+        with contextlib.ExitStack() as stack:
+            # Side outputs go to temporary names and are moved into place only after the
+            # video has been written, so a failed run leaves nothing behind.
+            with timer.stage("side outputs"):
+                if outputs.motion is not None:
+                    tmp = stack.enter_context(atomic_output(outputs.motion, suffix=".npz"))
+                    motion.save(tmp)
+                    files["motion"] = Path(outputs.motion)
+                    if partner_motion is not None:
+                        ptarget = partner_motion_path(outputs.motion)
+                        ptmp = stack.enter_context(atomic_output(ptarget, suffix=".npz"))
+                        partner_motion.save(ptmp)
+                        files["partner_motion"] = ptarget
+                if outputs.arkit_csv is not None:
+                    from openinfp.pipeline.exports import write_arkit_csv
+
+                    tmp = stack.enter_context(atomic_output(outputs.arkit_csv, suffix=".csv"))
+                    write_arkit_csv(motion, tmp)
+                    files["arkit_csv"] = Path(outputs.arkit_csv)
+                if outputs.timeline is not None:
+                    from openinfp.pipeline.timeline import plot_timeline
+
+                    tmp = stack.enter_context(atomic_output(outputs.timeline, suffix=".png"))
+                    plot_timeline(tmp, audio, motion, title=_timeline_title(inputs, audio),
+                                  partner_motion=partner_motion)
+                    files["timeline"] = Path(outputs.timeline)
+
+            num_frames = motion.num_frames
+            with timer.stage("render+encode", f"rendering {num_frames} frames"):
+                frames = self.frames(layout, motion, partner_motion, portrait, partner_portrait)
+                encode_frames(video_path, frames, num_frames, cfg.fps, audio=audio.stereo(),
+                              sample_rate=audio.sample_rate, crf=cfg.output.crf,
+                              frame_filter=provenance_filter(cfg.output.watermark, cfg.output.label),
+                              pm=pm, metadata={"openinfp_layout": layout, "openinfp_preset": cfg.preset},
+                              show_progress=self.show_progress)
+            files["video"] = video_path
+        pm.hook.on_pipeline_end(output_path=str(video_path), config=cfg)
+        timings = dict(timer.seconds)
+        timings["total"] = timer.total
+        if self.show_progress:
+            print(f"openinfp: wrote {video_path} ({timer.summary()}; real-time factor "
+                  f"{timer.total / audio.duration:.2f})", file=sys.stderr)
+        return AnimateResult(video_path, audio, motion, partner_motion, files, timings, layout)
+
+    @staticmethod
+    def _check_side_outputs(outputs: AnimateOutputs) -> None:
+        wanted = {"motion": (outputs.motion, ".npz"), "timeline": (outputs.timeline, ".png"),
+                  "arkit_csv": (outputs.arkit_csv, ".csv")}
+        seen = {Path(outputs.video).resolve()}
+        for key, (path, suffix) in wanted.items():
+            if path is None:
+                continue
+            p = Path(path)
+            if p.suffix.lower() != suffix:
+                raise InputError(f"{key.replace('_', ' ')} output {p} must end in {suffix}")
+            if p.is_dir():
+                raise InputError(f"{key.replace('_', ' ')} output {p} is a directory; give a file name")
+            if p.resolve() in seen:
+                raise InputError(f"output {p} is given twice; every output needs its own file")
+            seen.add(p.resolve())
+
+
+def _timeline_title(inputs: AnimateInputs, audio: ConversationAudio) -> str:
+    source = audio.source or "conversation"
+    return f"{Path(source).name if len(source) < 80 else 'conversation'}: {audio.duration:.1f} s"
+
+
+__all__ = [
+    "AnimateInputs", "AnimateOutputs", "AnimateResult", "ConversationPipeline", "partner_motion_path",
+    "LAYOUTS", "BODY_MODELS",
+]

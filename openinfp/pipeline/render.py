@@ -1,0 +1,187 @@
+"""Motion -> frames -> MP4: the rendering half of the pipeline, also behind ``openinfp render``.
+
+Renderers are chosen by name from the registry. A renderer declares which motion
+spaces it draws (:class:`~openinfp.core.specs.RendererSpec.motion_spaces`); head motion
+given to a body renderer is lifted onto a body first.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+
+import numpy as np
+
+from openinfp.core.errors import ConfigError, InputError
+from openinfp.core.io import PathLike
+from openinfp.core.motion import MotionSequence
+
+DEFAULT_RENDERER = {"head": "portrait", "smplx": "anny"}
+"""Renderer used by ``openinfp render`` when none is named, by motion space."""
+
+
+def renderer_spaces(registry: Any, name: str) -> tuple[str, ...]:
+    """Motion spaces the renderer ``name`` draws (empty = it did not say)."""
+    return tuple(registry.spec("renderers", name, key="renderer").motion_spaces)
+
+
+def draws_portraits(registry: Any, name: str) -> bool:
+    """True for renderers that draw head motion onto a photo (they need a portrait)."""
+    spaces = renderer_spaces(registry, name)
+    return "head" in spaces and "smplx" not in spaces
+
+
+def to_space(motion: MotionSequence, space: str) -> MotionSequence:
+    """``motion`` in ``space``: unchanged, or head motion lifted onto an SMPL-X body."""
+    if motion.space.name == space:
+        return motion
+    if motion.space.name == "head" and space == "smplx":
+        from openinfp.body.convert import head_to_smplx
+
+        return head_to_smplx(motion)
+    raise ConfigError(f"cannot convert {motion.space.name!r} motion for a renderer that draws {space!r}")
+
+
+def fit_motion(registry: Any, renderer: str, motion: MotionSequence) -> MotionSequence:
+    """Convert ``motion`` to a space ``renderer`` draws (error naming both if impossible)."""
+    spaces = renderer_spaces(registry, renderer)
+    if not spaces or motion.space.name in spaces:
+        return motion
+    for space in spaces:
+        try:
+            return to_space(motion, space)
+        except ConfigError:
+            continue
+    raise ConfigError(f"renderer {renderer!r} draws {', '.join(spaces)} motion, but the motion is in the "
+                      f"{motion.space.name!r} space; choose another renderer (see `openinfp plugins`)")
+
+
+def participant_frames(registry: Any, renderer: str, options: Mapping[str, Any], motion: MotionSequence,
+                       portrait: Optional[np.ndarray] = None, label: str = "agent") -> Iterator[np.ndarray]:
+    """Frames of one participant from the renderer ``renderer`` (built fresh, set up once)."""
+    from openinfp.core.interfaces import RenderSource
+
+    if draws_portraits(registry, renderer) and portrait is None:
+        raise InputError(f"renderer {renderer!r} draws onto a photo: give the {label}'s portrait")
+    instance = registry.renderer(renderer, dict(options))
+    instance.setup(RenderSource(portrait=portrait, label=label))
+    return iter(instance.render(fit_motion(registry, renderer, motion)))
+
+
+def scene_frames(registry: Any, renderer: str, options: Mapping[str, Any], motion_a: MotionSequence,
+                 motion_b: MotionSequence) -> Iterator[np.ndarray]:
+    """Two bodies facing each other in one frame (:class:`openinfp.body.scene.TwoPersonScene`)."""
+    from openinfp.body.scene import TwoPersonScene
+
+    scene = TwoPersonScene(registry.renderer(renderer, dict(options)))
+    return iter(scene.render_pair(fit_motion(registry, renderer, motion_a), fit_motion(registry, renderer, motion_b)))
+
+
+def provenance_filter(watermark: bool, label: bool) -> Optional[Callable[[int, np.ndarray], np.ndarray]]:
+    """The frame filter that marks output as synthetic (invisible watermark / visible label).
+
+    Returns ``None`` when neither is asked for, or when the provenance module is not
+    part of this installation (the MP4's metadata tags are written regardless).
+    """
+    if not (watermark or label):
+        return None
+    try:
+        from openinfp.core.provenance import frame_filter
+    except ImportError:
+        return None
+    return frame_filter(watermark=watermark, label=label)
+
+
+def encode_frames(path: PathLike, frames: Iterable[np.ndarray], num_frames: int, fps: float,
+                  audio: Optional[np.ndarray] = None, sample_rate: int = 16_000, crf: int = 20,
+                  frame_filter: Optional[Callable[[int, np.ndarray], np.ndarray]] = None, pm: Any = None,
+                  metadata: Optional[dict[str, str]] = None, show_progress: bool = True) -> Path:
+    """Stream ``frames`` into an MP4 (atomically), calling ``on_frame_rendered`` hooks.
+
+    Args:
+        path: output ``.mp4``.
+        frames: ``[H, W, 3]`` uint8 RGB frames; exactly ``num_frames`` are expected.
+        num_frames: expected count (a mismatch is an error and nothing is written).
+        fps: frame rate.
+        audio: ``[N]`` or ``[N, 2]`` float32 to mux (trimmed/padded to the video).
+        pm: plugin manager whose ``on_frame_rendered`` hook observes each frame.
+    """
+    from openinfp.core.video import VideoWriter
+    from openinfp.pipeline.progress import progress
+
+    with VideoWriter(path, fps=fps, audio=audio, sample_rate=sample_rate, crf=crf, frame_filter=frame_filter,
+                     metadata=metadata) as writer:
+        for i, frame in enumerate(progress(frames, num_frames, "render+encode", show_progress)):
+            if pm is not None:
+                pm.hook.on_frame_rendered(index=i, frame=frame)
+            writer.write(frame)
+        if writer.num_frames != num_frames:
+            raise InputError(f"the renderer produced {writer.num_frames} frames for {num_frames} motion "
+                             f"frames; {path} was not written")
+    return Path(path)
+
+
+def render_motion_file(
+    motion: PathLike,
+    output: PathLike,
+    renderer: Optional[str] = None,
+    portrait: Optional[PathLike] = None,
+    partner_motion: Optional[PathLike] = None,
+    partner_portrait: Optional[PathLike] = None,
+    audio: Optional[PathLike] = None,
+    partner_audio: Optional[PathLike] = None,
+    preset: str = "default",
+    overrides: Sequence[str] = (),
+    registry: Any = None,
+    show_progress: bool = True,
+) -> Path:
+    """Render a saved motion file (and optionally a partner's) to an MP4.
+
+    Layouts: one participant; two portraits side by side (``partner_motion`` +
+    ``partner_portrait`` with a portrait renderer); or a two-person body scene
+    (``partner_motion`` with a body renderer).
+    """
+    from openinfp.core.config import load_config
+    from openinfp.core.registry import Registry
+    from openinfp.pipeline.compose import side_by_side
+
+    registry = registry or Registry.create()
+    cfg = load_config(preset, overrides, registry=registry)
+    agent = MotionSequence.load(motion, spaces=registry.motion_space)
+    partner = None if partner_motion is None else MotionSequence.load(partner_motion, spaces=registry.motion_space)
+    if partner is not None and (partner.num_frames != agent.num_frames or partner.fps != agent.fps):
+        raise InputError(f"partner motion {partner_motion} has {partner.num_frames} frames at {partner.fps} fps, "
+                         f"but {motion} has {agent.num_frames} at {agent.fps} fps; they must match")
+    name = renderer or DEFAULT_RENDERER.get(agent.space.name)
+    if name is None:
+        raise ConfigError(f"no default renderer for {agent.space.name!r} motion; name one with --renderer")
+    options = cfg.renderer.options if cfg.renderer.name == name else {}
+    options = registry.spec("renderers", name, key="renderer").resolve_options(options, key="renderer.options")
+
+    from openinfp.head.image_io import load_portrait
+
+    img = None if portrait is None else load_portrait(portrait)
+    if partner is None:
+        frames = participant_frames(registry, name, options, agent, img, "agent")
+    elif draws_portraits(registry, name):
+        if partner_portrait is None:
+            raise InputError("two portraits side by side need --partner-portrait as well as --partner-motion")
+        frames = side_by_side(participant_frames(registry, name, options, agent, img, "agent"),
+                              participant_frames(registry, name, options, partner, load_portrait(partner_portrait),
+                                                 "partner"))
+    else:
+        frames = scene_frames(registry, name, options, agent, partner)
+
+    wave = None
+    if audio is not None:
+        from openinfp.audio.conversation import load_conversation
+
+        wave = load_conversation(audio, partner_audio, cfg.audio).stereo()
+    elif partner_audio is not None:
+        raise InputError("--partner-audio needs --audio (the agent's track) as well")
+    if show_progress:
+        print(f"openinfp: rendering {agent.num_frames} frames with {name!r}", file=sys.stderr)
+    return encode_frames(output, frames, agent.num_frames, agent.fps, audio=wave, crf=cfg.output.crf,
+                         frame_filter=provenance_filter(cfg.output.watermark, cfg.output.label), pm=registry.pm,
+                         metadata={"openinfp_renderer": name}, show_progress=show_progress)
