@@ -35,7 +35,13 @@ def register_renderers() -> list[RendererSpec]:
 
 @hookimpl
 def register_guiders() -> list[GuiderSpec]:
-    return []
+    from openinfp.core.model_config import GuiderConfig  # light: dataclasses only
+
+    return [
+        GuiderSpec("interactive", "openinfp.core.guider:InteractiveMotionGuider",
+                   "INFP interactive motion guider: agent audio -> verbal bank, partner audio -> non-verbal "
+                   "bank, style-modulated", config_cls=GuiderConfig),
+    ]
 
 
 @hookimpl
@@ -46,6 +52,11 @@ def register_dataset_formats() -> list[DatasetFormatSpec]:
 @hookimpl
 def register_cli_commands() -> list[CliCommandSpec]:
     return [
+        CliCommandSpec("train", "train the motion generator (guider + diffusion transformer) on a corpus",
+                       "openinfp.core.train_cli:add_train_arguments", "openinfp.core.train_cli:run_train",
+                       "Cache conditioner features of the corpus in data.root, train the interactive motion guider "
+                       "and motion DiT (one CPU process, or multi-GPU via `accelerate launch -m openinfp.cli train`), "
+                       "save an EMA checkpoint, and evaluate it on held-out conversations. See docs/MODELS.md."),
         CliCommandSpec("animate", "animate a portrait from conversation audio (or a script) into an MP4",
                        "openinfp.pipeline.cli:add_animate_arguments", "openinfp.pipeline.cli:run_animate",
                        "Turn PORTRAIT into a participant of the conversation in AUDIO: it talks while its own "
@@ -57,6 +68,10 @@ def register_cli_commands() -> list[CliCommandSpec]:
         CliCommandSpec("demo", "serve the Gradio demo in a local browser tab",
                        "openinfp.pipeline.cli:add_demo_arguments", "openinfp.pipeline.cli:run_demo",
                        "Serve the Gradio demo (bound to 127.0.0.1 by default, analytics off, queued)."),
+        CliCommandSpec("synth", "generate the synthetic two-person conversation corpus (shards + manifest)",
+                       "openinfp.data.commands:add_synth_arguments", "openinfp.data.commands:run_synth",
+                       "Script, speak (eSpeak NG) and animate two-person conversations with rule-based ground-truth "
+                       "head and SMPL-X motion for both people; deterministic per --seed, resumable. See docs/DATA.md."),
     ]
 
 

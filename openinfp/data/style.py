@@ -1,0 +1,97 @@
+"""Per-participant behaviour style of the synthetic corpus, and its text description.
+
+Every synthetic participant gets a :class:`StyleParams`; the motion rules read it, and
+:func:`describe_style` turns it into an English sentence so that the text conditioner
+has (text, motion) pairs whose text truly matches the motion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+STYLE_KEYS: tuple[str, ...] = ("expressiveness", "nod_rate", "smile_rate", "head_motion_scale", "backchannel_rate")
+
+
+@dataclass(frozen=True)
+class StyleParams:
+    """Behaviour parameters of one synthetic participant (all in [0, 1] except the scale).
+
+    Attributes:
+        expressiveness: amplitude of mouth shapes, brows and gestures (0.3 reserved .. 1 animated).
+        nod_rate: probability of nodding at each of the partner's phrase ends.
+        smile_rate: probability of smiling with a backchannel / at a phrase end.
+        head_motion_scale: multiplier of every head rotation (0.4 still .. 1.6 lively).
+        backchannel_rate: probability of saying "yeah", "mm hmm", ... at a partner's phrase end.
+    """
+
+    expressiveness: float
+    nod_rate: float
+    smile_rate: float
+    head_motion_scale: float
+    backchannel_rate: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(float(v), 4) for k, v in asdict(self).items()}
+
+    def as_vector(self) -> np.ndarray:
+        """``[5]`` float32 in :data:`STYLE_KEYS` order."""
+        return np.asarray([getattr(self, k) for k in STYLE_KEYS], dtype=np.float32)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "StyleParams":
+        return cls(**{f.name: float(d[f.name]) for f in fields(cls)})
+
+
+def sample_style(rng: np.random.Generator) -> StyleParams:
+    """Draw a random style (roughly uniform over the described bins)."""
+    return StyleParams(
+        expressiveness=float(rng.uniform(0.3, 1.0)),
+        nod_rate=float(rng.uniform(0.1, 0.9)),
+        smile_rate=float(rng.uniform(0.05, 0.8)),
+        head_motion_scale=float(rng.uniform(0.4, 1.6)),
+        backchannel_rate=float(rng.uniform(0.1, 0.6)),
+    )
+
+
+def _bin(value: float, low: float, high: float) -> int:
+    """0 below ``low``, 2 above ``high``, else 1."""
+    return 0 if value < low else (2 if value > high else 1)
+
+
+_EXPRESSIVE = (("reserved", "restrained", "low-key"), ("moderately expressive", "natural", "relaxed"),
+               ("animated", "very expressive", "lively"))
+_HEAD = (("keeps the head quite still", "moves the head very little"),
+         ("moves the head a moderate amount", "has ordinary head movement"),
+         ("moves the head a lot", "has large, lively head movements"))
+_NOD = (("rarely nods while listening", "seldom nods"), ("nods now and then while listening", "sometimes nods"),
+        ("nods often while listening", "nods a lot when the other person talks"))
+_SMILE = (("seldom smiles", "rarely smiles"), ("smiles occasionally", "smiles from time to time"),
+          ("smiles a lot", "smiles often"))
+_BACKCHANNEL = (("stays mostly silent while listening", "gives few verbal responses"),
+                ("says 'yeah' or 'mm hmm' from time to time", "gives some verbal feedback"),
+                ("often says 'yeah', 'right' or 'mm hmm' while listening", "gives frequent verbal feedback"))
+
+
+def describe_style(style: StyleParams, rng: np.random.Generator | None = None) -> str:
+    """An English description of ``style``.
+
+    With ``rng`` the wording varies (synonyms and clause order) while the meaning stays
+    the same; without it the first wording is used (deterministic).
+    """
+    def choose(options: tuple[str, ...]) -> str:
+        return options[int(rng.integers(len(options)))] if rng is not None else options[0]
+
+    adjective = choose(_EXPRESSIVE[_bin(style.expressiveness, 0.5, 0.8)])
+    clauses = [
+        choose(_HEAD[_bin(style.head_motion_scale, 0.75, 1.25)]),
+        choose(_NOD[_bin(style.nod_rate, 0.35, 0.65)]),
+        choose(_SMILE[_bin(style.smile_rate, 0.25, 0.55)]),
+        choose(_BACKCHANNEL[_bin(style.backchannel_rate, 0.25, 0.45)]),
+    ]
+    if rng is not None:
+        order = rng.permutation(len(clauses))
+        clauses = [clauses[i] for i in order]
+    article = "An" if adjective[0] in "aeiou" else "A"
+    return f"{article} {adjective} person who {', '.join(clauses[:-1])} and {clauses[-1]}."

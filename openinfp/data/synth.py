@@ -1,0 +1,200 @@
+"""The synthetic two-person conversation corpus (``openinfp synth``).
+
+Conversation ``i`` of seed ``s`` is a pure function of ``(s, i)``: its planned length
+and split come from ``SeedSequence([s, i, 0])``, everything else (voices, styles,
+script, motion) from ``SeedSequence([s, i, 1])`` and per-side children. A run writes
+``conv-s{seed}-{i:06d}.safetensors`` files (skipping those already present, so an
+interrupted run resumes) and then rebuilds ``manifest.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from openinfp.core.errors import InputError
+from openinfp.core.io import atomic_output
+from openinfp.data.shards import SHARD_SUFFIX, Conversation, ConversationShard, Side, write_conversation, write_manifest
+
+VAL_EVERY = 20
+"""Conversation ``i`` is in the validation split when ``i % 20 == 7`` (5 %, held-out voices)."""
+
+FPS = 25.0
+
+
+@dataclass(frozen=True)
+class PlannedConversation:
+    """What a run will generate for one index (cheap to compute, no synthesis)."""
+
+    seed: int
+    index: int
+    target_seconds: float
+    split: str
+
+    @property
+    def id(self) -> str:
+        return f"conv-s{self.seed}-{self.index:06d}"
+
+
+def plan_conversation(seed: int, index: int, min_seconds: float = 40.0, max_seconds: float = 100.0) -> PlannedConversation:
+    """Planned length and split of conversation ``index`` of ``seed``."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, index, 0]))
+    split = "val" if index % VAL_EVERY == 7 else "train"
+    return PlannedConversation(seed, index, float(rng.uniform(min_seconds, max_seconds)), split)
+
+
+def plan_corpus(hours: float, seed: int, min_seconds: float = 40.0, max_seconds: float = 100.0) -> list[PlannedConversation]:
+    """The conversations ``0..n-1`` whose planned lengths first add up to ``hours``."""
+    plans, total, i = [], 0.0, 0
+    while total < hours * 3600.0:
+        p = plan_conversation(seed, i, min_seconds, max_seconds)
+        plans.append(p)
+        total += p.target_seconds
+        i += 1
+    return plans
+
+
+def synth_conversation(plan: PlannedConversation) -> Conversation:
+    """Generate one conversation: script, speech, activity, head and SMPL-X motion of both sides."""
+    from openinfp.data.body_rules import body_rules
+    from openinfp.data.head_rules import head_rules, speech_track
+    from openinfp.data.style import describe_style, sample_style
+    from openinfp.data.timeline import SIDES, sample_voice, speak_conversation
+
+    seq = np.random.SeedSequence([plan.seed, plan.index, 1])
+    main_seq, *side_seqs = seq.spawn(3)
+    rng = np.random.default_rng(main_seq)
+    held_out = plan.split == "val"
+    voice_a = sample_voice(rng, held_out)
+    voices = {"a": voice_a, "b": sample_voice(rng, held_out, avoid=voice_a.name)}
+    styles = {s: sample_style(rng) for s in SIDES}
+    style_texts = {s: describe_style(styles[s], rng) for s in SIDES}
+    timeline = speak_conversation(rng, voices, styles, plan.target_seconds)
+    hop = int(16000 / FPS)
+    T = timeline.audio["a"].shape[0] // hop
+    tracks = {s: speech_track(timeline.of(s), T, FPS) for s in SIDES}
+    # recording conditions: a little crosstalk from the other microphone and a noise floor
+    bleed = float(rng.uniform(0.0, 0.05))
+    noise = float(rng.uniform(1e-4, 2e-3))
+    sides: dict[str, Side] = {}
+    events: dict[str, Any] = {"segments": [seg.as_dict() for seg in timeline.segments], "recording":
+                              {"bleed_gain": round(bleed, 4), "noise_std": round(noise, 6)}}
+    for k, s in enumerate(SIDES):
+        other = SIDES[1 - k]
+        srng = np.random.default_rng(side_seqs[k])
+        head = head_rules(tracks[s], tracks[other], timeline.audio[s], styles[s], srng, FPS)
+        smplx = body_rules(head, tracks[s], styles[s], srng, FPS)
+        audio = timeline.audio[s] + bleed * timeline.audio[other] + srng.normal(0, noise, T * hop).astype(np.float32)
+        peak = float(np.abs(audio).max())
+        if peak > 0.99:
+            audio *= 0.99 / peak
+        sides[s] = Side(
+            audio=audio.astype(np.float32), activity=tracks[s].activity,
+            motion={"head": head.motion, "smplx": smplx},
+            style_text=style_texts[s], style=styles[s].as_dict(), info={"voice": voices[s].as_dict()},
+        )
+        events[s] = head.events
+    return Conversation(plan.id, f"synthetic:openinfp-synth seed={plan.seed} index={plan.index}", plan.split,
+                        sides, FPS, events)
+
+
+def _existing(path: Path) -> bool:
+    """A complete shard is already there (resume)."""
+    if not path.is_file():
+        return False
+    try:
+        ConversationShard(path)
+        return True
+    except InputError:
+        return False
+
+
+def _init_worker() -> None:
+    """Worker processes: one torch thread each (the rules are many tiny tensor ops)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _work(args: tuple[PlannedConversation, str]) -> tuple[str, float, float]:
+    plan, out = args
+    t0 = time.perf_counter()
+    conv = synth_conversation(plan)
+    write_conversation(conv, Path(out) / f"{plan.id}{SHARD_SUFFIX}")
+    return plan.id, conv.duration, time.perf_counter() - t0
+
+
+def synth_corpus(
+    out: str | Path,
+    hours: float,
+    seed: int = 0,
+    workers: int = 1,
+    progress: bool = True,
+    min_seconds: float = 40.0,
+    max_seconds: float = 100.0,
+) -> dict[str, Any]:
+    """Generate (or resume) a synthetic corpus of about ``hours`` hours into ``out``.
+
+    Args:
+        out: output folder (created).
+        hours: total planned conversation time.
+        seed: corpus seed; the result is a function of ``seed`` (and the length options).
+        workers: processes (each conversation is independent).
+        progress: draw a tqdm bar on stderr.
+        min_seconds, max_seconds: range of planned conversation lengths.
+
+    Returns:
+        Summary: conversations, generated/skipped counts, seconds of audio, wall time.
+    """
+    if hours <= 0:
+        raise InputError(f"--hours must be positive, got {hours}")
+    if not 5.0 <= min_seconds <= max_seconds:
+        raise InputError(f"conversation length range [{min_seconds}, {max_seconds}] s is invalid (need 5 <= min <= max)")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"output {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    plans = plan_corpus(hours, seed, min_seconds, max_seconds)
+    todo = [p for p in plans if not _existing(out / f"{p.id}{SHARD_SUFFIX}")]
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    generated_seconds = 0.0
+    bar = tqdm(total=len(plans), initial=len(plans) - len(todo), unit="conv", desc="synth", file=sys.stderr,
+               disable=not progress, dynamic_ncols=True)
+    jobs = [(p, str(out)) for p in todo]
+    try:
+        if workers > 1 and len(jobs) > 1:
+            ctx = mp.get_context("spawn")  # eSpeak holds process-wide state: fresh processes
+            with ctx.Pool(min(workers, len(jobs)), initializer=_init_worker) as pool:
+                for _, dur, _ in pool.imap_unordered(_work, jobs):
+                    generated_seconds += dur
+                    bar.update(1)
+                    bar.set_postfix(audio_h=f"{generated_seconds / 3600:.2f}")
+        else:
+            for job in jobs:
+                _, dur, _ = _work(job)
+                generated_seconds += dur
+                bar.update(1)
+                bar.set_postfix(audio_h=f"{generated_seconds / 3600:.2f}")
+    finally:
+        bar.close()
+        rows = write_manifest(out)
+    wall = time.perf_counter() - t0
+    own = [r for r in rows if r["id"] in {p.id for p in plans}]
+    summary = {
+        "seed": seed, "hours_requested": hours, "conversations": len(plans), "generated": len(todo),
+        "skipped_existing": len(plans) - len(todo), "corpus_hours": round(sum(r["duration_s"] for r in own) / 3600, 4),
+        "generated_hours": round(generated_seconds / 3600, 4), "wall_seconds": round(wall, 1), "workers": workers,
+        "val_conversations": sum(r["split"] == "val" for r in own),
+    }
+    with atomic_output(out / f"synth-s{seed}.json") as tmp:
+        tmp.write_text(json.dumps({**summary, "min_seconds": min_seconds, "max_seconds": max_seconds}, indent=2))
+    return summary
