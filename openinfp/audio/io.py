@@ -1,0 +1,243 @@
+"""Reading audio files (and the audio track of videos), resampling, writing.
+
+Decoding goes through libsndfile (``soundfile``: wav, flac, ogg, mp3, aiff, ...) and
+falls back to FFmpeg through PyAV (m4a/aac, opus, video containers such as mp4, mkv,
+mov, webm, and anything else FFmpeg reads). Any sample rate and bit depth comes back
+as float32 in [-1, 1].
+
+Bad input is refused with one-line :class:`~openinfp.core.errors.InputError` messages
+(missing, empty, corrupt, unknown codec, no audio stream, NaN/inf samples, longer than
+the configured limit). A file that ends early (truncated download) is decoded up to
+where its data stops; :func:`load_audio` says so in ``notes``.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from math import gcd
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from openinfp.core.errors import DependencyError, InputError
+from openinfp.core.io import PathLike, atomic_output, require_file
+
+SUPPORTED_HINT = "wav, flac, ogg/opus, mp3, m4a/aac, or a video file with an audio track"
+
+# libsndfile cannot read these containers; go straight to FFmpeg.
+_FFMPEG_SUFFIXES = {".m4a", ".aac", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wma", ".opus", ".3gp",
+                    ".ts", ".flv", ".amr"}
+
+
+@dataclass
+class AudioClip:
+    """A decoded file.
+
+    Attributes:
+        wave: ``[N]`` (mono) or ``[N, C]`` float32 samples in [-1, 1].
+        sample_rate: samples per second of ``wave``.
+        path: the file it came from.
+        notes: remarks on handling (truncated data, decoder warnings).
+    """
+
+    wave: np.ndarray
+    sample_rate: int
+    path: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def num_channels(self) -> int:
+        return 1 if self.wave.ndim == 1 else int(self.wave.shape[1])
+
+    @property
+    def duration(self) -> float:
+        return self.wave.shape[0] / float(self.sample_rate)
+
+
+def read_audio(path: PathLike, max_duration_s: Optional[float] = None) -> tuple[np.ndarray, int]:
+    """Decode ``path`` to float32 samples.
+
+    Args:
+        path: an audio file or a video file with an audio track.
+        max_duration_s: refuse files longer than this many seconds (``None``: no limit).
+
+    Returns:
+        ``(wave, sample_rate)`` with ``wave`` ``[N]`` for mono files and ``[N, C]``
+        otherwise, float32 in [-1, 1], at the file's own rate.
+
+    Raises:
+        InputError: missing/empty/corrupt file, unknown codec, no audio stream, no
+            samples, NaN/inf samples, or longer than ``max_duration_s``.
+    """
+    clip = load_audio(path, max_duration_s=max_duration_s)
+    return clip.wave, clip.sample_rate
+
+
+def load_audio(path: PathLike, max_duration_s: Optional[float] = None) -> AudioClip:
+    """Like :func:`read_audio` but returns an :class:`AudioClip` with handling notes."""
+    p = require_file(path, "audio file")
+    notes: list[str] = []
+    clip: Optional[AudioClip] = None
+    sf_error = ""
+    if p.suffix.lower() not in _FFMPEG_SUFFIXES:
+        clip, sf_error = _read_soundfile(p, max_duration_s, notes)
+    if clip is None:
+        clip = _read_ffmpeg(p, max_duration_s, notes, sf_error)
+    wave = clip.wave
+    if wave.shape[0] == 0:
+        raise InputError(f"audio file {p} holds no samples (0 s of audio); check the export")
+    bad = ~np.isfinite(wave)
+    if bad.any():
+        raise InputError(
+            f"audio file {p} contains {int(bad.sum())} NaN or infinite samples; re-export it as PCM or clean float"
+        )
+    if wave.ndim == 2 and wave.shape[1] == 1:
+        wave = wave[:, 0]
+    clip.wave = np.ascontiguousarray(np.clip(wave, -1.0, 1.0), dtype=np.float32)
+    return clip
+
+
+def _too_long(p: Path, seconds: float, limit: Optional[float]) -> None:
+    if limit is not None and seconds > limit + 1e-6:
+        raise InputError(
+            f"audio file {p} is {seconds:.1f} s long, over the limit of {limit:.0f} s "
+            "(raise audio.max_duration_s or cut the file)"
+        )
+
+
+def _read_soundfile(p: Path, limit: Optional[float], notes: list[str]) -> tuple[Optional[AudioClip], str]:
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(p))
+    except Exception as exc:  # libsndfile raises its own error type for unknown formats
+        return None, str(exc).splitlines()[0]
+    if info.samplerate <= 0:
+        return None, "invalid sample rate"
+    _too_long(p, info.frames / info.samplerate, limit)
+    try:
+        wave, sr = sf.read(str(p), dtype="float32", always_2d=True)
+    except Exception as exc:
+        return None, str(exc).splitlines()[0]
+    if p.suffix.lower() in (".wav", ".wave"):
+        missing = _wav_missing_bytes(p)
+        if missing > 0:
+            notes.append(f"{p.name} is truncated ({missing} bytes of audio data missing); "
+                         f"used the {wave.shape[0] / sr:.2f} s that are present")
+    return AudioClip(wave, int(sr), str(p), notes), ""
+
+
+def _wav_missing_bytes(p: Path) -> int:
+    """How many bytes the RIFF ``data`` chunk claims beyond the end of the file (0 if none)."""
+    size = p.stat().st_size
+    with open(p, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        pos = 12
+        while pos + 8 <= size:
+            fh.seek(pos)
+            chunk = fh.read(8)
+            if len(chunk) < 8:
+                return 0
+            cid, clen = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if cid == b"data":
+                if clen in (0, 0xFFFFFFFF):  # streaming writers leave the size unset
+                    return 0
+                return max(0, pos + 8 + clen - size)
+            pos += 8 + clen + (clen & 1)
+    return 0
+
+
+def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: str) -> AudioClip:
+    try:
+        import av
+    except ImportError as exc:  # pragma: no cover - declared dependency
+        raise DependencyError("decoding this format needs PyAV (pip install av)") from exc
+
+    why = f" (libsndfile: {sf_error})" if sf_error else ""
+    try:
+        container = av.open(str(p))
+    except Exception as exc:
+        raise InputError(f"cannot decode audio file {p}: {_first_line(exc)}{why}; "
+                         f"supported: {SUPPORTED_HINT}") from None
+    with container:
+        if not container.streams.audio:
+            kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"
+            raise InputError(f"{p} has no audio stream ({kinds}); give a file with sound")
+        stream = container.streams.audio[0]
+        if len(container.streams.audio) > 1:
+            notes.append(f"{p.name} has {len(container.streams.audio)} audio streams; used the first")
+        rate = int(stream.rate or stream.codec_context.sample_rate or 0)
+        if rate <= 0:
+            raise InputError(f"cannot decode audio file {p}: its audio stream has no sample rate")
+        if container.duration is not None:
+            _too_long(p, container.duration / 1_000_000.0, limit)
+        # Normalise every decoded frame to planar float32 at the stream's own rate/layout.
+        resampler = av.AudioResampler(format="fltp")
+        chunks: list[np.ndarray] = []
+        total = 0
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    arr = out.to_ndarray()
+                    chunks.append(arr)
+                    total += arr.shape[1]
+                if limit is not None and total / rate > limit:
+                    _too_long(p, total / rate, limit)
+        except InputError:
+            raise
+        except Exception as exc:
+            if not chunks:
+                raise InputError(f"cannot decode audio file {p}: {_first_line(exc)}; "
+                                 f"supported: {SUPPORTED_HINT}") from None
+            notes.append(f"{p.name} is damaged after {total / rate:.2f} s ({_first_line(exc)}); used what decoded")
+    if not chunks:
+        raise InputError(f"audio file {p} holds no decodable audio samples; check the file")
+    channels = {c.shape[0] for c in chunks}
+    if len(channels) != 1:
+        raise InputError(f"audio file {p} changes its channel count mid-stream ({sorted(channels)}); re-export it")
+    wave = np.concatenate(chunks, axis=1).T
+    return AudioClip(wave, rate, str(p), notes)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def resample(wave: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
+    """Resample along the first axis with a polyphase filter (anti-aliased).
+
+    Args:
+        wave: ``[N]`` or ``[N, C]`` float samples.
+        sr_from, sr_to: rates in Hz (positive integers).
+
+    Returns:
+        float32 ``[M]`` or ``[M, C]`` with ``M = ceil(N * sr_to / sr_from)``.
+    """
+    sr_from, sr_to = int(sr_from), int(sr_to)
+    if sr_from <= 0 or sr_to <= 0:
+        raise InputError(f"sample rates must be positive, got {sr_from} -> {sr_to}")
+    wave = np.asarray(wave, dtype=np.float32)
+    if sr_from == sr_to or wave.shape[0] == 0:
+        return wave.copy()
+    from scipy.signal import resample_poly
+
+    g = gcd(sr_from, sr_to)
+    return resample_poly(wave, sr_to // g, sr_from // g, axis=0).astype(np.float32)
+
+
+def write_audio(path: PathLike, wave: np.ndarray, sample_rate: int) -> Path:
+    """Write ``[N]`` or ``[N, C]`` float samples as 16-bit PCM (wav/flac by suffix), atomically."""
+    import soundfile as sf
+
+    target = Path(path)
+    if target.suffix.lower() not in (".wav", ".flac"):
+        raise InputError(f"output {target} must end in .wav or .flac")
+    with atomic_output(target) as tmp:
+        sf.write(str(tmp), np.clip(np.asarray(wave, dtype=np.float32), -1.0, 1.0), int(sample_rate),
+                 subtype="PCM_16", format=target.suffix[1:].upper())
+    return target
