@@ -119,33 +119,74 @@ class KMeansCodebook:
         return int(self.centers.shape[0])
 
     @classmethod
-    def fit(cls, reference: ArrayLike, k: int, seed: int = 0, n_init: int = 10) -> "KMeansCodebook":
-        """Fit ``k`` clusters on ``reference`` ``[N, D]`` (scikit-learn k-means++, Lloyd).
+    def fit(cls, reference: ArrayLike, k: int, seed: int = 0, n_init: int = 10,
+            max_iter: int = 300) -> "KMeansCodebook":
+        """Fit ``k`` clusters on ``reference`` ``[N, D]``: k-means++ seeding, then Lloyd
+        iterations; the best (lowest within-cluster sum of squares) of ``n_init`` runs,
+        all drawn from ``numpy.random.default_rng(seed)``.
 
         ``k`` is lowered to the number of distinct reference frames when fewer exist.
         """
-        from sklearn.cluster import KMeans  # lazy: scikit-learn import is slow
-
         ref = _matrix(reference, "SID reference features")
         if k < 1:
             raise InputError(f"SID: k must be at least 1, got {k}")
-        distinct = np.unique(ref, axis=0).shape[0]
-        k_eff = min(k, distinct)
-        km = KMeans(n_clusters=k_eff, random_state=seed, n_init=n_init).fit(ref)
-        return cls(np.asarray(km.cluster_centers_, dtype=np.float64), seed)
+        distinct = np.unique(ref, axis=0)
+        k_eff = min(k, distinct.shape[0])
+        rng = np.random.default_rng(seed)
+        best, best_cost = None, np.inf
+        for _ in range(max(1, n_init)):
+            centers, cost = _lloyd(ref, _kmeans_pp(distinct, k_eff, rng), max_iter)
+            if cost < best_cost:
+                best, best_cost = centers, cost
+        return cls(best, seed)
 
     def assign(self, x: ArrayLike) -> np.ndarray:
         """Nearest-centre index per frame, ``[N]`` int."""
         arr = _matrix(x, "SID features")
         if arr.shape[1] != self.centers.shape[1]:
             raise InputError(f"SID: features have {arr.shape[1]} dims, the codebook {self.centers.shape[1]}")
-        # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2; ||x||^2 does not change the argmin.
-        d2 = -2.0 * arr @ self.centers.T + (self.centers ** 2).sum(1)[None, :]
-        return d2.argmin(axis=1)
+        return _sq_dist(arr, self.centers).argmin(axis=1)
 
     def histogram(self, x: ArrayLike) -> np.ndarray:
         """Cluster occupancy counts ``[k]``."""
         return np.bincount(self.assign(x), minlength=self.k)
+
+
+def _sq_dist(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Squared distances ``[N, k]`` (expanded form, clipped at 0 against round-off)."""
+    d2 = (x ** 2).sum(1)[:, None] - 2.0 * x @ centers.T + (centers ** 2).sum(1)[None, :]
+    return np.maximum(d2, 0.0)
+
+
+def _kmeans_pp(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeding (Arthur and Vassilvitskii 2007) over distinct points."""
+    centers = [points[rng.integers(points.shape[0])]]
+    closest = _sq_dist(points, np.asarray(centers))[:, 0]
+    for _ in range(1, k):
+        total = closest.sum()
+        if total <= 0:
+            break
+        idx = rng.choice(points.shape[0], p=closest / total)
+        centers.append(points[idx])
+        closest = np.minimum(closest, _sq_dist(points, points[idx:idx + 1])[:, 0])
+    return np.asarray(centers)
+
+
+def _lloyd(x: np.ndarray, centers: np.ndarray, max_iter: int) -> tuple[np.ndarray, float]:
+    """Lloyd iterations from ``centers``; an emptied cluster keeps its previous centre."""
+    centers = centers.copy()
+    labels = None
+    for _ in range(max_iter):
+        new = _sq_dist(x, centers).argmin(1)
+        if labels is not None and np.array_equal(new, labels):
+            break
+        labels = new
+        for j in range(centers.shape[0]):
+            members = x[labels == j]
+            if members.size:
+                centers[j] = members.mean(0)
+    d2 = _sq_dist(x, centers)
+    return centers, float(d2.min(1).sum())
 
 
 def sid(generated: ArrayLike, reference: Optional[ArrayLike] = None, k: int = 40, seed: int = 0,
