@@ -39,8 +39,11 @@ def add_animate_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("audio")
     g.add_argument("--agent-channel", choices=("left", "right"), default=None,
                    help="stereo input: which channel is the portrait's own voice (default: left)")
+    g.add_argument("--mono-mix", action="store_true",
+                   help="a mono AUDIO holds both people: separate them by diarization")
     g.add_argument("--agent-speaker", choices=("first", "second", "most", "least"), default=None,
-                   help="mono mix of two speakers: which diarized speaker is the portrait (default: first)")
+                   help="mono mix of two speakers: which diarized speaker is the portrait (default: first; "
+                        "implies --mono-mix)")
     g.add_argument("--partner-only", action="store_true",
                    help="a mono AUDIO is the partner: the portrait only listens")
     g.add_argument("--script", metavar="FILE", default=None,
@@ -92,6 +95,8 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     }
     if getattr(args, "partner_only", False):
         pairs["audio.partner_only"] = "true"
+    if getattr(args, "mono_mix", False) or getattr(args, "agent_speaker", None) is not None:
+        pairs["audio.mono_mix"] = "true"
     out += [f"{k}={v}" for k, v in pairs.items() if v is not None]
     body = getattr(args, "body", None)
     if body is not None:

@@ -228,11 +228,20 @@ class DemoBackend:
 
 
 def _mono_overrides(meaning: str, audio: Optional[Path], partner_audio: Optional[Path]) -> list[str]:
-    """Config overrides that say how a single mono upload is read."""
+    """Config overrides that say how a single upload is read, if it is mono.
+
+    Stereo uploads are always one person per channel: the "mono file is" choice is
+    ignored for them rather than silently downmixing a two-channel recording.
+    """
     from openinfp.pipeline.audio_modes import mono_overrides
 
     if audio is None or partner_audio is not None:
         return []
+    if meaning != "agent":
+        from openinfp.audio.io import load_audio
+
+        if load_audio(audio).num_channels >= 2:
+            return []
     return mono_overrides(meaning)
 
 

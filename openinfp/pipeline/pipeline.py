@@ -166,7 +166,7 @@ class ConversationPipeline:
                 raise InputError("the script is empty; write lines like 'A: Hello.' and 'B: Hi!'")
             from openinfp.audio.script import script_to_conversation
 
-            conversation, _turns = script_to_conversation(script, seed=self.config.seed)
+            conversation, _turns = script_to_conversation(script, seed=self.config.seed, fps=self.config.fps)
             return conversation
         if audio is None:
             if partner_audio is not None:
@@ -175,20 +175,16 @@ class ConversationPipeline:
             raise InputError("no audio: give a conversation audio file or a script (--script FILE)")
         from openinfp.audio.conversation import load_conversation
 
-        return load_conversation(audio, partner_audio, self.config.audio)
+        return load_conversation(audio, partner_audio, self.config.audio, fps=self.config.fps)
 
     def load_image(self, image: ImageInput, what: str = "portrait") -> np.ndarray:
         """``[H, W, 3]`` uint8 RGB from a path or an array (EXIF, RGBA and grayscale handled)."""
-        if isinstance(image, np.ndarray):
-            arr = np.asarray(image)
-            if arr.ndim == 2:
-                arr = np.repeat(arr[:, :, None], 3, axis=2)
-            if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.dtype != np.uint8:
-                raise InputError(f"{what} array must be [H, W, 3] uint8 RGB, got {arr.dtype} {arr.shape}")
-            return np.ascontiguousarray(arr[:, :, :3])
         from openinfp.head.image_io import load_portrait
 
-        return load_portrait(image)
+        try:
+            return load_portrait(image)
+        except InputError as exc:
+            raise InputError(f"{what}: {exc}") from None
 
     # ------------------------------------------------------------------ stages
     def _conditioner(self, name: str, options: Optional[dict] = None) -> Any:
@@ -280,20 +276,20 @@ class ConversationPipeline:
 
     # ------------------------------------------------------------------ rendering
     def renderer_choice(self) -> tuple[str, dict]:
-        """The renderer (name, options) of this config.
+        """The renderer (name, validated options) of this config.
 
         ``renderer`` decides; if ``body.model`` asks for a body while ``renderer`` still
         names a portrait renderer (e.g. only ``body.model`` was overridden), the body
-        model's renderer is used with its default options.
+        model's renderer is used with its default options. ``output.size`` and
+        ``output.framing`` apply to renderers that have those options.
         """
-        from openinfp.pipeline.render import draws_portraits
+        from openinfp.pipeline.render import draws_portraits, renderer_options
 
         cfg = self.config
         name, options = cfg.renderer.name, dict(cfg.renderer.options)
         if cfg.body.model != "none" and draws_portraits(self.registry, name):
-            name = cfg.body.model
-            options = self.registry.spec("renderers", name, key="body.model").resolve_options({}, key="renderer.options")
-        return name, options
+            name, options = cfg.body.model, {}
+        return name, renderer_options(self.registry, name, options, cfg.output)
 
     def frames(self, layout: str, motion: MotionSequence, partner_motion: Optional[MotionSequence],
                portrait: Optional[np.ndarray], partner_portrait: Optional[np.ndarray]) -> Iterator[np.ndarray]:

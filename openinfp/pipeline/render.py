@@ -57,6 +57,30 @@ def fit_motion(registry: Any, renderer: str, motion: MotionSequence) -> MotionSe
                       f"{motion.space.name!r} space; choose another renderer (see `openinfp plugins`)")
 
 
+OUTPUT_OPTION_FIELDS = ("size", "framing")
+"""Renderer options that the pipeline's ``output`` section decides (when the renderer has them)."""
+
+
+def renderer_options(registry: Any, name: str, options: Mapping[str, Any], output: Any = None) -> dict[str, Any]:
+    """Validated options of renderer ``name``, with ``output.size`` / ``output.framing``
+    applied to renderers that have such options (one place decides the output size).
+
+    Args:
+        options: the renderer's own options from the config.
+        output: the config's ``output`` section (:class:`~openinfp.core.config.OutputConfig`).
+    """
+    import dataclasses
+
+    spec = registry.spec("renderers", name, key="renderer")
+    opts = dict(options)
+    if output is not None and spec.config_cls is not None and dataclasses.is_dataclass(spec.config_cls):
+        fields = {f.name for f in dataclasses.fields(spec.config_cls)}
+        for key in OUTPUT_OPTION_FIELDS:
+            if key in fields:
+                opts[key] = getattr(output, key)
+    return spec.resolve_options(opts, key="renderer.options")
+
+
 def participant_frames(registry: Any, renderer: str, options: Mapping[str, Any], motion: MotionSequence,
                        portrait: Optional[np.ndarray] = None, label: str = "agent") -> Iterator[np.ndarray]:
     """Frames of one participant from the renderer ``renderer`` (built fresh, set up once)."""
@@ -156,8 +180,7 @@ def render_motion_file(
     name = renderer or DEFAULT_RENDERER.get(agent.space.name)
     if name is None:
         raise ConfigError(f"no default renderer for {agent.space.name!r} motion; name one with --renderer")
-    options = cfg.renderer.options if cfg.renderer.name == name else {}
-    options = registry.spec("renderers", name, key="renderer").resolve_options(options, key="renderer.options")
+    options = renderer_options(registry, name, cfg.renderer.options if cfg.renderer.name == name else {}, cfg.output)
 
     from openinfp.head.image_io import load_portrait
 
@@ -177,7 +200,7 @@ def render_motion_file(
     if audio is not None:
         from openinfp.audio.conversation import load_conversation
 
-        wave = load_conversation(audio, partner_audio, cfg.audio).stereo()
+        wave = load_conversation(audio, partner_audio, cfg.audio, fps=agent.fps).stereo()
     elif partner_audio is not None:
         raise InputError("--partner-audio needs --audio (the agent's track) as well")
     if show_progress:
