@@ -324,9 +324,20 @@ def prepare_environment(backend: DemoBackend) -> None:
         os.environ["GRADIO_TEMP_DIR"] = str(backend.cache_dir)
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free right now on ``host``."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
 def launch_demo(settings: DemoSettings, registry: Any = None, block: bool = True) -> tuple[Any, DemoBackend]:
     """Build and serve the demo. With ``block=False`` returns ``(blocks, backend)`` while
     it serves in a background thread (call ``blocks.close()`` and ``backend.close()``)."""
+    if settings.port == 0:
+        settings.port = free_port(settings.host)
     backend = DemoBackend(settings, registry)
     prepare_environment(backend)
     demo = build_demo(backend)
@@ -334,7 +345,7 @@ def launch_demo(settings: DemoSettings, registry: Any = None, block: bool = True
     print(f"openinfp demo: serving on http://{settings.host}:{settings.port} (work folder {backend.workdir})",
           file=sys.stderr)
     try:
-        demo.launch(server_name=settings.host, server_port=settings.port or None, share=False,
+        demo.launch(server_name=settings.host, server_port=settings.port, share=False,
                     allowed_paths=allowed, max_file_size=int(settings.max_upload_mb * 1e6),
                     prevent_thread_lock=not block, show_error=True, quiet=not block, ssr_mode=False,
                     inbrowser=False, enable_monitoring=False, mcp_server=False)
