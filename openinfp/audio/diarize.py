@@ -19,7 +19,6 @@ standard tool (md-eval, dscore, pyannote.metrics).
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -354,38 +353,3 @@ def diarization_error_rate(reference: Sequence[tuple[float, float, object]],
     to_s = lambda k: k * resolution  # noqa: E731
     return float(der), {"missed": to_s(missed), "false_alarm": to_s(false_alarm),
                         "confusion": to_s(confusion), "total": to_s(total)}
-
-
-# --------------------------------------------------------------------------------------
-# CLI: openinfp diarize AUDIO -o out.rttm
-# --------------------------------------------------------------------------------------
-
-
-def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``openinfp diarize`` (imports nothing heavy)."""
-    parser.add_argument("audio", help="a mono mix of two speakers (audio or video file; stereo is downmixed)")
-    parser.add_argument("-o", "--output", required=True, help="RTTM file to write (two speakers: spk0, spk1)")
-    parser.add_argument("--file-id", default=None, help="recording name in the RTTM (default: the audio file stem)")
-    parser.add_argument("--max-duration", type=float, default=None,
-                        help="refuse audio longer than this many seconds (default: audio.max_duration_s, 7200)")
-
-
-def run_cli(args: argparse.Namespace) -> int:
-    """``openinfp diarize``: decode, diarize, write RTTM, print a summary."""
-    import sys
-
-    from openinfp.audio.config import AudioConfig
-    from openinfp.audio.conversation import to_mono16k
-    from openinfp.audio.io import load_audio
-
-    limit = args.max_duration if args.max_duration is not None else AudioConfig().max_duration_s
-    clip = load_audio(args.audio, max_duration_s=limit)
-    wave, notes = to_mono16k(clip)
-    result = diarize_frames(wave)
-    out = write_rttm(result.segments, args.output, file_id=args.file_id or Path(args.audio).stem)
-    for note in notes + clip.notes + result.notes:
-        print(f"note: {note}", file=sys.stderr)
-    talk = {s: sum(seg.end - seg.start for seg in result.segments if seg.speaker == s) for s in (0, 1)}
-    print(f"wrote {out}: {len(result.segments)} segments, {result.num_speakers} speaker(s); "
-          f"spk0 {talk[0]:.1f} s, spk1 {talk[1]:.1f} s of {len(wave) / SAMPLE_RATE:.1f} s")
-    return 0

@@ -25,7 +25,22 @@ def register_motion_spaces() -> list[MotionSpaceSpec]:
 
 @hookimpl
 def register_conditioners() -> list[ConditionerSpec]:
-    return []
+    from openinfp.conditioners import options as copt  # light: dataclasses only
+
+    return [
+        ConditionerSpec("audio", "openinfp.conditioners.audio:AudioConditioner",
+                        "both tracks at the motion rate: log-mel, energy, voicing, pitch, onset, speech activity",
+                        config_cls=copt.AudioConditionerOptions, token_kind="frame", input="audio"),
+        ConditionerSpec("text", "openinfp.conditioners.text:TextConditioner",
+                        "behaviour/style prompt -> MiniLM sentence embedding (global [1, 384])",
+                        config_cls=copt.TextConditionerOptions, token_kind="global", input="text"),
+        ConditionerSpec("image", "openinfp.conditioners.image:ImageConditioner",
+                        "reference photo's head pose + ARKit expression via the head tracker (global [1, 62])",
+                        config_cls=copt.ImageConditionerOptions, token_kind="global", input="image"),
+        ConditionerSpec("wav2vec2", "openinfp.conditioners.wav2vec2:Wav2Vec2Conditioner",
+                        "both tracks through a local pretrained wav2vec2-style model (model_path option)",
+                        config_cls=copt.Wav2Vec2ConditionerOptions, token_kind="frame", input="audio"),
+    ]
 
 
 @hookimpl
@@ -52,6 +67,19 @@ def register_dataset_formats() -> list[DatasetFormatSpec]:
 @hookimpl
 def register_cli_commands() -> list[CliCommandSpec]:
     return [
+        CliCommandSpec("diarize", "who speaks when in a two-speaker mono mix -> RTTM",
+                       "openinfp.audio.commands:add_diarize_arguments", "openinfp.audio.commands:run_diarize",
+                       "Find the two speakers of a mono recording (Silero VAD + Resemblyzer voice embeddings + "
+                       "clustering) and write standard RTTM (spk0 speaks first). See docs/AUDIO.md."),
+        CliCommandSpec("tracks", "split conversation audio into agent/partner tracks and speech activity",
+                       "openinfp.audio.commands:add_tracks_arguments", "openinfp.audio.commands:run_tracks",
+                       "Read AUDIO (stereo, two files, mono agent/partner, or a diarized mono mix) exactly as "
+                       "`animate` does and write the agent (left) and partner (right) tracks, optionally the "
+                       "per-frame speech activity as CSV: check which channel is whom before animating."),
+        CliCommandSpec("speak", "speak a two-person script ('A: ...' / 'B: ...') with two eSpeak NG voices",
+                       "openinfp.audio.commands:add_speak_arguments", "openinfp.audio.commands:run_speak",
+                       "Synthesize SCRIPT as a two-track conversation (A = agent, left; B = partner, right) "
+                       "with natural pauses and optional backchannels; optionally write the turns as RTTM."),
         CliCommandSpec("train", "train the motion generator (guider + diffusion transformer) on a corpus",
                        "openinfp.core.train_cli:add_train_arguments", "openinfp.core.train_cli:run_train",
                        "Cache conditioner features of the corpus in data.root, train the interactive motion guider "
@@ -72,6 +100,11 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "openinfp.data.commands:add_synth_arguments", "openinfp.data.commands:run_synth",
                        "Script, speak (eSpeak NG) and animate two-person conversations with rule-based ground-truth "
                        "head and SMPL-X motion for both people; deterministic per --seed, resumable. See docs/DATA.md."),
+        CliCommandSpec("bench", "time every stage on this machine (median, spread, real-time factor)",
+                       "openinfp.eval.cli:add_bench_arguments", "openinfp.eval.cli:run_bench_cli",
+                       "Time audio features, diarization, guider + DiT, tracking, every renderer, video encoding "
+                       "and the end-to-end pipeline on a synthesized conversation; print a markdown table and "
+                       "write JSON. Stages not installed are listed as unavailable. See docs/BENCHMARKS.md."),
     ]
 
 
