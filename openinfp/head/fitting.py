@@ -2,9 +2,14 @@
 
 Model: ``X_i = s * R @ (N_i + sum_k w_k B_ki) + t`` for landmarks ``X`` in the camera
 frame (x right, y up, z towards the viewer; pixels), with the canonical neutral ``N`` and
-basis ``B`` of :mod:`openinfp.head.basis`. Pose is a weighted similarity (Umeyama)
-alignment on the rigid part of the face; weights come from bounded linear least squares
-on the pose-normalised landmarks; the two alternate a few times.
+basis ``B`` of :mod:`openinfp.head.basis`.
+
+The image plane (x, y) carries the reliable evidence; MediaPipe's depth is a guess from
+appearance. So the fit is a weak-perspective one: it minimises the 2D reprojection
+error, with depth weighted by ``POSE_Z_WEIGHT`` / ``EXPR_Z_WEIGHT``. Pose: a weighted similarity
+(Umeyama) alignment on the rigid part of the face to start, then Gauss-Newton steps on
+the reprojection error. Expression: bounded linear least squares (``[0, 1]``, small
+ridge) on all landmarks in the camera frame. The two alternate a few times.
 """
 
 from __future__ import annotations
@@ -17,12 +22,26 @@ from scipy.optimize import lsq_linear
 
 from openinfp.head.basis import HeadBasis, head_basis
 
-Z_WEIGHT = 0.4
-"""Relative weight of MediaPipe's depth coordinate (noisier than x, y) in the expression fit."""
-RIDGE = 2e-3
-"""L2 penalty on the weights (per landmark-coordinate row; keeps unobservable shapes near 0)."""
+POSE_Z_WEIGHT = 0.3
+"""Weight of MediaPipe's depth residuals in the pose fit (relative to x, y). Measured on
+renderings of the Anny head at known angles, depth is what makes pitch recoverable."""
+EXPR_Z_WEIGHT = 0.15
+"""Weight of MediaPipe's depth residuals in the expression fit (the image plane is more
+reliable for lips and lids)."""
+RIDGE = 1e-3
+"""L2 penalty on the weights, per residual row (keeps unobservable shapes near 0)."""
+SECONDARY_RIDGE = 6.0
+"""Extra ridge factor for the shapes whose landmark signature overlaps a primary one
+(e.g. ``mouthLowerDown`` vs ``jawOpen``), so the primary shape explains the motion."""
+SECONDARY = ("mouthClose", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight",
+             "mouthStretchLeft", "mouthStretchRight", "mouthDimpleLeft", "mouthDimpleRight", "mouthPressLeft",
+             "mouthPressRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
+             "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight", "jawForward", "cheekPuff",
+             "mouthFrownLeft", "mouthFrownRight", "eyeSquintLeft", "eyeSquintRight")
 UNOBSERVABLE = ("tongueOut",)
 """Shapes with no landmark signature (always fitted as 0)."""
+_POSE_W = np.array([1.0, 1.0, POSE_Z_WEIGHT])
+_EXPR_W = np.array([1.0, 1.0, EXPR_Z_WEIGHT])
 
 
 @dataclass
@@ -37,7 +56,7 @@ class PoseFit:
         weights: ``[52]`` ARKit weights in [0, 1].
         shape: ``[478, 3]`` the landmarks brought back into the canonical frame (the
             person's own face shape with its expression).
-        rms: root-mean-square residual of the rigid landmarks, canonical units.
+        rms: image-plane residual of the rigid landmarks, canonical units.
     """
 
     rotation: np.ndarray
@@ -67,40 +86,104 @@ def similarity_align(src: np.ndarray, dst: np.ndarray, weights: np.ndarray) -> t
     return scale, rot, mu_d - scale * rot @ mu_s
 
 
+def _exp_so3(omega: np.ndarray) -> np.ndarray:
+    angle = float(np.linalg.norm(omega))
+    if angle < 1e-12:
+        return np.eye(3)
+    k = omega / angle
+    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + np.sin(angle) * kx + (1 - np.cos(angle)) * kx @ kx
+
+
+def refine_pose(model: np.ndarray, points: np.ndarray, weights: np.ndarray, scale: float, rot: np.ndarray,
+                trans: np.ndarray, steps: int = 4) -> tuple[float, np.ndarray, np.ndarray]:
+    """Gauss-Newton on the weighted weak-perspective residual ``(s R model + t - points) * axis weights``.
+
+    Parameters: a rotation increment (3), log-scale, translation (3). ``model``/``points``
+    ``[N, 3]``; returns the refined ``(s, R, t)``.
+    """
+    sw = np.sqrt(weights)[:, None, None] * _POSE_W[None, :, None]  # [N, 3, 1]
+    for _ in range(steps):
+        q = model @ rot.T  # R @ model_i, row-wise
+        resid = (scale * q + trans - points) * sw[..., 0]
+        # d(sRm)/d(omega) = -s [Rm]_x ; d/d(log s) = s R m ; d/dt = I
+        zero = np.zeros(len(q))
+        skew = np.stack([np.stack([zero, q[:, 2], -q[:, 1]], 1),
+                         np.stack([-q[:, 2], zero, q[:, 0]], 1),
+                         np.stack([q[:, 1], -q[:, 0], zero], 1)], 1)  # [N, 3(xyz), 3(omega)]
+        jac = np.concatenate([scale * skew, scale * q[:, :, None],
+                              np.broadcast_to(np.eye(3), (len(q), 3, 3))], 2) * sw  # [N, 3, 7]
+        jac = jac.reshape(-1, 7)
+        delta = np.linalg.lstsq(jac, -resid.reshape(-1), rcond=None)[0]
+        rot = _exp_so3(delta[:3]) @ rot
+        scale *= float(np.exp(delta[3]))
+        trans = trans + delta[4:]
+        if np.abs(delta).max() < 1e-7:
+            break
+    return scale, rot, trans
+
+
 @lru_cache(maxsize=1)
-def _design() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row-weighted design matrix ``[3*478 + 52, 52]``, row weights, and fitted columns."""
+def _fitted_columns() -> np.ndarray:
     from openinfp.core.arkit import ARKIT_NAMES
 
-    basis = head_basis()
-    rows = np.tile(np.array([1.0, 1.0, Z_WEIGHT]), basis.neutral.shape[0])  # [3*478]
-    cols = np.array([n not in UNOBSERVABLE for n in ARKIT_NAMES])
-    a = basis.basis.reshape(52, -1).T[:, cols] * rows[:, None]
-    a = np.vstack([a, np.sqrt(RIDGE * a.shape[0]) * np.eye(a.shape[1])])
-    return a, rows, cols
+    return np.array([n not in UNOBSERVABLE for n in ARKIT_NAMES])
 
 
-def fit_expression(residual: np.ndarray) -> np.ndarray:
-    """ARKit weights ``[52]`` in [0, 1] explaining ``residual`` = canonical shape - neutral ``[478, 3]``."""
-    a, rows, cols = _design()
-    b = np.concatenate([residual.reshape(-1) * rows, np.zeros(a.shape[1])])
-    sol = lsq_linear(a, b, bounds=(0.0, 1.0), method="bvls", lsmr_tol="auto").x
+@lru_cache(maxsize=1)
+def _ridge_scale() -> np.ndarray:
+    from openinfp.core.arkit import ARKIT_NAMES
+
+    names = [n for n in ARKIT_NAMES if n not in UNOBSERVABLE]
+    return np.sqrt(np.array([SECONDARY_RIDGE if n in SECONDARY else 1.0 for n in names]))
+
+
+def fit_expression(points: np.ndarray, scale: float, rot: np.ndarray, trans: np.ndarray,
+                   basis: HeadBasis | None = None) -> np.ndarray:
+    """ARKit weights ``[52]`` in [0, 1] for camera-frame landmarks ``[478, 3]`` at a known pose."""
+    basis = basis or head_basis()
+    cols = _fitted_columns()
+    # Columns: each shape's landmark displacement as seen by the camera (s R B_k).
+    a = scale * np.einsum("ij,knj->nik", rot, basis.basis[cols]) * _EXPR_W[None, :, None]  # [478, 3, K]
+    a = a.reshape(-1, cols.sum())
+    b = ((points - (scale * basis.neutral @ rot.T + trans)) * _EXPR_W).reshape(-1)
+    lam = np.sqrt(RIDGE * a.shape[0]) * scale
+    a = np.vstack([a, lam * np.diag(_ridge_scale())])
+    b = np.concatenate([b, np.zeros(a.shape[1])])
+    sol = lsq_linear(a, b, bounds=(0.0, 1.0), method="bvls").x
     weights = np.zeros(52)
     weights[cols] = np.clip(sol, 0.0, 1.0)
     return weights
 
 
+def lift_to_canonical(points_xy: np.ndarray, depth: np.ndarray | float, scale: float, rot: np.ndarray,
+                      trans: np.ndarray) -> np.ndarray:
+    """Canonical 3D points ``[N, 3]`` that project (weak perspective) onto ``points_xy``.
+
+    ``points_xy``: ``[N, 2]`` camera-frame x, y (pixels, y up); ``depth``: the canonical
+    z of each point (``[N]`` or a scalar). Solves ``(s R P + t)_xy = point`` for P's x, y.
+    """
+    depth = np.broadcast_to(np.asarray(depth, np.float64), (len(points_xy),))
+    u = (points_xy - trans[:2]) / scale - depth[:, None] * rot[:2, 2]
+    xy = np.linalg.solve(rot[:2, :2], u.T).T
+    return np.concatenate([xy, depth[:, None]], 1)
+
+
 def fit_pose_and_expression(points: np.ndarray, basis: HeadBasis | None = None, iterations: int = 3) -> PoseFit:
     """Fit pose and ARKit weights to camera-frame landmarks ``[478, 3]`` (pixels)."""
     basis = basis or head_basis()
-    weights = np.zeros(52)
     rigid = basis.rigidity
+    weights = np.zeros(52)
+    scale, rot, trans = similarity_align(basis.neutral, points, rigid)
     for _ in range(iterations):
-        model = basis.shape(weights)
-        scale, rot, trans = similarity_align(model, points, rigid)
-        shape = ((points - trans) @ rot) / scale  # R^T (X - t) / s, row-wise
-        weights = fit_expression(shape - basis.neutral)
+        scale, rot, trans = refine_pose(basis.shape(weights), points, rigid, scale, rot, trans)
+        weights = fit_expression(points, scale, rot, trans, basis)
+    scale, rot, trans = refine_pose(basis.shape(weights), points, rigid, scale, rot, trans)
     model = basis.shape(weights)
-    resid = np.sum((shape - model) ** 2, axis=1)
-    rms = float(np.sqrt((rigid * resid).sum() / rigid.sum()))
+    # The person's own face in the canonical frame: image-plane evidence, model depth
+    # (MediaPipe's depth is too flat and noisy to render rotations from).
+    shape = lift_to_canonical(points[:, :2], model[:, 2], scale, rot, trans)
+    model_px = scale * basis.shape(weights) @ rot.T + trans
+    err = np.sum((model_px - points)[:, :2] ** 2, axis=1)
+    rms = float(np.sqrt((rigid * err).sum() / rigid.sum()) / scale)
     return PoseFit(rot, scale, trans, weights, shape, rms)

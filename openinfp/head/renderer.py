@@ -1,0 +1,253 @@
+"""The ``portrait`` renderer: a still portrait + ``head`` motion -> frames.
+
+How motion is interpreted (all relative to the source's own tracked face, so a zero
+motion reproduces the source exactly):
+
+* ``head_rotation`` R: the head turns by R in the camera frame about its pivot
+  (``R_out = R @ R_source``); identity = the source's own orientation.
+* ``head_translation`` (x right, y up) in the source face's inter-ocular distances:
+  on-screen shift of the head; z is ignored (use ``head_scale``).
+* ``head_scale``: size relative to the source face.
+* ``arkit`` w: with ``expression="relative"`` (default) the expression is added on top
+  of the source's own (landmarks move by ``B @ w``); with ``expression="absolute"`` the
+  weights are what the face should show (landmarks move by ``B @ (w - w_source)``, so
+  all zeros neutralise a smiling source).
+
+The face landmarks are moved by this 3D model and projected; a ring of points around
+the face (hair, ears) follows the head rigidly, fading to still below the chin (neck)
+and at the canvas border (shoulders, background); :mod:`openinfp.head.warp` turns those
+displacements into one dense remap per frame. The mouth interior is painted where the
+lips open wider than in the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+import cv2
+import numpy as np
+import torch
+
+from openinfp.core.errors import InputError
+from openinfp.core.interfaces import RenderSource
+from openinfp.core.motion import MotionSequence
+from openinfp.core.rotations import rot6d_to_matrix
+from openinfp.head.basis import head_basis
+from openinfp.head.compositing import paint_mouth_interior
+from openinfp.head.config import HeadConfig
+from openinfp.head.fitting import lift_to_canonical
+from openinfp.head.image_io import load_portrait
+from openinfp.head.landmarks import (
+    CHIN, FACE_OVAL, FOREHEAD_TOP, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LEFT_IRIS, LIPS_INNER, RIGHT_EYE_LOWER,
+    RIGHT_EYE_UPPER, RIGHT_IRIS, polygon_area,
+)
+from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
+from openinfp.head.tracker import HeadTracker, TrackedFace
+from openinfp.head.warp import ControlWarp
+
+RINGS = ((1.15, 0.7, 0.7, 0.8), (1.4, 0.4, 0.4, 0.45), (1.8, 0.0, 0.0, 0.1))
+"""Rings of control points around the face: (radius factor vs. the face outline,
+canonical depth factor vs. the outline's depth, rigid-motion weight straight below the
+face centre: the neck follows the head partly, the shoulders not at all; share of the
+outline's expression motion, e.g. the chin dropping, passed on so the neck stretches
+smoothly instead of folding)."""
+
+
+@dataclass
+class PortraitRendererConfig:
+    """Options of the ``portrait`` renderer."""
+
+    size: int = field(default=512, metadata={"help": "output side in pixels for framing=head (even)"})
+    framing: str = field(default="head", metadata={"choices": ("head", "full"),
+                         "help": "head: square crop around the head; full: the whole (loaded) portrait"})
+    crop_scale: float = field(default=2.4, metadata={"help": "head crop side in face heights (forehead-chin)"})
+    expression: str = field(default="relative", metadata={"choices": ("relative", "absolute"),
+                            "help": "arkit weights add to the source's expression, or replace it"})
+    face_index: int = field(default=0, metadata={"help": "which face when several: 0 = largest"})
+    grid_step: int = field(default=4, metadata={"help": "warp grid spacing in px (smaller = sharper, slower)"})
+    mouth_interior: bool = field(default=True, metadata={"help": "paint a cavity and teeth when the mouth opens"})
+
+
+@dataclass
+class _Source:
+    """The source prepared on the output canvas."""
+
+    image: np.ndarray          # [H, W, 3] uint8 canvas at output resolution
+    face: TrackedFace          # tracked on the original portrait
+    sigma: float               # output px per canonical unit
+    center: np.ndarray         # [2] head pivot on the canvas (x, y down)
+    points: np.ndarray         # [N, 2] control points on the canvas
+    ring_canon: np.ndarray     # [R, 3] canonical positions of ring points
+    ring_weight: np.ndarray    # [R] rigid-motion weight of ring points
+    ring_oval: np.ndarray      # [R] face-outline landmark each ring point was spread from
+    ring_expr: np.ndarray      # [R] share of that landmark's expression motion it follows
+    num_fixed: int             # trailing border points (never move)
+    mouth_area: float          # source inner-lip area on the canvas (px^2)
+    warp: ControlWarp
+
+
+class PortraitRenderer:
+    """Landmark-driven mesh warp of a portrait (see the module docstring).
+
+    Implements :class:`openinfp.core.interfaces.Renderer`.
+    """
+
+    motion_spaces = (HEAD_SPACE_NAME,)
+
+    def __init__(self, config: Optional[PortraitRendererConfig] = None) -> None:
+        self.config = config or PortraitRendererConfig()
+        if self.config.size < 16 or self.config.size % 2:
+            raise InputError(f"portrait renderer: size must be an even number >= 16, got {self.config.size}")
+        if self.config.grid_step < 1:
+            raise InputError("portrait renderer: grid_step must be >= 1")
+        self._src: Optional[_Source] = None
+
+    # ----- setup --------------------------------------------------------------------
+    def setup(self, source: RenderSource) -> None:
+        """Track the source face and precompute the warp (once per portrait)."""
+        if source.portrait is None:
+            raise InputError("the portrait renderer needs a source portrait (RenderSource.portrait)")
+        image = load_portrait(source.portrait)
+        with HeadTracker(HeadConfig(face_index=self.config.face_index)) as tracker:
+            face = tracker.track_image(image, name=f"the {source.label} portrait")
+        self.setup_tracked(image, face)
+
+    def setup_tracked(self, image: np.ndarray, face: TrackedFace) -> None:
+        """Like :meth:`setup` with an already tracked ``face`` of ``image`` (RGB uint8)."""
+        canvas, origin, k = self._frame(image, face)
+        h, w = canvas.shape[:2]
+        lm = (face.landmarks[:, :2].astype(np.float64) - origin) * k
+        sigma = face.scale * k
+        center = (face.center - origin) * k
+        rot = face.rotation
+
+        oval = lm[list(FACE_OVAL)]
+        mid = oval.mean(0)
+        oval_depth = float(face.shape[list(FACE_OVAL), 2].mean())
+        ring_pts, ring_canon, ring_wt, ring_src, ring_expr = [], [], [], [], []
+        for radius, depth, bottom_weight, expr_share in RINGS:
+            pts = mid + radius * (oval - mid)
+            inside = (pts[:, 0] > 1) & (pts[:, 0] < w - 2) & (pts[:, 1] > 1) & (pts[:, 1] < h - 2)
+            pts = pts[inside]
+            ring_src.append(np.asarray(FACE_OVAL)[inside])
+            ring_expr.append(np.full(len(pts), expr_share))
+            cam = np.stack([pts[:, 0] - center[0], center[1] - pts[:, 1]], 1)  # pivot-relative, y up
+            canon = lift_to_canonical(cam, depth * oval_depth, sigma, rot, np.zeros(3))
+            direction = (pts - mid) / np.linalg.norm(pts - mid, axis=1, keepdims=True)
+            down = np.clip(direction[:, 1], 0.0, 1.0)
+            ring_pts.append(pts)
+            ring_canon.append(canon)
+            ring_wt.append(1.0 - down * (1.0 - bottom_weight))
+        border = _border_points(h, w, spacing=max(h, w) / 8)
+        points = np.concatenate([lm] + ring_pts + [border])
+        self._src = _Source(
+            image=canvas, face=face, sigma=sigma, center=center, points=points,
+            ring_canon=np.concatenate(ring_canon), ring_weight=np.concatenate(ring_wt),
+            ring_oval=np.concatenate(ring_src), ring_expr=np.concatenate(ring_expr), num_fixed=len(border),
+            mouth_area=polygon_area(lm[list(LIPS_INNER)]),
+            warp=ControlWarp(points, h, w, step=self.config.grid_step),
+        )
+
+    def _frame(self, image: np.ndarray, face: TrackedFace) -> tuple[np.ndarray, np.ndarray, float]:
+        """The canvas at output resolution, its top-left in source pixels and the scale."""
+        h, w = image.shape[:2]
+        if self.config.framing == "full":
+            ew, eh = w - w % 2, h - h % 2
+            return np.ascontiguousarray(image[:eh, :ew]), np.zeros(2), 1.0
+        lm = face.landmarks[:, :2]
+        face_h = float(np.linalg.norm(lm[FOREHEAD_TOP] - lm[CHIN]))
+        cx, cy = lm[list(FACE_OVAL)].mean(0)
+        cy -= 0.08 * face_h  # leave room for the hair
+        side = max(int(round(self.config.crop_scale * face_h)), 8)
+        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+        pad_l, pad_t = max(0, -x0), max(0, -y0)
+        pad_r, pad_b = max(0, x0 + side - w), max(0, y0 + side - h)
+        padded = cv2.copyMakeBorder(image, pad_t, pad_b, pad_l, pad_r, cv2.BORDER_REPLICATE)
+        crop = padded[y0 + pad_t:y0 + pad_t + side, x0 + pad_l:x0 + pad_l + side]
+        size = self.config.size
+        interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+        canvas = cv2.resize(crop, (size, size), interpolation=interp)
+        return canvas, np.array([x0, y0], np.float64), size / side
+
+    # ----- rendering ----------------------------------------------------------------
+    @property
+    def source_frame(self) -> np.ndarray:
+        """The source as it appears on the output canvas (what zero motion renders)."""
+        return self._require().image
+
+    def _require(self) -> _Source:
+        if self._src is None:
+            raise RuntimeError("PortraitRenderer.setup() must be called before render()")
+        return self._src
+
+    def render(self, motion: MotionSequence) -> Iterator[np.ndarray]:
+        """Yield one ``[H, W, 3]`` uint8 RGB frame per motion frame."""
+        src = self._require()
+        space = head_motion_space()
+        if motion.space.name != HEAD_SPACE_NAME or motion.space.names != space.names:
+            raise InputError(f"the portrait renderer draws the {HEAD_SPACE_NAME!r} motion space, "
+                             f"got {motion.space.name!r}")
+        for row in motion.motion:
+            yield self.render_frame(row)
+
+    def target_landmarks(self, motion: torch.Tensor) -> np.ndarray:
+        """Where the 478 landmarks land on the canvas for one motion ``[62]``: ``[478, 2]``."""
+        return self._targets(motion)[0]
+
+    def _targets(self, motion: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        src = self._require()
+        space = head_motion_space()
+        m = motion.detach().to(torch.float32).cpu()
+        rot_m = rot6d_to_matrix(space.get(m, "head_rotation")).numpy().astype(np.float64)
+        trans = space.get(m, "head_translation").numpy().astype(np.float64)
+        scale = float(space.get(m, "head_scale")[0])
+        weights = np.clip(space.get(m, "arkit").numpy().astype(np.float64), 0.0, 1.0)
+        if self.config.expression == "absolute":
+            weights = weights - src.face.weights
+        rot = rot_m @ src.face.rotation
+        sigma = src.sigma * scale
+        center = src.center + src.sigma * np.array([trans[0], -trans[1]])
+
+        def project(p: np.ndarray) -> np.ndarray:
+            cam = p @ rot.T
+            return np.stack([sigma * cam[:, 0] + center[0], -sigma * cam[:, 1] + center[1]], 1)
+
+        basis = head_basis()
+        offsets = basis.offsets(weights)
+        shape = src.face.shape + offsets
+        lm = project(shape)
+        # Irises ride with the lids (no lid sweeps across a still iris in a blink) plus gaze.
+        expression = lm - project(src.face.shape)  # the non-rigid part of each landmark's motion
+        for iris, upper, lower in ((RIGHT_IRIS, RIGHT_EYE_UPPER, RIGHT_EYE_LOWER),
+                                   (LEFT_IRIS, LEFT_EYE_UPPER, LEFT_EYE_LOWER)):
+            lm[list(iris)] += expression[list(upper) + list(lower)].mean(0)
+        rigid_ring = project(src.ring_canon)
+        return lm, rigid_ring, expression
+
+    def render_frame(self, motion: torch.Tensor) -> np.ndarray:
+        """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""
+        src = self._require()
+        lm, ring, expression = self._targets(motion)
+        n_lm = lm.shape[0]
+        n_ring = ring.shape[0]
+        disp = np.zeros_like(src.points)
+        disp[:n_lm] = lm - src.points[:n_lm]
+        disp[n_lm:n_lm + n_ring] = ((ring - src.points[n_lm:n_lm + n_ring]) * src.ring_weight[:, None]
+                                    + expression[src.ring_oval] * src.ring_expr[:, None])
+        frame = src.warp.apply(src.image, disp)
+        if self.config.mouth_interior:
+            paint_mouth_interior(frame, lm, src.mouth_area)
+        return frame
+
+
+def _border_points(h: int, w: int, spacing: float) -> np.ndarray:
+    """Fixed points along (just outside) the canvas border."""
+    m = 8.0
+    xs = np.linspace(-m, w - 1 + m, max(2, int(np.ceil((w + 2 * m) / spacing)) + 1))
+    ys = np.linspace(-m, h - 1 + m, max(2, int(np.ceil((h + 2 * m) / spacing)) + 1))[1:-1]
+    top = np.stack([xs, np.full_like(xs, -m)], 1)
+    bottom = np.stack([xs, np.full_like(xs, h - 1 + m)], 1)
+    left = np.stack([np.full_like(ys, -m), ys], 1)
+    right = np.stack([np.full_like(ys, w - 1 + m), ys], 1)
+    return np.concatenate([top, bottom, left, right])
