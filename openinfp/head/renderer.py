@@ -43,6 +43,7 @@ from openinfp.head.landmarks import (
     RIGHT_EYE_UPPER, RIGHT_IRIS, polygon_area,
 )
 from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
+from openinfp.head.renderer_config import PortraitRendererConfig
 from openinfp.head.tracker import HeadTracker, TrackedFace
 from openinfp.head.warp import ControlWarp
 
@@ -52,21 +53,6 @@ canonical depth factor vs. the outline's depth, rigid-motion weight straight bel
 face centre: the neck follows the head partly, the shoulders not at all; share of the
 outline's expression motion, e.g. the chin dropping, passed on so the neck stretches
 smoothly instead of folding)."""
-
-
-@dataclass
-class PortraitRendererConfig:
-    """Options of the ``portrait`` renderer."""
-
-    size: int = field(default=512, metadata={"help": "output side in pixels for framing=head (even)"})
-    framing: str = field(default="head", metadata={"choices": ("head", "full"),
-                         "help": "head: square crop around the head; full: the whole (loaded) portrait"})
-    crop_scale: float = field(default=2.4, metadata={"help": "head crop side in face heights (forehead-chin)"})
-    expression: str = field(default="relative", metadata={"choices": ("relative", "absolute"),
-                            "help": "arkit weights add to the source's expression, or replace it"})
-    face_index: int = field(default=0, metadata={"help": "which face when several: 0 = largest"})
-    grid_step: int = field(default=4, metadata={"help": "warp grid spacing in px (smaller = sharper, slower)"})
-    mouth_interior: bool = field(default=True, metadata={"help": "paint a cavity and teeth when the mouth opens"})
 
 
 @dataclass

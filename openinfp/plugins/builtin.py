@@ -45,7 +45,13 @@ def register_conditioners() -> list[ConditionerSpec]:
 
 @hookimpl
 def register_renderers() -> list[RendererSpec]:
-    return []
+    from openinfp.head.renderer_config import PortraitRendererConfig  # light: a dataclass only
+
+    return [
+        RendererSpec("portrait", "openinfp.head.renderer:PortraitRenderer",
+                     "landmark-driven warp of a portrait photo (head pose + ARKit-52, mouth interior)",
+                     config_cls=PortraitRendererConfig, motion_spaces=("head",)),
+    ]
 
 
 @hookimpl
@@ -67,6 +73,17 @@ def register_dataset_formats() -> list[DatasetFormatSpec]:
 @hookimpl
 def register_cli_commands() -> list[CliCommandSpec]:
     return [
+        CliCommandSpec("track", "track a face in an image or video -> head motion (.npz)",
+                       "openinfp.head.cli:add_track_arguments", "openinfp.head.cli:run_track",
+                       "Run MediaPipe's face mesh on INPUT (image, or video in tracking mode with smoothing that "
+                       "does not lag the lips) and fit head pose + the 52 ARKit blendshapes. See docs/HEAD.md."),
+        CliCommandSpec("export", "export a head motion file as a Live Link Face-style ARKit CSV",
+                       "openinfp.head.cli:add_export_arguments", "openinfp.head.cli:run_export",
+                       "Write MOTION.npz as CSV: timecode, the 52 ARKit weights, head yaw/pitch/roll (radians)."),
+        CliCommandSpec("reenact", "animate a portrait with the head motion of a driving video",
+                       "openinfp.head.cli:add_reenact_arguments", "openinfp.head.cli:run_reenact",
+                       "Track DRIVING_VIDEO, transfer its motion relative to its first frame onto PORTRAIT (which "
+                       "keeps its own pose and face shape) and write an MP4 with the driving video's audio."),
         CliCommandSpec("diarize", "who speaks when in a two-speaker mono mix -> RTTM",
                        "openinfp.audio.commands:add_diarize_arguments", "openinfp.audio.commands:run_diarize",
                        "Find the two speakers of a mono recording (Silero VAD + Resemblyzer voice embeddings + "

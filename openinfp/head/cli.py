@@ -1,0 +1,117 @@
+"""CLI commands of the head stage: ``track``, ``export`` and ``reenact``.
+
+``add_*`` functions import nothing heavy (the CLI builds every parser at start-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".jfif"}
+
+
+def _add_face_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--face-index", type=int, default=0, help="which face when several (0 = largest)")
+    p.add_argument("--min-face-px", type=int, default=48,
+                   help="smallest face to track, in px (2.5 x pupil distance)")
+
+
+def _head_config(args: argparse.Namespace):
+    from openinfp.core.errors import InputError
+    from openinfp.head.config import HeadConfig
+
+    if args.face_index < 0:
+        raise InputError(f"--face-index must be >= 0, got {args.face_index}")
+    return HeadConfig(face_index=args.face_index, min_face_px=args.min_face_px,
+                      smoothing=getattr(args, "smoothing", 1.0))
+
+
+# ----- track ----------------------------------------------------------------------------
+def add_track_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="a portrait image or a video file")
+    p.add_argument("-o", "--output", required=True, help="output motion file (.npz, head motion space)")
+    _add_face_args(p)
+    p.add_argument("--smoothing", type=float, default=1.0,
+                   help="video temporal smoothing strength (0 = off; One Euro filter, does not lag the lips)")
+    p.add_argument("--fps", type=float, default=25.0, help="frame rate stored for a single image")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run_track(args: argparse.Namespace) -> int:
+    from openinfp.core.errors import InputError
+    from openinfp.core.io import require_file
+    from openinfp.core.motion import MotionSequence
+    from openinfp.head.motion_space import head_euler, head_motion_space
+    from openinfp.head.tracker import HeadTracker
+
+    path = require_file(args.input, "input")
+    if not str(args.output).endswith(".npz"):
+        raise InputError(f"output {args.output} must end in .npz")
+    with HeadTracker(_head_config(args)) as tracker:
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            face = tracker.track_image(path)
+            seq = MotionSequence(face.motion[None].clone(), head_motion_space(), args.fps)
+        else:
+            seq = tracker.track_video(path, progress=not args.quiet)
+    seq.save(args.output)
+    ypr = head_euler(seq.motion).rad2deg()
+    found = seq.annotations.get("face_found")
+    extra = f", face found in {found.mean():.0%} of frames" if found is not None else ""
+    print(f"wrote {args.output}: {seq.num_frames} frame(s) at {seq.fps:g} fps{extra}; "
+          f"mean yaw/pitch/roll {ypr[:, 0].mean():.1f}/{ypr[:, 1].mean():.1f}/{ypr[:, 2].mean():.1f} deg")
+    return 0
+
+
+# ----- export ---------------------------------------------------------------------------
+def add_export_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("motion", help="a head motion file (.npz) written by `openinfp track` or generation")
+    p.add_argument("--format", default="arkit-csv", choices=("arkit-csv",),
+                   help="output format: arkit-csv = Live Link Face-style CSV (timecode, 52 ARKit weights, "
+                        "head yaw/pitch/roll in radians)")
+    p.add_argument("-o", "--output", required=True, help="output file (.csv)")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from openinfp.core.motion import MotionSequence
+    from openinfp.head.export import export_arkit_csv
+
+    seq = MotionSequence.load(args.motion)
+    export_arkit_csv(seq, args.output)
+    print(f"wrote {args.output}: {seq.num_frames} frames at {seq.fps:g} fps")
+    return 0
+
+
+# ----- reenact --------------------------------------------------------------------------
+def add_reenact_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("portrait", help="the portrait to animate (any common image format)")
+    p.add_argument("driving_video", help="a video of a face whose head motion and expressions to transfer")
+    p.add_argument("-o", "--output", required=True, help="output video (.mp4), with the driving video's audio")
+    p.add_argument("--size", type=int, default=512, help="output side in px for --framing head (even)")
+    p.add_argument("--framing", default="head", choices=("head", "full"),
+                   help="head: square crop around the head; full: the whole portrait")
+    p.add_argument("--face-index", type=int, default=0, help="which face of the portrait (0 = largest)")
+    p.add_argument("--driving-face-index", type=int, default=0, help="which face of the driving video (0 = largest)")
+    p.add_argument("--min-face-px", type=int, default=48, help="smallest face to track, in px")
+    p.add_argument("--smoothing", type=float, default=1.0, help="driving-video smoothing strength (0 = off)")
+    p.add_argument("--no-audio", action="store_true", help="do not copy the driving video's audio")
+    p.add_argument("--crf", type=int, default=20, help="H.264 quality (lower = better, larger)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run_reenact(args: argparse.Namespace) -> int:
+    from openinfp.core.errors import InputError
+    from openinfp.head.config import HeadConfig
+    from openinfp.head.reenact import reenact
+
+    if not str(args.output).lower().endswith(".mp4"):
+        raise InputError(f"output {args.output} must end in .mp4")
+    if args.face_index < 0 or args.driving_face_index < 0:
+        raise InputError("face indices must be >= 0")
+    out = reenact(args.portrait, args.driving_video, args.output,
+                  renderer_options={"size": args.size, "framing": args.framing, "face_index": args.face_index},
+                  head_config=HeadConfig(face_index=args.driving_face_index, min_face_px=args.min_face_px,
+                                         smoothing=args.smoothing),
+                  audio=not args.no_audio, crf=args.crf, progress=not args.quiet)
+    print(f"wrote {Path(out)}")
+    return 0

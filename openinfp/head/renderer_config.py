@@ -1,0 +1,20 @@
+"""Options of the ``portrait`` renderer (a light module: the plugin registry imports it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PortraitRendererConfig:
+    """Options of the ``portrait`` renderer."""
+
+    size: int = field(default=512, metadata={"help": "output side in pixels for framing=head (even)"})
+    framing: str = field(default="head", metadata={"choices": ("head", "full"),
+                         "help": "head: square crop around the head; full: the whole (loaded) portrait"})
+    crop_scale: float = field(default=2.4, metadata={"help": "head crop side in face heights (forehead-chin)"})
+    expression: str = field(default="relative", metadata={"choices": ("relative", "absolute"),
+                            "help": "arkit weights add to the source's expression, or replace it"})
+    face_index: int = field(default=0, metadata={"help": "which face when several: 0 = largest"})
+    grid_step: int = field(default=4, metadata={"help": "warp grid spacing in px (smaller = sharper, slower)"})
+    mouth_interior: bool = field(default=True, metadata={"help": "paint a cavity and teeth when the mouth opens"})
