@@ -234,7 +234,9 @@ class ConversationPipeline:
 
         Returns:
             A :class:`MotionSequence` of ``audio.num_frames(fps)`` frames, annotated
-            with ``agent_speaking`` / ``partner_speaking`` per frame.
+            per frame with ``agent_voice`` / ``partner_voice`` (speech activity of the
+            audio) and ``agent_speaking`` / ``partner_speaking`` (the model's read-out,
+            or the voice activity when the model gives none).
         """
         from openinfp.core.plugins import call_chain
         from openinfp.pipeline.activity import speech_activity
@@ -249,7 +251,11 @@ class ConversationPipeline:
         if motion.num_frames != num_frames:
             raise InputError(f"the motion generator returned {motion.num_frames} frames for {num_frames} "
                              "requested; the generator plugin is broken")
+        # Voice activity measured on the audio, next to the model's own read-out of who
+        # speaks (``*_speaking``, when the generator provides one), for plots and checks.
         agent_act, partner_act = speech_activity(audio, cfg.fps, num_frames)
+        motion.annotations["agent_voice"] = agent_act
+        motion.annotations["partner_voice"] = partner_act
         motion.annotations.setdefault("agent_speaking", agent_act)
         motion.annotations.setdefault("partner_speaking", partner_act)
         return call_chain(self.registry.pm, "post_process_motion", motion, "motion", config=cfg)
@@ -360,10 +366,10 @@ class ConversationPipeline:
                         partner_motion.save(ptmp)
                         files["partner_motion"] = ptarget
                 if outputs.arkit_csv is not None:
-                    from openinfp.pipeline.exports import write_arkit_csv
+                    from openinfp.head.export import export_arkit_csv
 
                     tmp = stack.enter_context(atomic_output(outputs.arkit_csv, suffix=".csv"))
-                    write_arkit_csv(motion, tmp)
+                    export_arkit_csv(motion, tmp)
                     files["arkit_csv"] = Path(outputs.arkit_csv)
                 if outputs.timeline is not None:
                     from openinfp.pipeline.timeline import plot_timeline
@@ -394,7 +400,6 @@ class ConversationPipeline:
     def _check_side_outputs(outputs: AnimateOutputs) -> None:
         wanted = {"motion": (outputs.motion, ".npz"), "timeline": (outputs.timeline, ".png"),
                   "arkit_csv": (outputs.arkit_csv, ".csv")}
-        seen = {Path(outputs.video).resolve()}
         for key, (path, suffix) in wanted.items():
             if path is None:
                 continue
@@ -403,9 +408,6 @@ class ConversationPipeline:
                 raise InputError(f"{key.replace('_', ' ')} output {p} must end in {suffix}")
             if p.is_dir():
                 raise InputError(f"{key.replace('_', ' ')} output {p} is a directory; give a file name")
-            if p.resolve() in seen:
-                raise InputError(f"output {p} is given twice; every output needs its own file")
-            seen.add(p.resolve())
 
 
 def _timeline_title(inputs: AnimateInputs, audio: ConversationAudio) -> str:
