@@ -120,8 +120,14 @@ def provenance_filter(watermark: bool, label: bool) -> Optional[Callable[[int, n
 def encode_frames(path: PathLike, frames: Iterable[np.ndarray], num_frames: int, fps: float,
                   audio: Optional[np.ndarray] = None, sample_rate: int = 16_000, crf: int = 20,
                   frame_filter: Optional[Callable[[int, np.ndarray], np.ndarray]] = None, pm: Any = None,
-                  metadata: Optional[dict[str, str]] = None, show_progress: bool = True) -> Path:
+                  metadata: Optional[dict[str, str]] = None, show_progress: bool = True,
+                  threaded: bool = True, queue_frames: int = 8) -> Path:
     """Stream ``frames`` into an MP4 (atomically), calling ``on_frame_rendered`` hooks.
+
+    With ``threaded`` (default) the encoder (and the provenance filter) runs in a
+    second thread fed by a bounded queue of ``queue_frames`` frames, so rendering and
+    H.264 encoding overlap on two cores (both release the GIL in their native code)
+    while memory stays bounded.
 
     Args:
         path: output ``.mp4``.
@@ -130,20 +136,74 @@ def encode_frames(path: PathLike, frames: Iterable[np.ndarray], num_frames: int,
         fps: frame rate.
         audio: ``[N]`` or ``[N, 2]`` float32 to mux (trimmed/padded to the video).
         pm: plugin manager whose ``on_frame_rendered`` hook observes each frame.
+
+    Raises:
+        InputError: wrong frame count or frame format; any error of the renderer or the
+            encoder propagates and nothing is written.
     """
     from openinfp.core.video import VideoWriter
     from openinfp.pipeline.progress import progress
 
     with VideoWriter(path, fps=fps, audio=audio, sample_rate=sample_rate, crf=crf, frame_filter=frame_filter,
                      metadata=metadata) as writer:
-        for i, frame in enumerate(progress(frames, num_frames, "render+encode", show_progress)):
-            if pm is not None:
-                pm.hook.on_frame_rendered(index=i, frame=frame)
-            writer.write(frame)
+        sink = _ThreadedSink(writer, queue_frames) if threaded else None
+        try:
+            for i, frame in enumerate(progress(frames, num_frames, "render+encode", show_progress)):
+                if pm is not None:
+                    pm.hook.on_frame_rendered(index=i, frame=frame)
+                if sink is None:
+                    writer.write(frame)
+                else:
+                    sink.put(np.array(frame, copy=True))  # renderers may reuse their frame buffer
+        except BaseException:
+            if sink is not None:
+                sink.finish(reraise=False)  # the renderer's error is the one to report
+            raise
+        if sink is not None:
+            sink.finish()
         if writer.num_frames != num_frames:
             raise InputError(f"the renderer produced {writer.num_frames} frames for {num_frames} motion "
                              f"frames; {path} was not written")
     return Path(path)
+
+
+class _ThreadedSink:
+    """Feeds a :class:`VideoWriter` from a worker thread through a bounded queue."""
+
+    _STOP = object()
+
+    def __init__(self, writer: Any, maxsize: int) -> None:
+        import queue
+        import threading
+
+        self.writer = writer
+        self.queue: "queue.Queue[Any]" = queue.Queue(maxsize=max(1, maxsize))
+        self.error: Optional[BaseException] = None
+        self.thread = threading.Thread(target=self._work, name="openinfp-encoder", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is self._STOP:
+                return
+            if self.error is None:
+                try:
+                    self.writer.write(item)
+                except BaseException as exc:  # handed to the producer thread
+                    self.error = exc
+
+    def put(self, frame: np.ndarray) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(frame)
+
+    def finish(self, reraise: bool = True) -> None:
+        """Drain the queue, stop the worker, and re-raise its error (if any, and asked)."""
+        self.queue.put(self._STOP)
+        self.thread.join()
+        if reraise and self.error is not None:
+            raise self.error
 
 
 def render_motion_file(
