@@ -1,0 +1,262 @@
+"""Interactive motion guider (INFP stage 2, first half).
+
+Both people's frame-aligned audio features go through one shared audio encoder; the
+agent's track then queries a learnable *verbal* memory bank and the partner's track a
+*non-verbal* memory bank by cross-attention. The two read-outs are added and passed
+through an MLP into per-frame motion features for the DiT. No role label enters the
+network: which bank a track reads from is the only thing that tells the tracks apart,
+so speaking and listening behaviour emerge from which track is active.
+
+Style tokens (text / image, global) are projected by name, pooled, and modulate both
+banks (FiLM: ``bank * (1 + gamma) + beta``, zero-initialised so an absent style is a
+no-op). ``use_memory_banks=False`` is the ablation: each track is projected by its own
+linear layer instead of reading a bank.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from openinfp.core.conditions import ConditionTokens
+from openinfp.core.errors import InputError
+from openinfp.core.model_config import GuiderConfig
+
+AUDIO_TOKEN_NAME = "audio"
+"""Name of the audio conditioner's tokens (two sets: one per participant track)."""
+
+StyleBatch = Mapping[str, tuple[torch.Tensor, torch.Tensor]]
+"""Style tokens by name: ``(tokens [B, N, D], mask [B, N] bool)``."""
+
+
+@dataclass
+class GuiderInputs:
+    """Batched guider inputs.
+
+    Attributes:
+        agent_audio: ``[B, T, F]`` features of the agent's own track, or ``None``.
+        partner_audio: ``[B, T, F]`` features of the partner's track, or ``None``.
+        style: global tokens by conditioner name, each ``(tokens [B, N, D], mask [B, N])``.
+        num_frames: ``T``.
+    """
+
+    agent_audio: Optional[torch.Tensor]
+    partner_audio: Optional[torch.Tensor]
+    style: dict[str, tuple[torch.Tensor, torch.Tensor]]
+    num_frames: int
+
+    def to(self, device: torch.device | str) -> "GuiderInputs":
+        mv = lambda x: None if x is None else x.to(device)  # noqa: E731
+        return GuiderInputs(mv(self.agent_audio), mv(self.partner_audio),
+                            {k: (t.to(device), m.to(device)) for k, (t, m) in self.style.items()},
+                            self.num_frames)
+
+    def crop(self, start: int, stop: int) -> "GuiderInputs":
+        """Frames ``[start, stop)`` of the frame-aligned inputs (style unchanged)."""
+        cut = lambda x: None if x is None else x[:, start:stop]  # noqa: E731
+        return GuiderInputs(cut(self.agent_audio), cut(self.partner_audio), dict(self.style), stop - start)
+
+
+@dataclass
+class GuiderOutput:
+    """Per-frame guider output.
+
+    Attributes:
+        features: ``[B, T, W]`` motion features for the DiT.
+        speaking_logits: ``[B, T, 2]`` logits of (agent speaking, partner speaking),
+            an auxiliary read-out used for annotations and plots.
+    """
+
+    features: torch.Tensor
+    speaking_logits: torch.Tensor
+
+
+class TemporalAudioEncoder(nn.Module):
+    """Shared per-track audio encoder: ``[B, T, F] -> [B, T, W]``.
+
+    Two 1-D convolutions over time (receptive field ``2 * (kernel - 1) + 1`` frames),
+    so each frame sees a little of its neighbours (co-articulation, onsets).
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, kernel: int = 5) -> None:
+        super().__init__()
+        if kernel % 2 == 0:
+            raise ValueError("audio_kernel must be odd")
+        self.norm = nn.LayerNorm(in_dim)
+        self.conv1 = nn.Conv1d(in_dim, out_dim, kernel, padding=kernel // 2)
+        self.conv2 = nn.Conv1d(out_dim, out_dim, kernel, padding=kernel // 2)
+        self.radius = 2 * (kernel // 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.norm(x).transpose(1, 2)
+        h = F.gelu(self.conv1(h))
+        h = h + F.gelu(self.conv2(h))
+        return h.transpose(1, 2)
+
+
+class BankReadout(nn.Module):
+    """Cross-attention of per-frame queries to a (style-modulated) memory bank."""
+
+    def __init__(self, width: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        if width % heads:
+            raise ValueError(f"guider width {width} must be divisible by heads {heads}")
+        self.heads = heads
+        self.norm = nn.LayerNorm(width)
+        self.q = nn.Linear(width, width)
+        self.kv = nn.Linear(width, 2 * width)
+        self.out = nn.Linear(width, width)
+        self.dropout = dropout
+
+    def forward(self, query: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+        """``query [B, T, W]``, ``bank [B, K, W]`` -> ``[B, T, W]``."""
+        b, t, w = query.shape
+        h = self.heads
+        q = self.q(self.norm(query)).view(b, t, h, w // h).transpose(1, 2)
+        k, v = self.kv(bank).view(b, bank.shape[1], 2, h, w // h).permute(2, 0, 3, 1, 4)
+        o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        return self.out(o.transpose(1, 2).reshape(b, t, w))
+
+
+class InteractiveMotionGuider(nn.Module):
+    """Verbal / non-verbal memory banks queried by the two audio tracks.
+
+    Built from a :class:`GuiderConfig` (the registered ``interactive`` guider's factory).
+    ``config.token_dims["audio"]`` must be set (> 0) before building.
+    """
+
+    def __init__(self, config: GuiderConfig) -> None:
+        super().__init__()
+        audio_dim = int(config.token_dims.get(AUDIO_TOKEN_NAME, 0))
+        if audio_dim <= 0:
+            raise InputError("guider: token_dims['audio'] must be the audio feature width (> 0); "
+                             "training fills it in from the data")
+        self.config = config
+        w = config.width
+        self.audio_encoder = TemporalAudioEncoder(audio_dim, w, config.audio_kernel)
+        if config.use_memory_banks:
+            self.verbal_bank = nn.Parameter(torch.randn(config.bank_size, w) * 0.5)
+            self.nonverbal_bank = nn.Parameter(torch.randn(config.bank_size, w) * 0.5)
+            self.verbal_read = BankReadout(w, config.heads, config.dropout)
+            self.nonverbal_read = BankReadout(w, config.heads, config.dropout)
+        else:
+            self.verbal_proj = nn.Sequential(nn.LayerNorm(w), nn.Linear(w, w))
+            self.nonverbal_proj = nn.Sequential(nn.LayerNorm(w), nn.Linear(w, w))
+        self.style_proj = nn.ModuleDict({
+            name: nn.Linear(dim, w) for name, dim in sorted(config.token_dims.items())
+            if name != AUDIO_TOKEN_NAME and dim > 0
+        })
+        self.style_film = nn.Linear(w, 4 * w)
+        nn.init.zeros_(self.style_film.weight)
+        nn.init.zeros_(self.style_film.bias)
+        self.fuse = nn.Sequential(nn.LayerNorm(w), nn.Linear(w, 2 * w), nn.GELU(), nn.Linear(2 * w, w))
+        self.speaking_head = nn.Linear(w, 2)
+        self._warned: set[str] = set()
+
+    @property
+    def width(self) -> int:
+        return self.config.width
+
+    @property
+    def receptive_radius(self) -> int:
+        """Frames on each side that one output frame depends on."""
+        return self.audio_encoder.radius
+
+    # ----- inputs ---------------------------------------------------------------------
+    def prepare(self, conditions: Sequence[ConditionTokens], num_frames: int) -> GuiderInputs:
+        """Route a list of :class:`ConditionTokens` into batched (B=1) inputs.
+
+        Audio tokens go by the track they came from (``role``); global tokens are style
+        tokens, projected by name. Tokens of a name this model was not trained with are
+        skipped with a warning.
+
+        Raises:
+            InputError: frame tokens with the wrong length or width, duplicated tracks.
+        """
+        agent = partner = None
+        style: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        for c in conditions:
+            if c.name == AUDIO_TOKEN_NAME and c.kind == "frame":
+                want = self.config.token_dims[AUDIO_TOKEN_NAME]
+                if c.length != num_frames:
+                    raise InputError(f"audio tokens ({c.role}) have {c.length} frames, expected {num_frames}")
+                if c.dim != want:
+                    raise InputError(f"audio tokens ({c.role}) have width {c.dim}; this model was trained "
+                                     f"with {want} (use the same audio conditioner options)")
+                feats = (c.tokens.float() * c.valid_mask()[:, None]).unsqueeze(0)
+                if c.role == "agent":
+                    if agent is not None:
+                        raise InputError("two sets of agent audio tokens given")
+                    agent = feats
+                elif c.role == "partner":
+                    if partner is not None:
+                        raise InputError("two sets of partner audio tokens given")
+                    partner = feats
+                else:
+                    raise InputError("audio tokens must come from the agent's or the partner's track (role)")
+            elif c.kind == "global" and c.name in self.style_proj:
+                want = self.config.token_dims[c.name]
+                if c.dim != want:
+                    raise InputError(f"{c.name!r} tokens have width {c.dim}; this model expects {want}")
+                style[c.name] = (c.tokens.float().unsqueeze(0), c.valid_mask().unsqueeze(0))
+            elif c.name not in self._warned:
+                self._warned.add(c.name)
+                warnings.warn(f"motion guider: ignoring {c.kind} tokens {c.name!r}, which this model "
+                              "was not trained with", stacklevel=2)
+        return GuiderInputs(agent, partner, style, num_frames)
+
+    # ----- network --------------------------------------------------------------------
+    def _style_vector(self, style: StyleBatch, batch: int, device: torch.device) -> Optional[torch.Tensor]:
+        """Masked mean of all projected style tokens: ``[B, W]``, or ``None``."""
+        total = None
+        count = None
+        for name, (tokens, mask) in sorted(style.items()):
+            if name not in self.style_proj:
+                continue
+            proj = self.style_proj[name](tokens) * mask[..., None]
+            s = proj.sum(1)
+            n = mask.sum(1, keepdim=True).float()
+            total = s if total is None else total + s
+            count = n if count is None else count + n
+        if total is None:
+            return None
+        return total / count.clamp_min(1.0)
+
+    def _banks(self, style_vec: Optional[torch.Tensor], batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        verbal = self.verbal_bank.unsqueeze(0).expand(batch, -1, -1)
+        nonverbal = self.nonverbal_bank.unsqueeze(0).expand(batch, -1, -1)
+        if style_vec is not None:
+            gv, bv, gn, bn = self.style_film(style_vec).unsqueeze(1).chunk(4, dim=-1)
+            verbal = verbal * (1 + gv) + bv
+            nonverbal = nonverbal * (1 + gn) + bn
+        return verbal, nonverbal
+
+    def forward(self, inputs: GuiderInputs) -> GuiderOutput:
+        """Per-frame motion features ``[B, T, W]`` from both tracks (+ style)."""
+        ref = inputs.agent_audio if inputs.agent_audio is not None else inputs.partner_audio
+        if ref is None:
+            raise InputError("the motion guider needs audio tokens of at least one participant")
+        b, t = ref.shape[0], inputs.num_frames
+        style_vec = self._style_vector(inputs.style, b, ref.device)
+        fused = torch.zeros(b, t, self.width, device=ref.device, dtype=ref.dtype)
+        if self.config.use_memory_banks:
+            verbal, nonverbal = self._banks(style_vec, b)
+            if inputs.agent_audio is not None:
+                fused = fused + self.verbal_read(self.audio_encoder(inputs.agent_audio), verbal)
+            if inputs.partner_audio is not None:
+                fused = fused + self.nonverbal_read(self.audio_encoder(inputs.partner_audio), nonverbal)
+        else:
+            if inputs.agent_audio is not None:
+                fused = fused + self.verbal_proj(self.audio_encoder(inputs.agent_audio))
+            if inputs.partner_audio is not None:
+                fused = fused + self.nonverbal_proj(self.audio_encoder(inputs.partner_audio))
+            if style_vec is not None:
+                gamma, beta = self.style_film(style_vec).unsqueeze(1).chunk(4, dim=-1)[:2]
+                fused = fused * (1 + gamma) + beta
+        features = fused + self.fuse(fused)
+        return GuiderOutput(features, self.speaking_head(features))

@@ -1,0 +1,106 @@
+"""``openinfp train``: the command line of :mod:`openinfp.core.training`.
+
+Kept apart from the training code so that building the CLI parser imports nothing heavy.
+Multi-GPU / multi-node: ``accelerate launch -m openinfp.cli train --config head ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from openinfp.core.errors import ConfigError, InputError
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``openinfp train`` (imports nothing heavy)."""
+    parser.add_argument("--config", default="head", metavar="PRESET",
+                        help="config preset name or .yaml path (default: head); see `openinfp config list`")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="config overrides, e.g. data.root=corpus train.steps=3000 train.out_dir=runs/head")
+    parser.add_argument("--eval-only", action="store_true",
+                        help="skip training; evaluate train.out_dir/checkpoint (or --checkpoint) on held-out data")
+    parser.add_argument("--checkpoint", default="", help="checkpoint folder to evaluate with --eval-only")
+    parser.add_argument("--compare", action="append", default=[], metavar="NAME=FOLDER",
+                        help="also evaluate another checkpoint side by side (e.g. no_banks=runs/ablation/checkpoint)")
+    parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
+    parser.add_argument("--eval-steps", type=int, default=None,
+                        help="sampler steps used by the evaluation (default: the model's)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def _load_training_setup(args: argparse.Namespace):
+    from openinfp.core.config import load_config
+
+    cfg = load_config(args.config, args.overrides, registry=args._registry)
+    if not cfg.data.root:
+        raise ConfigError("data.root is empty: give the corpus folder, e.g. `openinfp train --config "
+                          f"{args.config} data.root=corpus` (build one with `openinfp synth`)")
+    if not Path(cfg.data.root).is_dir():
+        raise InputError(f"data.root {cfg.data.root} is not a folder")
+    conditioners = [args._registry.conditioner(c.name, c.options) for c in cfg.conditioners]
+    return cfg, conditioners
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """``openinfp train``: cache features, train, save, evaluate."""
+    from accelerate import PartialState
+
+    from openinfp.core.generator import MotionGenerator
+    from openinfp.core.model_config import GuiderConfig
+    from openinfp.core.training import (
+        EVAL_KEYS, TrainData, build_feature_cache, evaluate, fit, format_table, split_conversations, token_dims_of,
+    )
+
+    cfg, conditioners = _load_training_setup(args)
+    progress = not args.no_progress
+    tcfg = cfg.train
+    out_dir = Path(tcfg.out_dir)
+    cache_dir = Path(tcfg.cache_dir) if tcfg.cache_dir else out_dir / "cache"
+    space = args._registry.motion_space(cfg.motion_space)
+    state = PartialState()
+    with state.main_process_first():
+        convs = build_feature_cache(cfg.data.root, conditioners, cfg.motion_space, cache_dir,
+                                    tcfg.max_conversations, progress=progress and state.is_main_process)
+    train_convs, val_convs = split_conversations(convs, tcfg.val_fraction, tcfg.seed)
+    if not train_convs:
+        raise InputError(f"corpus {cfg.data.root} has no training conversations (all are 'val')")
+    if args.eval_only:
+        folder = args.checkpoint or str(out_dir / "checkpoint")
+        gen = MotionGenerator.from_pretrained(folder, cfg.motion_space)
+    else:
+        guider_opts = dict(cfg.guider.options)
+        guider_config = GuiderConfig(**guider_opts)
+        info = {"command": "openinfp train --config " + " ".join([args.config, *args.overrides]),
+                "data_root": str(cfg.data.root), "train_conversations": len(train_convs),
+                "val_conversations": len(val_convs)}
+        t0 = time.perf_counter()
+        gen = fit(TrainData(train_convs, val_convs, token_dims_of(convs)), space, guider_config, cfg.model.dit,
+                  cfg.model.sampler, tcfg, out_dir, cfg.fps, progress=progress, info=info)
+        if state.is_main_process:
+            print(f"trained {tcfg.steps} steps in {time.perf_counter() - t0:.0f} s; "
+                  f"checkpoint: {out_dir / 'checkpoint'}", file=sys.stderr)
+    if args.no_eval or not state.is_main_process:
+        return 0
+    systems: dict[str, Any] = {"model": gen}
+    for item in args.compare:
+        name, sep, folder = item.partition("=")
+        if not sep or not name:
+            raise InputError(f"--compare {item!r} must look like NAME=FOLDER")
+        systems[name] = MotionGenerator.from_pretrained(folder, cfg.motion_space)
+    systems["static"] = "static"
+    held = val_convs[: tcfg.eval_conversations] if val_convs else []
+    if not held:
+        print("no held-out conversations: evaluation skipped", file=sys.stderr)
+        return 0
+    results = evaluate(systems, held, gen.space, cfg.fps, seed=cfg.seed, steps=args.eval_steps, progress=progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "eval.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    table = format_table(results, EVAL_KEYS)
+    (out_dir / "eval.md").write_text(table + "\n", encoding="utf-8")
+    print(table)
+    return 0
