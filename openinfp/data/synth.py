@@ -21,6 +21,7 @@ import numpy as np
 
 from openinfp.core.errors import InputError
 from openinfp.core.io import atomic_output
+from openinfp.data.style import StyleParams
 from openinfp.data.shards import SHARD_SUFFIX, Conversation, ConversationShard, Side, write_conversation, write_manifest
 
 VAL_EVERY = 20
@@ -61,8 +62,13 @@ def plan_corpus(hours: float, seed: int, min_seconds: float = 40.0, max_seconds:
     return plans
 
 
-def synth_conversation(plan: PlannedConversation) -> Conversation:
-    """Generate one conversation: script, speech, activity, head and SMPL-X motion of both sides."""
+def synth_conversation(plan: PlannedConversation, styles: Optional[dict[str, StyleParams]] = None) -> Conversation:
+    """Generate one conversation: script, speech, activity, head and SMPL-X motion of both sides.
+
+    Args:
+        plan: which conversation (seed, index, planned length, split).
+        styles: force the style of each side (``"a"``, ``"b"``) instead of drawing it.
+    """
     from openinfp.data.body_rules import body_rules
     from openinfp.data.head_rules import head_rules, speech_track
     from openinfp.data.style import describe_style, sample_style
@@ -74,7 +80,8 @@ def synth_conversation(plan: PlannedConversation) -> Conversation:
     held_out = plan.split == "val"
     voice_a = sample_voice(rng, held_out)
     voices = {"a": voice_a, "b": sample_voice(rng, held_out, avoid=voice_a.name)}
-    styles = {s: sample_style(rng) for s in SIDES}
+    drawn = {s: sample_style(rng) for s in SIDES}
+    styles = {**drawn, **(styles or {})}
     style_texts = {s: describe_style(styles[s], rng) for s in SIDES}
     timeline = speak_conversation(rng, voices, styles, plan.target_seconds)
     hop = int(16000 / FPS)

@@ -139,19 +139,18 @@ def _level(wave: np.ndarray, loudness: float) -> np.ndarray:
 class _Speaker:
     """Synthesis with per-speaker caching of backchannels."""
 
-    def __init__(self, voice: Voice) -> None:
+    def __init__(self, voice: Voice, engine) -> None:
         self.voice = voice
+        self.engine = engine
         self._cache: dict[str, tuple[np.ndarray, list[tuple[float, str]], float]] = {}
 
     def say(self, text: str) -> tuple[np.ndarray, list[tuple[float, str]], float]:
         """(wave [N] float32 16 kHz, phoneme events (relative s, label), speech end s)."""
         if text in self._cache:
             return self._cache[text]
-        from openinfp.audio.espeak import synthesize
-
         v = self.voice
-        utt = synthesize(text, voice=v.name, rate=v.rate, pitch=v.pitch, pitch_range=v.pitch_range,
-                         sample_rate=SAMPLE_RATE)
+        utt = self.engine.speak(text, voice=v.name, rate=v.rate, pitch=v.pitch, pitch_range=v.pitch_range,
+                                sample_rate=SAMPLE_RATE)
         phonemes = [(p.time, p.phoneme) for p in utt.phonemes]
         out = (_level(utt.wave, v.loudness), phonemes, _speech_end(phonemes, utt.duration))
         if len(text) < 16:
@@ -175,7 +174,14 @@ def speak_conversation(
     Returns:
         The :class:`Timeline`; tracks are padded to a whole number of 25 fps frames.
     """
-    speakers = {side: _Speaker(voices[side]) for side in SIDES}
+    from openinfp.data.private_espeak import private_espeak
+
+    with private_espeak() as engine:  # fresh eSpeak state: the result depends on rng only
+        return _speak(rng, voices, styles, target_seconds, engine)
+
+
+def _speak(rng, voices, styles, target_seconds, engine) -> Timeline:
+    speakers = {side: _Speaker(voices[side], engine) for side in SIDES}
     placed: dict[str, list[tuple[int, np.ndarray]]] = {side: [] for side in SIDES}
     segments: list[Segment] = []
     t = float(rng.uniform(0.3, 1.0))
