@@ -49,3 +49,105 @@ def run_bench_cli(args: argparse.Namespace) -> int:
     sys.stdout.write(report.markdown())
     print(f"openinfp: wrote {args.json}", file=sys.stderr)
     return 0
+
+
+# ------------------------------------------------------------------------------- eval
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    from openinfp.eval import SYSTEM_NAMES
+
+    parser.add_argument("data", nargs="?", default=None,
+                        help="a shard folder (manifest.jsonl) or a folder of NAME.wav + NAME.png pairs; "
+                             "omitted: a few held-out synthetic conversations are generated (see --synthetic)")
+    parser.add_argument("--human", metavar="VIDEO_OR_DIR", default=None,
+                        help="human reference mode: track real talking videos and score the people in them "
+                             "(and every system on the same audio) with the same metrics")
+    parser.add_argument("--synthetic", type=int, default=3, metavar="N",
+                        help="without DATA: how many held-out synthetic conversations to generate (default: 3)")
+    parser.add_argument("--split", choices=("val", "train", "all"), default="val",
+                        help="shard folder split to evaluate (default: val)")
+    parser.add_argument("--agent-side", choices=("a", "b", "both"), default="a",
+                        help="which side of each shard conversation is the agent (default: a)")
+    parser.add_argument("--limit", type=int, default=4, help="at most this many conversations (default: 4; 0 = all)")
+    parser.add_argument("--max-seconds", type=float, default=20.0,
+                        help="evaluate the first SECONDS of each conversation (default: 20; 0 = all)")
+    parser.add_argument("--space", choices=("head", "smplx"), default="head", help="motion space (default: head)")
+    parser.add_argument("--systems", nargs="+", choices=SYSTEM_NAMES, default=list(SYSTEM_NAMES),
+                        help="rows of the table, in order (default: all)")
+    parser.add_argument("--checkpoint", default="", help="model checkpoint folder (default: the shipped model)")
+    parser.add_argument("--no-banks-checkpoint", default="",
+                        help="checkpoint trained with guider.use_memory_banks=false for the ablation row "
+                             "(default: a shipped one, if any)")
+    parser.add_argument("--preset", default="default", help="pipeline config preset for the model rows")
+    parser.add_argument("--portrait", default=None,
+                        help="photo to render with for image metrics (default: the astronaut photo for synthetic "
+                             "data; pairs use their own portraits)")
+    parser.add_argument("--render-frames", type=int, default=25,
+                        help="frames rendered per conversation for image metrics (default: 25; 0 = none)")
+    parser.add_argument("--render-clips", type=int, default=1,
+                        help="how many conversations to render for image metrics (default: 1)")
+    parser.add_argument("--seed", type=int, default=0, help="generation seed (default: 0)")
+    parser.add_argument("--sid-k", type=int, default=40, help="k-means clusters for SID (default: 40)")
+    parser.add_argument("--sid-seed", type=int, default=0, help="k-means seed for SID (default: 0)")
+    parser.add_argument("--json", default=DEFAULT_EVAL_JSON, metavar="PATH",
+                        help=f"where to write the JSON report (default: {DEFAULT_EVAL_JSON})")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
+
+
+def run_eval_cli(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from openinfp.core.metrics.suite import SuiteOptions
+    from openinfp.eval import inputs
+    from openinfp.eval.runner import EvalOptions, run_eval, stderr_progress, write_json
+
+    if not str(args.json).endswith(".json"):
+        raise InputError(f"--json {args.json} must end in .json")
+    for flag, value, low in (("--limit", args.limit, 0), ("--max-seconds", args.max_seconds, 0),
+                             ("--render-frames", args.render_frames, 0), ("--render-clips", args.render_clips, 0),
+                             ("--synthetic", args.synthetic, 1), ("--sid-k", args.sid_k, 1)):
+        if value < low:
+            raise InputError(f"{flag} must be at least {low}, got {value}")
+    if args.data is not None and args.human is not None:
+        raise InputError("give either DATA or --human VIDEOS, not both")
+    say = None if args.quiet else stderr_progress
+    portrait = None
+    if args.portrait is not None:
+        from openinfp.head.image_io import load_portrait
+
+        portrait = load_portrait(args.portrait)
+    limit = args.limit or None
+    with tempfile.TemporaryDirectory(prefix="openinfp-eval-") as tmp:
+        if args.human is not None:
+            videos = inputs.find_videos(args.human)[:limit]
+            convs = []
+            for v in videos:
+                if say:
+                    say(f"eval: tracking {v}")
+                convs.append(inputs.load_human_video(v, progress=not args.quiet))
+            if portrait is not None:
+                for c in convs:
+                    c.portrait = portrait
+        elif args.data is not None:
+            convs = inputs.load_conversations(args.data, args.split, args.agent_side, limit, portrait)
+        else:
+            from openinfp.eval.synthetic import heldout_conversations
+
+            if say:
+                say(f"eval: synthesizing {args.synthetic} held-out conversations ({args.max_seconds or 20:g} s each)")
+            folder = heldout_conversations(tmp, args.synthetic, seconds=args.max_seconds or 20.0, seed=args.seed)
+            if portrait is None:
+                from skimage import data as skdata
+
+                portrait = skdata.astronaut()
+            convs = inputs.load_shards(folder, "val", args.agent_side, None, portrait)
+        if args.max_seconds:
+            convs = [c.cropped(args.max_seconds) for c in convs]
+        options = EvalOptions(space=args.space, systems=tuple(args.systems), seed=args.seed, checkpoint=args.checkpoint,
+                              no_banks_checkpoint=args.no_banks_checkpoint, preset=args.preset,
+                              render_frames=args.render_frames, render_clips=args.render_clips,
+                              suite=SuiteOptions(sid_k=args.sid_k, sid_seed=args.sid_seed), human=args.human is not None)
+        report = run_eval(convs, options, progress=say)
+    write_json(report, args.json)
+    sys.stdout.write(report.markdown())
+    print(f"openinfp: wrote {args.json}", file=sys.stderr)
+    return 1 if any(r.status == "failed" for r in report.results) else 0

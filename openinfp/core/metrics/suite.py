@@ -215,7 +215,11 @@ def _behaviour(clips: Sequence[EvalClip], options: SuiteOptions, res: SuiteResul
         def lip() -> float:
             rs = [timing.lip_sync_proxy(c.motion, c.agent_wave, c.sample_rate, options.lip_max_lag)
                   for c in clips]
-            res.values["lipsync_lag"] = float(np.median([lag for _, lag in rs]))
+            lags = [lag for r, lag in rs if r > 0]  # a still mouth has no lag
+            if lags:
+                res.values["lipsync_lag"] = float(np.median(lags))
+            else:
+                res.missing["lipsync_lag"] = "the mouth never correlates positively with the speech"
             return float(np.mean([r for r, _ in rs]))
         attempt("lipsync_r", lip)
 
