@@ -297,20 +297,19 @@ class ConversationPipeline:
             name, options = cfg.body.model, {}
         return name, renderer_options(self.registry, name, options, cfg.output)
 
-    def frames(self, layout: str, motion: MotionSequence, partner_motion: Optional[MotionSequence],
-               portrait: Optional[np.ndarray], partner_portrait: Optional[np.ndarray]) -> Iterator[np.ndarray]:
-        """The output frames of a run, streamed one at a time."""
-        from openinfp.pipeline.compose import side_by_side
-        from openinfp.pipeline.render import draws_portraits, participant_frames, scene_frames
+    def frame_source(self, layout: str, portrait: Optional[np.ndarray], partner_portrait: Optional[np.ndarray],
+                     names: tuple[str, str] = ("portrait", "partner portrait")) -> Any:
+        """The renderers of a run, set up now (a bad portrait fails before motion is generated).
+
+        Returns:
+            A :class:`~openinfp.pipeline.render.FrameSource`; call ``.frames(motion,
+            partner_motion)`` to stream the output frames.
+        """
+        from openinfp.pipeline.render import FrameSource
 
         name, options = self.renderer_choice()
-        if layout == "single":
-            return participant_frames(self.registry, name, options, motion, portrait, "agent")
-        if draws_portraits(self.registry, name):
-            return side_by_side(participant_frames(self.registry, name, options, motion, portrait, "agent"),
-                                participant_frames(self.registry, name, options, partner_motion,
-                                                   partner_portrait, "partner"))
-        return scene_frames(self.registry, name, options, motion, partner_motion)
+        return FrameSource(self.registry, name, options, layout,
+                           {"agent": (portrait, names[0]), "partner": (partner_portrait, names[1])})
 
     # ------------------------------------------------------------------ the run
     def run(self, inputs: AnimateInputs, outputs: AnimateOutputs) -> AnimateResult:
@@ -340,6 +339,10 @@ class ConversationPipeline:
             layout = self.resolve_layout(inputs, audio)
         if cfg.body.model == "none" and portrait is None:
             raise InputError("a portrait is needed to animate a head; give PORTRAIT or choose --body")
+        with timer.stage("renderer setup", "preparing the renderer"):
+            source = self.frame_source(layout, portrait, partner_portrait,
+                                       (_describe(inputs.portrait, "portrait"),
+                                        _describe(inputs.partner_portrait, "partner portrait")))
 
         space = cfg.motion_space
         with timer.stage("motion", f"generating motion ({audio.duration:.1f} s of audio, {layout} layout)"):
@@ -381,7 +384,7 @@ class ConversationPipeline:
 
             num_frames = motion.num_frames
             with timer.stage("render+encode", f"rendering {num_frames} frames"):
-                frames = self.frames(layout, motion, partner_motion, portrait, partner_portrait)
+                frames = source.frames(motion, partner_motion)
                 encode_frames(video_path, frames, num_frames, cfg.fps, audio=audio.stereo(),
                               sample_rate=audio.sample_rate, crf=cfg.output.crf,
                               frame_filter=provenance_filter(cfg.output.watermark, cfg.output.label),
@@ -408,6 +411,13 @@ class ConversationPipeline:
                 raise InputError(f"{key.replace('_', ' ')} output {p} must end in {suffix}")
             if p.is_dir():
                 raise InputError(f"{key.replace('_', ' ')} output {p} is a directory; give a file name")
+
+
+def _describe(image: Optional[ImageInput], what: str) -> str:
+    """How to name an image input in errors: ``"portrait me.jpg"`` or ``"portrait (array)"``."""
+    if image is None or isinstance(image, np.ndarray):
+        return f"{what} (array)" if image is not None else what
+    return f"{what} {image}"
 
 
 def _timeline_title(inputs: AnimateInputs, audio: ConversationAudio) -> str:

@@ -81,25 +81,82 @@ def renderer_options(registry: Any, name: str, options: Mapping[str, Any], outpu
     return spec.resolve_options(opts, key="renderer.options")
 
 
-def participant_frames(registry: Any, renderer: str, options: Mapping[str, Any], motion: MotionSequence,
-                       portrait: Optional[np.ndarray] = None, label: str = "agent") -> Iterator[np.ndarray]:
-    """Frames of one participant from the renderer ``renderer`` (built fresh, set up once)."""
+def setup_renderer(registry: Any, renderer: str, options: Mapping[str, Any], portrait: Optional[np.ndarray] = None,
+                   label: str = "agent", what: str = "") -> Any:
+    """Build renderer ``renderer`` and set it up for one participant.
+
+    Args:
+        portrait: ``[H, W, 3]`` uint8 photo (needed by portrait renderers).
+        label: ``"agent"`` or ``"partner"``.
+        what: how to name the participant's input in errors (e.g. ``"portrait me.jpg"``).
+
+    Raises:
+        InputError: no portrait for a portrait renderer, or the renderer refuses the
+            source (e.g. no face found), naming ``what``.
+    """
     from openinfp.core.interfaces import RenderSource
 
     if draws_portraits(registry, renderer) and portrait is None:
         raise InputError(f"renderer {renderer!r} draws onto a photo: give the {label}'s portrait")
     instance = registry.renderer(renderer, dict(options))
-    instance.setup(RenderSource(portrait=portrait, label=label))
-    return iter(instance.render(fit_motion(registry, renderer, motion)))
+    try:
+        instance.setup(RenderSource(portrait=portrait, label=label))
+    except InputError as exc:
+        if what:
+            raise InputError(f"{what}: {exc}") from None
+        raise
+    return instance
 
 
-def scene_frames(registry: Any, renderer: str, options: Mapping[str, Any], motion_a: MotionSequence,
-                 motion_b: MotionSequence) -> Iterator[np.ndarray]:
-    """Two bodies facing each other in one frame (:class:`openinfp.body.scene.TwoPersonScene`)."""
-    from openinfp.body.scene import TwoPersonScene
+class FrameSource:
+    """The renderers of one run, set up before any motion exists.
 
-    scene = TwoPersonScene(registry.renderer(renderer, dict(options)))
-    return iter(scene.render_pair(fit_motion(registry, renderer, motion_a), fit_motion(registry, renderer, motion_b)))
+    Setting up first makes a bad portrait (no face, too small) fail in a second,
+    before motion is generated. Then :meth:`frames` streams the output frames.
+
+    Args:
+        registry: the plugin registry.
+        renderer: renderer name; options: its validated options.
+        layout: ``"single"`` or ``"pair"``; a pair is two portraits side by side for
+            portrait renderers, or one two-person scene for body renderers.
+        portraits: ``label -> (image or None, name for errors)`` for ``"agent"`` (and
+            ``"partner"`` in a side-by-side pair).
+    """
+
+    def __init__(self, registry: Any, renderer: str, options: Mapping[str, Any], layout: str,
+                 portraits: Mapping[str, tuple[Optional[np.ndarray], str]]) -> None:
+        if layout not in ("single", "pair"):
+            raise InputError(f"layout must be 'single' or 'pair', got {layout!r}")
+        self.registry = registry
+        self.renderer = renderer
+        self.layout = layout
+        self.side_by_side = layout == "pair" and draws_portraits(registry, renderer)
+        self.instances: dict[str, Any] = {}
+        self.scene = None
+        if layout == "pair" and not self.side_by_side:
+            from openinfp.body.scene import TwoPersonScene
+
+            self.scene = TwoPersonScene(registry.renderer(renderer, dict(options)))
+            return
+        for label in ("agent", "partner") if self.side_by_side else ("agent",):
+            image, what = portraits.get(label, (None, label))
+            self.instances[label] = setup_renderer(registry, renderer, options, image, label, what)
+
+    def _one(self, label: str, motion: MotionSequence) -> Iterator[np.ndarray]:
+        return iter(self.instances[label].render(fit_motion(self.registry, self.renderer, motion)))
+
+    def frames(self, motion: MotionSequence, partner_motion: Optional[MotionSequence] = None) -> Iterator[np.ndarray]:
+        """Output frames for the agent's (and the partner's) motion, streamed."""
+        from openinfp.pipeline.compose import side_by_side
+
+        if self.layout == "single":
+            return self._one("agent", motion)
+        if partner_motion is None:
+            raise InputError("the pair layout needs the partner's motion as well")
+        if self.side_by_side:
+            return side_by_side(self._one("agent", motion), self._one("partner", partner_motion))
+        return iter(self.scene.render_pair(fit_motion(self.registry, self.renderer, motion),
+                                           fit_motion(self.registry, self.renderer, partner_motion)))
 
 
 def provenance_filter(watermark: bool, label: bool) -> Optional[Callable[[int, np.ndarray], np.ndarray]]:
@@ -228,7 +285,6 @@ def render_motion_file(
     """
     from openinfp.core.config import load_config
     from openinfp.core.registry import Registry
-    from openinfp.pipeline.compose import side_by_side
 
     registry = registry or Registry.create()
     cfg = load_config(preset, overrides, registry=registry)
@@ -244,17 +300,15 @@ def render_motion_file(
 
     from openinfp.head.image_io import load_portrait
 
-    img = None if portrait is None else load_portrait(portrait)
-    if partner is None:
-        frames = participant_frames(registry, name, options, agent, img, "agent")
-    elif draws_portraits(registry, name):
-        if partner_portrait is None:
-            raise InputError("two portraits side by side need --partner-portrait as well as --partner-motion")
-        frames = side_by_side(participant_frames(registry, name, options, agent, img, "agent"),
-                              participant_frames(registry, name, options, partner, load_portrait(partner_portrait),
-                                                 "partner"))
-    else:
-        frames = scene_frames(registry, name, options, agent, partner)
+    layout = "single" if partner is None else "pair"
+    if layout == "pair" and draws_portraits(registry, name) and partner_portrait is None:
+        raise InputError("two portraits side by side need --partner-portrait as well as --partner-motion")
+    portraits = {}
+    for label, path in (("agent", portrait), ("partner", partner_portrait)):
+        if path is not None:
+            portraits[label] = (load_portrait(path), f"{'portrait' if label == 'agent' else 'partner portrait'} {path}")
+    source = FrameSource(registry, name, options, layout, portraits)
+    frames = source.frames(agent, partner)
 
     wave = None
     if audio is not None:
