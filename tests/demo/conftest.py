@@ -19,17 +19,21 @@ def http_get(url: str, timeout: float = 30.0) -> tuple[int, bytes]:
 
 
 @pytest.fixture(scope="module")
-def served_demo(tmp_path_factory, request):
+def demo_overrides() -> tuple[str, ...]:
+    """Pipeline config overrides of the served demo (modules override this fixture)."""
+    return ()
+
+
+@pytest.fixture(scope="module")
+def served_demo(tmp_path_factory, request, demo_overrides):
     """``(url, blocks, backend)`` of a demo served in this process (closed afterwards).
 
-    Modules may set ``DEMO_OVERRIDES`` (pipeline config overrides) and
-    ``DEMO_EXAMPLE_SECONDS``.
+    Modules may set ``DEMO_EXAMPLE_SECONDS`` to shorten the example conversation.
     """
     from openinfp.pipeline.demo import DemoSettings, launch_demo
 
-    overrides = tuple(getattr(request.module, "DEMO_OVERRIDES", ()))
     settings = DemoSettings(port=0, workdir=tmp_path_factory.mktemp("demo"), max_upload_mb=5.0,
-                            max_audio_s=60.0, overrides=overrides,
+                            max_audio_s=60.0, overrides=tuple(demo_overrides),
                             example_seconds=getattr(request.module, "DEMO_EXAMPLE_SECONDS", 0.0))
     blocks, backend = launch_demo(settings, block=False)
     try:
