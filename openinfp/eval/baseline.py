@@ -36,7 +36,7 @@ class RuleBaselineConfig:
 
     jaw_gain: float = 0.55
     attack: float = 0.6
-    release: float = 0.25
+    release: float = 0.35
     nod_deg: float = 7.0
     nod_s: float = 0.55
     nod_delay_s: float = 0.15

@@ -209,12 +209,14 @@ def _image_metrics(conversations: Sequence[EvalConversation], results: list[Syst
         missing(f"renderer {options.renderer!r} is not registered "
                 f"(registered: {', '.join(registry.choices('renderers')) or 'none'})")
         return
+    from openinfp.core.interfaces import RenderSource
     from openinfp.core.metrics.image import FaceLandmarker, identity_consistency, psnr, ssim
-    from openinfp.pipeline.render import participant_frames
 
     def render(conv: EvalConversation, motion: MotionSequence) -> list[np.ndarray]:
         clip = _crop(motion, min(options.render_frames, motion.num_frames))
-        return list(participant_frames(registry, options.renderer, {}, clip, conv.portrait, "agent"))
+        renderer = registry.renderer(options.renderer, {})
+        renderer.setup(RenderSource(portrait=conv.portrait, label="agent"))
+        return list(renderer.render(clip))
 
     gt_label = "human" if options.human else "ground_truth"
     reference: dict[int, list[np.ndarray]] = {}

@@ -1,0 +1,99 @@
+"""`openinfp eval` on data made here: synthetic shards, audio + portrait pairs, tiny checkpoints."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from openinfp.cli import main
+from openinfp.core.metrics.suite import SuiteOptions
+from openinfp.eval.inputs import load_conversations, load_pairs, load_shards
+from openinfp.eval.runner import EvalOptions, run_eval
+
+FAST = SuiteOptions(sid_k=8)
+
+
+def test_shards_ground_truth_static_and_baseline(heldout_dir):
+    convs = load_shards(heldout_dir, "val")
+    assert len(convs) == 2 and all("head" in c.agent_motion and "head" in c.partner_motion for c in convs)
+    c = convs[0]
+    assert c.audio.agent.shape[0] == c.num_frames * 640 and c.activity("agent").shape == (c.num_frames,)
+    report = run_eval(convs, EvalOptions(systems=("ground_truth", "static", "rule_based"), render_frames=0, suite=FAST))
+    rows = {r.name: r for r in report.results}
+    gt, static, rule = (rows[n].metrics.values for n in ("ground_truth", "static", "rule_based"))
+    assert gt["fd_exp"] == pytest.approx(0, abs=1e-9) and gt["l2_exp"] == 0 and gt["rpcc_exp"] == pytest.approx(0)
+    assert gt["role_auc"] > 0.9                      # the corpus's own rules separate roles
+    assert static["role_auc"] == 0.5 and static["nod_rate"] == 0 and static["sid_exp"] == 0
+    assert rule["role_auc"] > 0.9 and rule["fd_exp"] < static["fd_exp"]
+    assert "generation_rtf" not in gt and rule["generation_rtf"] > 0
+    text = report.markdown()
+    assert "| static | " in text and "FD-exp ↓" in text and "k-means fitted on the ground-truth" in text
+    data = json.loads(json.dumps(report.to_dict()))
+    assert [s["name"] for s in data["systems"]] == ["ground_truth", "static", "rule_based"]
+
+
+def test_model_rows_run_from_checkpoints_and_ablation_is_checked(heldout_dir, tiny_checkpoints):
+    convs = [c.cropped(3.0) for c in load_shards(heldout_dir, "val")]
+    report = run_eval(convs, EvalOptions(systems=("model", "model_no_banks"), checkpoint=str(tiny_checkpoints["banks"]),
+                                         no_banks_checkpoint=str(tiny_checkpoints["no_banks"]), render_frames=0,
+                                         suite=FAST))
+    rows = {r.name: r for r in report.results}
+    for name in ("model", "model_no_banks"):
+        assert rows[name].status == "ok", rows[name].reason
+        assert rows[name].frames == sum(c.num_frames for c in convs)
+        assert {"fd_exp", "role_auc", "lipsync_r", "generation_rtf"} <= set(rows[name].metrics.values)
+    # A checkpoint WITH banks is refused as the ablation; a missing one is reported.
+    wrong = run_eval(convs[:1], EvalOptions(systems=("model_no_banks",), no_banks_checkpoint=str(tiny_checkpoints["banks"]),
+                                            render_frames=0, suite=FAST))
+    assert wrong.results[0].status == "unavailable" and "WITH memory banks" in wrong.results[0].reason
+    gone = run_eval(convs[:1], EvalOptions(systems=("model",), checkpoint=str(heldout_dir / "nothing"), render_frames=0,
+                                           suite=FAST))
+    assert gone.results[0].status == "unavailable" and gone.results[0].reason
+
+
+def _write_pair(folder, name, astronaut, script):
+    import soundfile as sf
+    from PIL import Image
+
+    from openinfp.audio.script import script_to_conversation
+
+    conv, _ = script_to_conversation(script, seed=1, backchannels=False)
+    sf.write(folder / f"{name}.wav", conv.stereo(), conv.sample_rate)
+    Image.fromarray(astronaut).save(folder / f"{name}.png")
+
+
+def test_pairs_folder_without_ground_truth(tmp_path, astronaut):
+    _write_pair(tmp_path, "talk", astronaut, "A: Good morning! Did you sleep well?\nB: Yes, thanks, like a stone.\n")
+    convs = load_conversations(tmp_path)
+    assert len(convs) == 1 and convs[0].portrait is not None and not convs[0].agent_motion
+    report = run_eval(convs, EvalOptions(systems=("ground_truth", "static", "rule_based"), render_frames=4, suite=FAST))
+    rows = {r.name: r for r in report.results}
+    assert rows["ground_truth"].status == "unavailable" and "no ground-truth" in rows["ground_truth"].reason
+    rule = rows["rule_based"]
+    assert "fd_exp" in rule.metrics.missing and "sid_exp" in rule.metrics.values  # SID from pooled clusters
+    assert rule.metrics.values["role_auc"] > 0.9
+    assert rule.image["face_found"] == 1.0 and rule.image["id_nme"] < 0.1
+    assert "ssim" in rule.image_missing
+    assert "pooled output of all systems" in report.markdown()
+    (tmp_path / "lonely.wav").write_bytes((tmp_path / "talk.wav").read_bytes())
+    with pytest.raises(Exception, match="no portrait"):
+        load_pairs(tmp_path)
+
+
+def test_eval_cli_on_a_shard_folder(heldout_dir, tmp_path, capsys):
+    out = tmp_path / "e.json"
+    code = main(["eval", str(heldout_dir), "--systems", "static", "rule_based", "--render-frames", "0",
+                 "--max-seconds", "5", "--sid-k", "6", "--json", str(out), "-q"])
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert data["options"]["suite"]["sid_k"] == 6 and all(c["seconds"] == 5.0 for c in data["conversations"])
+    printed = capsys.readouterr().out
+    assert "| rule_based |" in printed and "role AUC" in printed
+    code = main(["eval", str(tmp_path / "missing"), "--json", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("openinfp: error:") and "missing" in err and "\n" not in err
+    code = main(["eval", str(heldout_dir), "--split", "train", "--json", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "--split all" in err
