@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import DEMO_EXAMPLE_SECONDS
+
 CHROMIUM = os.environ.get("OPENINFP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-DEMO_EXAMPLE_SECONDS = 4.0
 RUN_TIMEOUT_MS = 300_000
 
 pytestmark = pytest.mark.browser
@@ -30,22 +31,6 @@ def _chromium() -> str:
         pytest.skip(f"Chromium not found at {CHROMIUM} or on PATH: install the Debian 'chromium' package "
                     "(CI does) or set OPENINFP_CHROMIUM")
     return path
-
-
-@pytest.fixture(scope="module")
-def demo_overrides(tmp_path_factory):
-    """Small and fast: 256 px, 2 sampling steps; the shipped model, or a smoke model until it ships."""
-    from openinfp.core.generator import default_checkpoint
-    from openinfp.core.registry import Registry
-    from openinfp.pipeline.smoke import save_untrained_generator
-
-    overrides = ["output.size=256"]
-    try:
-        default_checkpoint("head")
-    except Exception:
-        ckpt = save_untrained_generator(tmp_path_factory.mktemp("model") / "head", Registry.create(), "head")
-        overrides.append(f"model.checkpoint={ckpt}")
-    return tuple(overrides)
 
 
 def test_demo_in_a_real_browser(served_demo, tmp_path):
