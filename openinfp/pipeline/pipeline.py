@@ -369,10 +369,10 @@ class ConversationPipeline:
                         partner_motion.save(ptmp)
                         files["partner_motion"] = ptarget
                 if outputs.arkit_csv is not None:
-                    from openinfp.head.export import export_arkit_csv
+                    from openinfp.pipeline.exports import export_face_csv
 
                     tmp = stack.enter_context(atomic_output(outputs.arkit_csv, suffix=".csv"))
-                    export_arkit_csv(motion, tmp)
+                    export_face_csv(motion, tmp)
                     files["arkit_csv"] = Path(outputs.arkit_csv)
                 if outputs.timeline is not None:
                     from openinfp.pipeline.timeline import plot_timeline

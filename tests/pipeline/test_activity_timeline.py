@@ -117,3 +117,19 @@ def test_timeline_png_is_written_atomically(tmp_path, turns):
     blue, orange = fill([0x1F, 0x77, 0xB4]), fill([0xFF, 0x7F, 0x0E])
     assert blue > 500 and orange > 500
     assert [p.name for p in tmp_path.iterdir()] == ["t.png"]  # no temporary left behind
+
+
+def test_face_export_of_body_motion_inverts_the_head_lift(tmp_path):
+    """smplx -> head for the ARKit CSV undoes head -> smplx (the body stage's lift)."""
+    from openinfp.body.convert import head_to_smplx
+    from openinfp.head.motion_space import head_euler
+    from openinfp.pipeline.exports import as_head_motion, export_face_csv
+
+    head = _known_motion(30)
+    back = as_head_motion(head_to_smplx(head))
+    assert back.space.name == "head"
+    np.testing.assert_allclose(head_euler(back.motion).numpy(), head_euler(head.motion).numpy(), atol=1e-4)
+    np.testing.assert_allclose(back.get("arkit").numpy(), head.get("arkit").numpy(), atol=1e-6)
+    export_face_csv(head_to_smplx(head), tmp_path / "f.csv")
+    rows = (tmp_path / "f.csv").read_text().splitlines()
+    assert len(rows) == 31 and rows[0].startswith("Timecode,BlendShapeCount,EyeBlinkLeft")
