@@ -88,6 +88,16 @@ def _fit(landmarks_px: np.ndarray) -> PoseFit:
     return fit_pose_and_expression(camera)
 
 
+def _dedupe(faces: list[np.ndarray]) -> list[np.ndarray]:
+    """Drop faces found twice (overlapping tiles): same nose tip within half a face width."""
+    kept: list[np.ndarray] = []
+    for face in faces:
+        width = np.ptp(face[:, 0])
+        if all(np.linalg.norm(face[1, :2] - k[1, :2]) > 0.5 * width for k in kept):
+            kept.append(face)
+    return kept
+
+
 def _bbox(landmarks: np.ndarray) -> tuple[int, int, int, int]:
     x0, y0 = np.floor(landmarks[:, :2].min(0)).astype(int)
     x1, y1 = np.ceil(landmarks[:, :2].max(0)).astype(int)
@@ -134,10 +144,23 @@ class HeadTracker:
         """All faces in an RGB image as ``[478, 3]`` pixel landmarks, largest first."""
         if self._static is None:
             self._static = self._face_mesh(True, max(MAX_FACES, self.config.face_index + 1))
+        faces = self._detect_in(image, 0, 0)
+        h, w = image.shape[:2]
+        if not faces and max(h, w) > 1.3 * min(h, w):
+            # MediaPipe's short-range detector sees the whole frame squeezed to a square, so a
+            # face in a wide or tall picture can be too small for it: retry on square tiles.
+            side = min(h, w)
+            starts = np.linspace(0, max(h, w) - side, int(np.ceil(2 * max(h, w) / side)) - 1 or 1).astype(int)
+            for start in starts:
+                y0, x0 = (start, 0) if h > w else (0, start)
+                faces += self._detect_in(image[y0:y0 + side, x0:x0 + side], x0, y0)
+            faces = _dedupe(faces)
+        return sorted(faces, key=lambda lm: -np.prod(np.ptp(lm[:, :2], axis=0)))
+
+    def _detect_in(self, image: np.ndarray, x0: int, y0: int) -> list[np.ndarray]:
         h, w = image.shape[:2]
         result = self._static.process(np.ascontiguousarray(image))
-        faces = [_mesh_to_pixels(f, w, h) for f in (result.multi_face_landmarks or [])]
-        return sorted(faces, key=lambda lm: -np.prod(np.ptp(lm[:, :2], axis=0)))
+        return [_mesh_to_pixels(f, w, h) + np.array([x0, y0, 0.0]) for f in (result.multi_face_landmarks or [])]
 
     def track_image(self, image: PortraitLike, name: Optional[str] = None) -> TrackedFace:
         """Track the chosen face of one image (path or array).
