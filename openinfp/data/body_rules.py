@@ -4,8 +4,10 @@ The body is seated/standing facing +z (SMPL-X canonical frame: y up, x = the bod
 left, which is the viewer's right, as in the ``head`` space), so the head rotation of
 the ``head`` space carries over unchanged:
 
-* ``neck`` takes 40 % and ``head`` 60 % of the head yaw/pitch/roll; ``spine3`` leans
-  forward 3 degrees while the person holds the turn;
+* ``spine3`` leans forward 3 degrees while the person holds the turn (plus a little
+  spine sway); ``neck`` and ``head`` then turn so that the head's global rotation is
+  exactly the ``head`` space's rotation (the neck takes 40 % of what is left after the
+  spine, the head the rest), so both spaces agree on where the head points;
 * ``jaw`` opens about x by ``0.3 rad * jawOpen``; the eyeballs turn with the gaze;
 * arms rest hanging with slightly bent elbows; while speaking, the arms rise into the
   gesture space (level ``0.3 + 0.7 * expressiveness``), the dominant arm most, and every
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 
 from openinfp.body.motion_space import SMPLX_JOINTS, smplx_motion_space
-from openinfp.core.rotations import axis_angle_to_matrix, euler_ypr_to_matrix, matrix_to_rot6d
+from openinfp.core.rotations import axis_angle_to_matrix, euler_ypr_to_matrix, matrix_to_axis_angle, matrix_to_rot6d
 from openinfp.data.head_rules import HeadResult, SpeechTrack
 from openinfp.data.signals import raised_cosine, smooth, sway
 from openinfp.data.style import StyleParams
@@ -63,12 +65,16 @@ def body_rules(
     def put(joint: str, m: torch.Tensor) -> None:
         mats[:, _J[joint]] = m
 
-    ypr = torch.from_numpy(head.ypr)
-    put("neck", euler_ypr_to_matrix(0.4 * ypr))
-    put("head", euler_ypr_to_matrix(0.6 * ypr))
     speaking = smooth(own.in_turn, 0.8, fps)
-    put("spine3", _rotmat(_axis(T, 0, 3 * deg * speaking + 0.5 * deg * sway(times, rng, 0.05, 0.2))))
-    put("spine2", _rotmat(_axis(T, 1, 1.0 * deg * sway(times, rng, 0.03, 0.1))))
+    spine3 = _rotmat(_axis(T, 0, 3 * deg * speaking + 0.5 * deg * sway(times, rng, 0.05, 0.2)))
+    spine2 = _rotmat(_axis(T, 1, 1.0 * deg * sway(times, rng, 0.03, 0.1)))
+    put("spine3", spine3)
+    put("spine2", spine2)
+    # neck @ head = what the spine leaves of the target head rotation (exact, no Euler split)
+    rest = (spine2 @ spine3).transpose(-1, -2) @ euler_ypr_to_matrix(torch.from_numpy(head.ypr))
+    neck = axis_angle_to_matrix(0.4 * matrix_to_axis_angle(rest))
+    put("neck", neck)
+    put("head", neck.transpose(-1, -2) @ rest)
     put("jaw", _rotmat(_axis(T, 0, 0.3 * jaw_open)))
     eyes = euler_ypr_to_matrix(torch.from_numpy(np.stack([0.35 * head.gaze[:, 0], -0.25 * head.gaze[:, 1],
                                                           np.zeros(T, np.float32)], axis=1)))

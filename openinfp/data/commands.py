@@ -39,3 +39,53 @@ def _single_thread_torch() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+# options of the built-in readers, as CLI flags (None = not given; only valid for formats that have them)
+_READER_FLAGS = {
+    "blendshape_fps": ("--blendshape-fps", float, "DualTalk: frame rate of the blendshape arrays (default 25)"),
+    "layout": ("--layout", str, "video: auto | single | pair | side-by-side (default auto)"),
+    "agent_channel": ("--agent-channel", str, "video side-by-side: stereo channel of the left person (left/right)"),
+    "smoothing": ("--smoothing", float, "video: head tracker smoothing, 0 = off (default 1)"),
+    "val_fraction": ("--val-fraction", float, "share of clips (by id hash) put in the val split (default 0.05)"),
+}
+
+
+def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", help="input folders or files of the chosen format")
+    parser.add_argument("--format", required=True, dest="fmt",
+                        help="dataset format: dualtalk, beat2, video, shards, or one from a plugin (openinfp plugins)")
+    parser.add_argument("--out", required=True, help="output folder for the shards and manifest.jsonl")
+    parser.add_argument("--shard", default="0/1",
+                        help="process items i, i+n, ... of n (i from 0), e.g. $SLURM_ARRAY_TASK_ID/8 (default 0/1)")
+    for key, (flag, typ, text) in _READER_FLAGS.items():
+        parser.add_argument(flag, dest=key, type=typ, default=None, help=text)
+    parser.add_argument("--mono-mix", dest="mono_mix", action="store_const", const=True, default=None,
+                        help="video side-by-side: the audio is a mono mix of both people; diarize it")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    import dataclasses
+    import sys
+
+    from openinfp.core.errors import ConfigError
+    from openinfp.data.prepare import parse_shard, prepare_corpus
+
+    registry = args._registry
+    spec = registry.spec("dataset_formats", args.fmt, key="--format")
+    given = {k: getattr(args, k) for k in list(_READER_FLAGS) + ["mono_mix"] if getattr(args, k, None) is not None}
+    allowed = {f.name for f in dataclasses.fields(spec.config_cls)} if spec.config_cls else set()
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+        raise ConfigError(f"{flags} does not apply to --format {args.fmt}")
+    shard = parse_shard(args.shard)
+    _single_thread_torch()
+    reader = spec.create(given)
+    summary = prepare_corpus(reader, list(args.inputs), args.out, shard, progress=not args.quiet)
+    print(json.dumps(summary))
+    if summary["failed"]:
+        print(f"openinfp: {summary['failed']} item(s) failed, see {summary['failures_file']}", file=sys.stderr)
+        return 1
+    return 0

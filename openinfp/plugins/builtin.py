@@ -67,7 +67,22 @@ def register_guiders() -> list[GuiderSpec]:
 
 @hookimpl
 def register_dataset_formats() -> list[DatasetFormatSpec]:
-    return []
+    from openinfp.data.config import Beat2Options, DualTalkOptions, VideoOptions  # light: dataclasses only
+
+    return [
+        DatasetFormatSpec("shards", "openinfp.data.prepare:ShardsReader",
+                          "openinfp conversation shards (.safetensors + manifest.jsonl): validate and copy",
+                          patterns=("manifest.jsonl", "*.safetensors")),
+        DatasetFormatSpec("dualtalk", "openinfp.data.readers.dualtalk:DualTalkReader",
+                          "DualTalk-style clips: speaker1/speaker2 .wav + ARKit blendshape arrays (.npy/.npz/.csv)",
+                          config_cls=DualTalkOptions, patterns=("*/speaker1.wav", "*_speaker1.wav")),
+        DatasetFormatSpec("beat2", "openinfp.data.readers.beat2:Beat2Reader",
+                          "BEAT2 SMPL-X .npz (poses/trans/expressions) with the speaker's .wav",
+                          config_cls=Beat2Options, patterns=("*.npz", "wave16k/*.wav")),
+        DatasetFormatSpec("video", "openinfp.data.readers.video:VideoReader",
+                          "talking videos: one face each, NAME_a/NAME_b pairs, or two faces side by side",
+                          config_cls=VideoOptions, patterns=("*.mp4", "*_a.mp4", "*_b.mp4")),
+    ]
 
 
 @hookimpl
@@ -117,6 +132,11 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "openinfp.data.commands:add_synth_arguments", "openinfp.data.commands:run_synth",
                        "Script, speak (eSpeak NG) and animate two-person conversations with rule-based ground-truth "
                        "head and SMPL-X motion for both people; deterministic per --seed, resumable. See docs/DATA.md."),
+        CliCommandSpec("prepare", "turn recordings (DualTalk, BEAT2, videos, ...) into conversation shards",
+                       "openinfp.data.commands:add_prepare_arguments", "openinfp.data.commands:run_prepare",
+                       "Read recordings in a dataset layout (--format), track faces / load motion, split audio into "
+                       "both people's tracks with speech activity, and write shards + manifest.jsonl; --shard i/n "
+                       "splits the work across machines; resumable. See docs/DATA.md."),
         CliCommandSpec("bench", "time every stage on this machine (median, spread, real-time factor)",
                        "openinfp.eval.cli:add_bench_arguments", "openinfp.eval.cli:run_bench_cli",
                        "Time audio features, diarization, guider + DiT, tracking, every renderer, video encoding "
