@@ -97,3 +97,69 @@ def test_eval_cli_on_a_shard_folder(heldout_dir, tmp_path, capsys):
     code = main(["eval", str(heldout_dir), "--split", "train", "--json", str(out)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "--split all" in err
+
+
+def _talking_video(folder, astronaut, seconds=4.0):
+    """A talking video made here: the rule-based baseline rendered onto the astronaut photo,
+    with the agent's speech muxed in and the partner's track beside it."""
+    import soundfile as sf
+
+    from openinfp.audio.script import script_to_conversation
+    from openinfp.core.interfaces import RenderSource
+    from openinfp.core.registry import Registry
+    from openinfp.core.video import VideoWriter
+    from openinfp.eval.baseline import rule_based_motion
+
+    conv, _ = script_to_conversation("B: Ready to go?\nA: Yes, I think we should leave early tomorrow morning.\n",
+                                     seed=2, backchannels=False)
+    n = int(seconds * 16000)
+    from openinfp.core.audio import ConversationAudio
+
+    conv = ConversationAudio(conv.agent[:n], conv.partner[:n], agent_activity=conv.agent_activity[: int(seconds * 25)],
+                             partner_activity=conv.partner_activity[: int(seconds * 25)])
+    motion = rule_based_motion(conv, seed=0)
+    renderer = Registry.create(autoload=False).renderer("portrait", {"size": 192})
+    renderer.setup(RenderSource(portrait=astronaut))
+    path = folder / "person.mp4"
+    with VideoWriter(path, fps=25.0, audio=conv.agent) as writer:
+        writer.write_all(renderer.render(motion))
+    sf.write(folder / "person.partner.wav", conv.partner, 16000)
+    return path, motion
+
+
+def _check_human_report(conv, driving):
+    assert conv.portrait is not None and conv.portrait.shape == (192, 192, 3)
+    assert abs(conv.num_frames - driving.num_frames) <= 1 and conv.activity("partner").any()
+    report = run_eval([conv], EvalOptions(systems=("ground_truth", "static", "rule_based"), human=True,
+                                          render_frames=0, suite=FAST))
+    rows = {r.name: r for r in report.results}
+    assert set(rows) == {"human", "static", "rule_based"}
+    assert rows["human"].metrics.values["role_auc"] > 0.8
+    assert rows["human"].metrics.values["fd_exp"] == pytest.approx(0, abs=1e-9)
+    assert rows["rule_based"].metrics.values["fd_exp"] > 0 and "nod_rate" in rows["rule_based"].metrics.values
+    assert "fitted on the human motion" in report.markdown()
+
+
+def test_human_reference_mode_plumbing(tmp_path, astronaut, monkeypatch):
+    """Audio from the video, partner track beside it, first frame as portrait, the human row.
+    (Tracking is replaced by the driving motion here; the slow test below tracks for real.)"""
+    from openinfp.eval.inputs import find_videos, load_human_video
+    from openinfp.head.tracker import HeadTracker
+
+    video, driving = _talking_video(tmp_path, astronaut)
+    assert find_videos(tmp_path) == [video]
+    monkeypatch.setattr(HeadTracker, "track_video", lambda self, path, progress=True: driving)
+    _check_human_report(load_human_video(video), driving)
+
+
+@pytest.mark.slow
+def test_human_reference_mode_tracks_a_talking_video(tmp_path, astronaut):
+    from openinfp.core.metrics.features import mouth_opening
+    from openinfp.eval.inputs import load_human_video
+
+    video, driving = _talking_video(tmp_path, astronaut)
+    conv = load_human_video(video)
+    tracked = conv.agent_motion["head"]
+    n = min(tracked.num_frames, driving.num_frames)
+    assert np.corrcoef(mouth_opening(tracked)[:n], mouth_opening(driving)[:n])[0, 1] > 0.8
+    _check_human_report(conv, driving)
