@@ -165,13 +165,13 @@ def binarize(activity: np.ndarray, fps: float, on: float = 0.5, off: float = 0.3
     for t, v in enumerate(act):
         state = v >= on if not state else v >= off
         out[t] = state
-    out = _fill_runs(out, False, int(round(min_gap_s * fps)), interior_only=True)
-    out = _fill_runs(out, True, int(round(min_speech_s * fps)), interior_only=False)
+    out = _fill_runs(out, False, min_gap_s * fps, interior_only=True)
+    out = _fill_runs(out, True, min_speech_s * fps, interior_only=False)
     return out
 
 
-def _fill_runs(mask: np.ndarray, value: bool, max_len: int, interior_only: bool) -> np.ndarray:
-    """Flip runs of ``value`` no longer than ``max_len`` frames."""
+def _fill_runs(mask: np.ndarray, value: bool, max_len: float, interior_only: bool) -> np.ndarray:
+    """Flip runs of ``value`` shorter than ``max_len`` frames."""
     if max_len <= 0 or mask.size == 0:
         return mask
     mask = mask.copy()

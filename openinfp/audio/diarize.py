@@ -7,8 +7,11 @@ Pipeline (all offline, shipped weights only):
    sliding windows inside each speech region (windows never straddle a pause, so a
    turn change at a pause is exact).
 3. Two clusters: agglomerative clustering (cosine, average linkage), refined by a few
-   spherical k-means steps. If the two centroids are nearly the same voice, the audio
-   is treated as one speaker.
+   spherical k-means steps. If the two centroids are nearly the same voice (cosine
+   >= 0.88), the audio is treated as one speaker. Measured on eSpeak voices: one voice
+   split in two gives 0.82-0.91, two different voices 0.64-0.82, so a single voice
+   is sometimes still split; the threshold leans that way on purpose because a mix
+   is declared by the user to hold two people.
 4. Each speech frame takes the speaker whose centroid its covering windows resemble
    most; short same-speaker gaps are merged.
 
@@ -55,7 +58,7 @@ class DiarizationOptions:
     min_speech_s: float = 0.12
     min_pause_s: float = 0.12
     merge_gap_s: float = 0.5
-    same_voice_cosine: float = 0.92
+    same_voice_cosine: float = 0.88
 
 
 @dataclass
