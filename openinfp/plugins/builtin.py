@@ -47,10 +47,21 @@ def register_conditioners() -> list[ConditionerSpec]:
 def register_renderers() -> list[RendererSpec]:
     from openinfp.head.renderer_config import PortraitRendererConfig  # light: a dataclass only
 
+    from openinfp.body import config as bopt  # light: dataclasses only
+
     return [
         RendererSpec("portrait", "openinfp.head.renderer:PortraitRenderer",
                      "landmark-driven warp of a portrait photo (head pose + ARKit-52, mouth interior)",
                      config_cls=PortraitRendererConfig, motion_spaces=("head",)),
+        RendererSpec("anny", "openinfp.body.anny_renderer:AnnyRenderer",
+                     "open Anny body mesh retargeted from SMPL-X, ARKit face, CPU rasterizer (no model files)",
+                     config_cls=bopt.AnnyRenderOptions, motion_spaces=("smplx",)),
+        RendererSpec("skeleton", "openinfp.body.skeleton_renderer:SkeletonRenderer",
+                     "3D stick figure over a generic SMPL-X skeleton (no model files)",
+                     config_cls=bopt.SkeletonRenderOptions, motion_spaces=("smplx",)),
+        RendererSpec("smplx", "openinfp.body.smplx_renderer:SmplxRenderer",
+                     "your own SMPL-X model (model_dir / --smplx-model-dir) posed by the smplx package",
+                     config_cls=bopt.SmplxRenderOptions, motion_spaces=("smplx",)),
     ]
 
 
@@ -137,6 +148,11 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "Read recordings in a dataset layout (--format), track faces / load motion, split audio into "
                        "both people's tracks with speech activity, and write shards + manifest.jsonl; --shard i/n "
                        "splits the work across machines; resumable. See docs/DATA.md."),
+        CliCommandSpec("beat2", "convert motion between openinfp .npz and the BEAT2/EMAGE SMPL-X layout",
+                       "openinfp.body.cli:add_beat2_arguments", "openinfp.body.cli:run_beat2",
+                       "Read a BEAT2/EMAGE .npz (poses T x 165 axis-angle, trans, expressions, mocap_frame_rate) and "
+                       "write an openinfp smplx motion file, or the reverse (head motion is lifted onto a body). "
+                       "See docs/BODY.md."),
         CliCommandSpec("bench", "time every stage on this machine (median, spread, real-time factor)",
                        "openinfp.eval.cli:add_bench_arguments", "openinfp.eval.cli:run_bench_cli",
                        "Time audio features, diarization, guider + DiT, tracking, every renderer, video encoding "
