@@ -1,6 +1,7 @@
 """Interactive motion guider (INFP stage 2, first half).
 
-Both people's frame-aligned audio features go through one shared audio encoder; the
+Both people's frame-aligned audio features go through one shared audio encoder
+(:class:`openinfp.conditioners.audio.AudioFeatureEncoder`, trained with the guider); the
 agent's track then queries a learnable *verbal* memory bank and the partner's track a
 *non-verbal* memory bank by cross-attention. The two read-outs are added and passed
 through an MLP into per-frame motion features for the DiT. No role label enters the
@@ -23,6 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from openinfp.conditioners.audio import AudioFeatureEncoder
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
 from openinfp.core.model_config import GuiderConfig
@@ -76,29 +78,6 @@ class GuiderOutput:
     speaking_logits: torch.Tensor
 
 
-class TemporalAudioEncoder(nn.Module):
-    """Shared per-track audio encoder: ``[B, T, F] -> [B, T, W]``.
-
-    Two 1-D convolutions over time (receptive field ``2 * (kernel - 1) + 1`` frames),
-    so each frame sees a little of its neighbours (co-articulation, onsets).
-    """
-
-    def __init__(self, in_dim: int, out_dim: int, kernel: int = 5) -> None:
-        super().__init__()
-        if kernel % 2 == 0:
-            raise ValueError("audio_kernel must be odd")
-        self.norm = nn.LayerNorm(in_dim)
-        self.conv1 = nn.Conv1d(in_dim, out_dim, kernel, padding=kernel // 2)
-        self.conv2 = nn.Conv1d(out_dim, out_dim, kernel, padding=kernel // 2)
-        self.radius = 2 * (kernel // 2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.norm(x).transpose(1, 2)
-        h = F.gelu(self.conv1(h))
-        h = h + F.gelu(self.conv2(h))
-        return h.transpose(1, 2)
-
-
 class BankReadout(nn.Module):
     """Cross-attention of per-frame queries to a (style-modulated) memory bank."""
 
@@ -138,7 +117,9 @@ class InteractiveMotionGuider(nn.Module):
                              "training fills it in from the data")
         self.config = config
         w = config.width
-        self.audio_encoder = TemporalAudioEncoder(audio_dim, w, config.audio_kernel)
+        # shared by both tracks: the tracks differ only in which bank they read
+        self.audio_encoder = AudioFeatureEncoder(audio_dim, w, num_layers=config.audio_layers,
+                                                 kernel_size=config.audio_kernel, dropout=config.dropout)
         if config.use_memory_banks:
             self.verbal_bank = nn.Parameter(torch.randn(config.bank_size, w) * 0.5)
             self.nonverbal_bank = nn.Parameter(torch.randn(config.bank_size, w) * 0.5)
@@ -165,7 +146,7 @@ class InteractiveMotionGuider(nn.Module):
     @property
     def receptive_radius(self) -> int:
         """Frames on each side that one output frame depends on."""
-        return self.audio_encoder.radius
+        return self.audio_encoder.receptive_field // 2
 
     # ----- inputs ---------------------------------------------------------------------
     def prepare(self, conditions: Sequence[ConditionTokens], num_frames: int) -> GuiderInputs:

@@ -31,6 +31,7 @@ class GuiderConfig:
     use_memory_banks: bool = field(default=True, metadata={
         "help": "false = ablation: audio features are projected directly, without memory banks"})
     audio_kernel: int = field(default=5, metadata={"help": "temporal kernel of the audio feature encoder"})
+    audio_layers: int = field(default=3, metadata={"help": "dilated conv blocks of the audio feature encoder"})
     token_dims: Dict[str, int] = field(default_factory=_default_token_dims, metadata={
         "help": "input width of each condition token name"})
     dropout: float = 0.1
@@ -103,5 +104,8 @@ class TrainConfig:
     max_conversations: int = field(default=0, metadata={"help": "use at most this many conversations (0 = all)"})
     eval_conversations: int = field(default=8, metadata={"help": "held-out conversations used by the final evaluation"})
     num_workers: int = 0
+    corpus_activity: bool = field(default=True, metadata={
+        "help": "give the audio conditioner the corpus' speech activity for training conversations (fast); "
+                "held-out conversations are always encoded as at inference (voice activity detection)"})
     threads: int = field(default=0, metadata={
         "help": "torch CPU threads (0 = torch's default); 1 is fastest on a busy shared CPU"})

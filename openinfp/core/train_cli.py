@@ -27,6 +27,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", default="", help="checkpoint folder to evaluate with --eval-only")
     parser.add_argument("--compare", action="append", default=[], metavar="NAME=FOLDER",
                         help="also evaluate another checkpoint side by side (e.g. no_banks=runs/ablation/checkpoint)")
+    parser.add_argument("--cache-only", action="store_true",
+                        help="only compute and cache the conditioner features of the corpus, then stop")
     parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
     parser.add_argument("--eval-steps", type=int, default=None,
                         help="sampler steps used by the evaluation (default: the model's)")
@@ -65,7 +67,11 @@ def run_train(args: argparse.Namespace) -> int:
     state = PartialState()
     with state.main_process_first():
         convs = build_feature_cache(cfg.data.root, conditioners, cfg.motion_space, cache_dir,
-                                    tcfg.max_conversations, progress=progress and state.is_main_process)
+                                    tcfg.max_conversations, progress=progress and state.is_main_process,
+                                    corpus_activity=tcfg.corpus_activity)
+    if args.cache_only:
+        print(f"cached features of {len(convs)} conversations under {cache_dir}", file=sys.stderr)
+        return 0
     train_convs, val_convs = split_conversations(convs, tcfg.val_fraction, tcfg.seed)
     if not train_convs:
         raise InputError(f"corpus {cfg.data.root} has no training conversations (all are 'val')")

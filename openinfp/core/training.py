@@ -12,7 +12,7 @@
    normalised with statistics of the training motion.
 3. **Loop.** One process on the CPU, or many through ``accelerate launch`` (PyTorch
    DDP via :class:`accelerate.Accelerator`). AdamW with warm-up, gradient clipping,
-   EMA weights (``diffusers.training_utils.EMAModel``), a tqdm bar, metrics in
+   EMA weights, a tqdm bar, metrics in
    ``<out_dir>/metrics.jsonl`` (and TensorBoard when installed), validation loss on
    held-out conversations, and resumable state in ``<out_dir>/state``.
 4. **Output.** ``<out_dir>/checkpoint``: a :class:`MotionGenerator` folder with the EMA
@@ -115,25 +115,34 @@ class ConversationFeatures:
 
 
 def _conditioner_key(conditioners: Sequence[Any], space: str) -> str:
-    desc = json.dumps([[type(c).__module__ + "." + type(c).__qualname__,
-                        dataclasses.asdict(c.config) if dataclasses.is_dataclass(getattr(c, "config", None)) else
-                        repr(getattr(c, "config", ""))] for c in conditioners] + [space, CACHE_VERSION],
-                      sort_keys=True, default=str)
+    def options(c: Any) -> Any:
+        opts = getattr(c, "options", getattr(c, "config", None))
+        return dataclasses.asdict(opts) if dataclasses.is_dataclass(opts) else repr(opts)
+
+    desc = json.dumps([[type(c).__module__ + "." + type(c).__qualname__, options(c)] for c in conditioners]
+                      + [space, CACHE_VERSION], sort_keys=True, default=str)
     return hashlib.sha1(desc.encode()).hexdigest()[:12]
 
 
-def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str) -> ConversationFeatures:
+def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str,
+                        corpus_activity: bool = False) -> ConversationFeatures:
     """Run the conditioners on one shard (:class:`openinfp.data.shards.ConversationShard`).
 
     Audio tokens are computed with side ``a`` as the agent and side ``b`` as the partner;
     each side's features are its own track's, so the swapped view reuses them. The text
-    conditioner (if configured) encodes each side's ``style_text``.
+    conditioner (if configured) encodes each side's ``style_text``. ``corpus_activity``
+    hands the corpus' speech activity to the audio conditioner instead of letting it run
+    voice activity detection (what it does at inference).
     """
     sides = ["a", "b"]
     present = shard.sides
     num_frames = shard.num_frames
     waves = {s: shard.audio(s) if s in present else np.zeros(num_frames * shard.hop, np.float32) for s in sides}
-    audio = ConversationAudio(waves["a"], waves["b"], source=str(shard.path))
+    acts = {s: shard.activity(s) if s in present else np.zeros(num_frames, np.float32) for s in sides}
+    audio = ConversationAudio(waves["a"], waves["b"], source=str(shard.path),
+                              agent_activity=acts["a"] if corpus_activity else None,
+                              partner_activity=acts["b"] if corpus_activity else None,
+                              activity_fps=shard.fps)
     audio_feats: dict[str, np.ndarray] = {}
     style: dict[str, dict[str, np.ndarray]] = {s: {} for s in sides}
     for cond in conditioners:
@@ -152,14 +161,18 @@ def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str) -> 
     out = []
     for s in sides:
         motion = shard.motion(s, space) if s in present and space in shard.spaces(s) else None
-        activity = shard.activity(s) if s in present else np.zeros(num_frames, np.float32)
-        out.append(SideFeatures(audio_feats[s], activity, motion, style[s]))
+        out.append(SideFeatures(audio_feats[s], acts[s], motion, style[s]))
     return ConversationFeatures(shard.info["id"], shard.info.get("split", "train"), shard.fps, out)
 
 
 def build_feature_cache(root: str, conditioners: Sequence[Any], space: str, cache_dir: Path,
-                        max_conversations: int = 0, progress: bool = True) -> list[ConversationFeatures]:
-    """Encode (or load from ``cache_dir``) every conversation of the corpus at ``root``."""
+                        max_conversations: int = 0, progress: bool = True,
+                        corpus_activity: bool = True) -> list[ConversationFeatures]:
+    """Encode (or load from ``cache_dir``) every conversation of the corpus at ``root``.
+
+    With ``corpus_activity``, training conversations get the corpus' speech activity;
+    ``val`` conversations are always encoded as at inference.
+    """
     from tqdm.auto import tqdm
 
     from openinfp.data.shards import ConversationShard, read_manifest
@@ -169,7 +182,7 @@ def build_feature_cache(root: str, conditioners: Sequence[Any], space: str, cach
         rows = rows[:max_conversations]
     if not rows:
         raise InputError(f"corpus {root} lists no conversations in its manifest.jsonl")
-    sub = cache_dir / _conditioner_key(conditioners, space)
+    sub = cache_dir / _conditioner_key(conditioners, space + f":activity={int(corpus_activity)}")
     sub.mkdir(parents=True, exist_ok=True)
     convs = []
     for row in tqdm(rows, desc="conditioner features", unit="conv", disable=not progress, file=sys.stderr):
@@ -177,7 +190,8 @@ def build_feature_cache(root: str, conditioners: Sequence[Any], space: str, cach
         if path.is_file():
             convs.append(ConversationFeatures.load(path))
             continue
-        conv = encode_conversation(ConversationShard(Path(root) / row["file"]), conditioners, space)
+        use_corpus = corpus_activity and row.get("split", "train") != "val"
+        conv = encode_conversation(ConversationShard(Path(root) / row["file"]), conditioners, space, use_corpus)
         conv.save(path)
         convs.append(conv)
     return convs
@@ -333,6 +347,33 @@ class MotionModel(nn.Module):
         return {"loss": total, "x0": loss_x0.detach(), "vel": loss_vel.detach(), "speak": loss_speak.detach()}
 
 
+class EMA:
+    """Exponential moving average of parameters, with the usual warm-up of the decay.
+
+    ``decay_t = min(decay, (1 + t) / (10 + t))`` so early averages follow the weights
+    quickly. (Written here rather than importing ``diffusers.training_utils``, whose
+    import pulls in every diffusers model and ``transformers``: a minute on this CPU.)
+    """
+
+    def __init__(self, parameters: Iterable[torch.nn.Parameter], decay: float) -> None:
+        self.decay = decay
+        self.shadow_params = [p.detach().clone() for p in parameters]
+        self.optimization_step = 0
+
+    @torch.no_grad()
+    def step(self, parameters: Iterable[torch.nn.Parameter]) -> None:
+        self.optimization_step += 1
+        t = self.optimization_step
+        d = min(self.decay, (1 + t) / (10 + t))
+        for s, p in zip(self.shadow_params, parameters):
+            s.lerp_(p.detach().to(s.device), 1 - d)
+
+    @torch.no_grad()
+    def copy_to(self, parameters: Iterable[torch.nn.Parameter]) -> None:
+        for s, p in zip(self.shadow_params, parameters):
+            p.copy_(s.to(p.device))
+
+
 # --------------------------------------------------------------------------------------
 # Metrics logging
 # --------------------------------------------------------------------------------------
@@ -424,7 +465,6 @@ def fit(
     """
     from accelerate import Accelerator
     from accelerate.utils import set_seed
-    from diffusers.training_utils import EMAModel
     from tqdm.auto import tqdm
 
     from openinfp.core.checkpoint import load_component, load_optimizer, save_component, save_optimizer
@@ -453,7 +493,7 @@ def fit(
         raise InputError(f"only {len(train_ds)} training windows, fewer than one batch of {train.batch_size}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
     names = [n for n, _ in model.named_parameters()]
-    ema = EMAModel(model.parameters(), decay=train.ema_decay, use_ema_warmup=True, inv_gamma=1.0, power=2 / 3)
+    ema = EMA(model.parameters(), decay=train.ema_decay)
     step = 0
     state = _state_dir(out_dir)
     if train.resume and (state / "optimizer" / "config.json").is_file():

@@ -60,3 +60,44 @@ def toy_conversation(seed: int, T: int = 300, split: str = "train") -> Conversat
 @pytest.fixture(scope="session")
 def toy_convs() -> list[ConversationFeatures]:
     return [toy_conversation(i) for i in range(6)] + [toy_conversation(100 + i, split="val") for i in range(2)]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: much faster than two on the busy shared 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_configs(audio_dim: int = FEAT, banks: bool = True):
+    from openinfp.core.model_config import DiTConfig, GuiderConfig
+
+    return (GuiderConfig(width=32, bank_size=8, heads=2, audio_layers=1, use_memory_banks=banks,
+                         token_dims={"audio": audio_dim, "text": 8}),
+            DiTConfig(window=20, context=4, width=32, depth=1, heads=2))
+
+
+def tiny_generator(seed: int = 0, banks: bool = True, sampler=None):
+    """An untrained tiny head generator with made-up statistics."""
+    from openinfp.core.generator import MotionGenerator
+
+    torch.manual_seed(seed)
+    space = head_motion_space()
+    space = space.with_stats(space.neutral(), torch.full((space.dim,), 0.05))
+    g_cfg, d_cfg = tiny_configs(banks=banks)
+    gen = MotionGenerator.build(g_cfg, d_cfg, space, sampler)
+    # break the zero-initialised output layer so untrained outputs depend on the inputs
+    with torch.no_grad():
+        gen.dit.out.weight.normal_(0, 0.1)
+        gen.guider.style_film.weight.normal_(0, 0.1)
+    return gen
+
+
+def audio_tokens(T: int, seed: int = 0, dim: int = FEAT):
+    from openinfp.core.conditions import ConditionTokens
+
+    g = torch.Generator().manual_seed(seed)
+    return [ConditionTokens("audio", torch.randn(T, dim, generator=g), role="agent"),
+            ConditionTokens("audio", torch.randn(T, dim, generator=g), role="partner")]
