@@ -72,7 +72,10 @@ def load_conversation(
     clip = load_audio(agent_path, max_duration_s=cfg.max_duration_s)
     notes = list(clip.notes)
     name = Path(str(agent_path)).name
-    if clip.num_channels >= 2 and not _channels_identical(clip.wave[:, :2]):
+    identical = clip.num_channels == 2 and _channels_identical(clip.wave)
+    if identical:
+        notes.append(f"both channels of {name} are identical: treated as a mono file")
+    if clip.num_channels >= 2 and not identical:
         if cfg.partner_only:
             raise ConfigError(f"audio.partner_only is for a mono file, but {name} has {clip.num_channels} channels "
                               "(each channel is one person); drop --partner-only or pass a mono file")

@@ -70,6 +70,10 @@ class Wav2Vec2Conditioner:
         self.name = self.options.token_name
         self.model, self._normalize = _load(str(path.resolve()), self.options.device)
         self.feature_dim = int(self.model.config.hidden_size)
+        n_states = int(getattr(self.model.config, "num_hidden_layers", 0)) + 1
+        if not -n_states <= self.options.layer < n_states:
+            raise ConfigError(f"wav2vec2 conditioner: layer {self.options.layer} does not exist; the model has "
+                              f"{n_states} hidden states (0..{n_states - 1}, or negative from the end)")
         self.frame_rate = SAMPLE_RATE / float(np.prod(getattr(self.model.config, "conv_stride", [320])))
 
     def encode(self, inputs: ConditionInputs, num_frames: int) -> list[ConditionTokens]:

@@ -110,6 +110,7 @@ def test_more_than_two_channels_and_fake_stereo(tmp_path, short_scripted):
     dual_mono = np.stack([conv.agent, conv.agent], axis=1)
     fake = load_conversation(_write(tmp_path / "dual.wav", dual_mono))
     assert "agent only" in fake.source and np.all(fake.partner == 0)
+    assert any("identical: treated as a mono file" in n for n in fake.notes)
 
 
 def test_bad_input_is_refused_clearly(tmp_path, short_scripted):

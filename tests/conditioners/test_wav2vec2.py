@@ -44,7 +44,9 @@ def test_loads_local_model_and_aligns_frames(tiny_model_dir, talk, registry):
     assert corr > 0.9, corr
 
 
-def test_bad_model_path_is_a_config_error(tmp_path, registry):
+def test_bad_model_path_is_a_config_error(tmp_path, registry, tiny_model_dir):
+    with pytest.raises(ConfigError, match="layer 5 does not exist; the model has 3 hidden states"):
+        registry.conditioner("wav2vec2", {"model_path": str(tiny_model_dir), "layer": 5})
     with pytest.raises(ConfigError, match="not a folder with config.json"):
         registry.conditioner("wav2vec2", {"model_path": str(tmp_path / "missing")})
     (tmp_path / "broken").mkdir()
