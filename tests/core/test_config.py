@@ -2,48 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from types import SimpleNamespace
-
 import pytest
 
 from openinfp.core.config import PipelineConfig, load_config, to_yaml
 from openinfp.core.errors import ConfigError
-from openinfp.core.hookspecs import hookimpl
 from openinfp.core.registry import Registry
-from openinfp.core.specs import ConditionerSpec, GuiderSpec, RendererSpec
-
-
-@dataclass
-class _Opts:
-    size: int = 8
-
-
-def _factory(options):
-    return options
-
-
-class _StubStages:
-    """Stand-ins for the stage plugins, so config checks run on their own."""
-
-    @hookimpl
-    def register_conditioners(self):
-        return [ConditionerSpec("audio", _factory, "stub", config_cls=_Opts),
-                ConditionerSpec("text", _factory, "stub", token_kind="global", input="text")]
-
-    @hookimpl
-    def register_guiders(self):
-        return [GuiderSpec("interactive", _factory, "stub")]
-
-    @hookimpl
-    def register_renderers(self):
-        return [RendererSpec("portrait", _factory, "stub", motion_spaces=("head",)),
-                RendererSpec("skeleton", _factory, "stub", motion_spaces=("smplx",))]
 
 
 @pytest.fixture()
 def reg():
-    return Registry.create(autoload=False, extra_plugins=[_StubStages()])
+    """The built-in components only (no entry-point discovery)."""
+    return Registry.create(autoload=False)
 
 
 def _yaml(tmp_path, text):
@@ -57,7 +26,8 @@ def test_preset_overrides_and_plugin_defaults(tmp_path, reg):
                                   "motion_space=smplx"], registry=reg)
     assert isinstance(cfg, PipelineConfig)
     assert cfg.seed == 7 and cfg.model.sampler.steps == 4 and cfg.renderer.name == "skeleton"
-    assert cfg.conditioners[0].options == {"size": 8}  # plugin option defaults filled in
+    # The audio conditioner's own option defaults are filled in.
+    assert cfg.conditioners[0].options["n_mels"] == 40 and "activity" in cfg.conditioners[0].options
     assert "steps: 4" in to_yaml(cfg)
 
 
@@ -84,15 +54,15 @@ def test_invalid_choice(reg):
 
 
 def test_unknown_plugin_name_lists_choices(reg):
-    with pytest.raises(ConfigError, match="renderer.name: unknown renderer 'portrat'; valid choices: portrait, skeleton"):
+    with pytest.raises(ConfigError, match="renderer.name: unknown renderer 'portrat'; valid choices: .*portrait.*skeleton"):
         load_config("default", ["renderer.name=portrat"], registry=reg)
     with pytest.raises(ConfigError, match="motion_space: unknown motion space 'tail'; valid choices: head, smplx"):
         load_config("default", ["motion_space=tail"], registry=reg)
 
 
 def test_bad_plugin_option(reg):
-    with pytest.raises(ConfigError, match=r"conditioners\[0\].options.size.*wrong type"):
-        load_config("default", ["conditioners=[{name: audio, options: {size: big}}]"], registry=reg)
+    with pytest.raises(ConfigError, match=r"conditioners\[0\].options.n_mels.*wrong type"):
+        load_config("default", ["conditioners=[{name: audio, options: {n_mels: big}}]"], registry=reg)
 
 
 def test_bad_preset_and_override_syntax(tmp_path, reg):
@@ -110,3 +80,8 @@ def test_shipped_presets_parse(reg):
     for name in reg.presets():
         cfg = load_config(name, registry=reg, resolve=False)
         assert cfg.fps > 0
+
+
+def test_unknown_plugin_option_names_valid_options(reg):
+    with pytest.raises(ConfigError, match=r"conditioners\[0\].options.colour.*valid keys here: .*n_mels"):
+        load_config("default", ["conditioners=[{name: audio, options: {colour: red}}]"], registry=reg)
