@@ -295,7 +295,7 @@ class ConversationPipeline:
         name, options = cfg.renderer.name, dict(cfg.renderer.options)
         if cfg.body.model != "none" and draws_portraits(self.registry, name):
             name, options = cfg.body.model, {}
-        return name, renderer_options(self.registry, name, options, cfg.output)
+        return name, renderer_options(self.registry, name, options, cfg.output, cfg.body)
 
     def frame_source(self, layout: str, portrait: Optional[np.ndarray], partner_portrait: Optional[np.ndarray],
                      names: tuple[str, str] = ("portrait", "partner portrait")) -> Any:

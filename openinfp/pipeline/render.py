@@ -61,23 +61,30 @@ OUTPUT_OPTION_FIELDS = ("size", "framing")
 """Renderer options that the pipeline's ``output`` section decides (when the renderer has them)."""
 
 
-def renderer_options(registry: Any, name: str, options: Mapping[str, Any], output: Any = None) -> dict[str, Any]:
-    """Validated options of renderer ``name``, with ``output.size`` / ``output.framing``
-    applied to renderers that have such options (one place decides the output size).
+def renderer_options(registry: Any, name: str, options: Mapping[str, Any], output: Any = None,
+                     body: Any = None) -> dict[str, Any]:
+    """Validated options of renderer ``name``, with the pipeline-wide settings applied to
+    renderers that have matching options: ``output.size`` / ``output.framing`` (one place
+    decides the output size) and ``body.smplx_model_dir`` as ``model_dir`` (when the
+    renderer's own option is empty).
 
     Args:
         options: the renderer's own options from the config.
         output: the config's ``output`` section (:class:`~openinfp.core.config.OutputConfig`).
+        body: the config's ``body`` section (:class:`~openinfp.body.config.BodyConfig`).
     """
     import dataclasses
 
     spec = registry.spec("renderers", name, key="renderer")
     opts = dict(options)
-    if output is not None and spec.config_cls is not None and dataclasses.is_dataclass(spec.config_cls):
+    if spec.config_cls is not None and dataclasses.is_dataclass(spec.config_cls):
         fields = {f.name for f in dataclasses.fields(spec.config_cls)}
-        for key in OUTPUT_OPTION_FIELDS:
-            if key in fields:
-                opts[key] = getattr(output, key)
+        if output is not None:
+            for key in OUTPUT_OPTION_FIELDS:
+                if key in fields:
+                    opts[key] = getattr(output, key)
+        if body is not None and body.smplx_model_dir and "model_dir" in fields and not opts.get("model_dir"):
+            opts["model_dir"] = body.smplx_model_dir
     return spec.resolve_options(opts, key="renderer.options")
 
 
@@ -296,7 +303,8 @@ def render_motion_file(
     name = renderer or DEFAULT_RENDERER.get(agent.space.name)
     if name is None:
         raise ConfigError(f"no default renderer for {agent.space.name!r} motion; name one with --renderer")
-    options = renderer_options(registry, name, cfg.renderer.options if cfg.renderer.name == name else {}, cfg.output)
+    options = renderer_options(registry, name, cfg.renderer.options if cfg.renderer.name == name else {}, cfg.output,
+                               cfg.body)
 
     from openinfp.head.image_io import load_portrait
 

@@ -6,11 +6,19 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = """A: Hello! I just came back from a long trip to the mountains.
-B: Oh nice. How was it?
-A: Wonderful, we hiked every single day and the views were amazing.
-B: That sounds great.
+SCRIPT = """A: Hello! I just came back from the mountains.
+B: Oh nice, how was it?
 """
+"""Short (about 4 s): plumbing tests."""
+
+LONG_SCRIPT = """A: Hello! I just came back from a long trip to the mountains.
+B: Oh nice. How was it? Tell me everything, I have been wondering all week.
+A: Wonderful, we hiked every single day and the views were amazing.
+B: That sounds great. I would love to go there some time with my sister.
+A: You really should. Autumn is the best season, the colours are beautiful.
+B: Maybe next year then. Thanks for the tip.
+"""
+"""About 20 s with long turns on both sides: the behaviour test."""
 
 
 @pytest.fixture(scope="session")
@@ -38,16 +46,26 @@ def partner_png(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def conversation(tmp_path_factory):
-    """``(stereo wav path, ConversationAudio, turns)`` of :data:`SCRIPT` (left = agent A)."""
+def _spoken(tmp_path_factory, script: str, name: str):
     from openinfp.audio.script import script_to_conversation
     from openinfp.pipeline.examples import write_stereo_wav
 
-    conv, turns = script_to_conversation(SCRIPT, seed=0, backchannels=False)
-    path = tmp_path_factory.mktemp("inputs") / "conversation.wav"
+    conv, turns = script_to_conversation(script, seed=0, backchannels=False)
+    path = tmp_path_factory.mktemp("inputs") / name
     write_stereo_wav(path, conv.agent, conv.partner, conv.sample_rate)
     return path, conv, turns
+
+
+@pytest.fixture(scope="session")
+def conversation(tmp_path_factory):
+    """``(stereo wav path, ConversationAudio, turns)`` of :data:`SCRIPT` (left = agent A)."""
+    return _spoken(tmp_path_factory, SCRIPT, "conversation.wav")
+
+
+@pytest.fixture(scope="session")
+def long_conversation(tmp_path_factory):
+    """Like ``conversation``, for :data:`LONG_SCRIPT`."""
+    return _spoken(tmp_path_factory, LONG_SCRIPT, "long_conversation.wav")
 
 
 def shipped_model(space: str) -> bool:
