@@ -165,6 +165,11 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "baseline, model, model without memory banks), score FD, P-FD, SID, Var, rPCC, L1/L2, beat "
                        "consistency, role AUC, nods, lip sync and image metrics, print markdown tables and write "
                        "JSON. --human scores tracked real videos the same way. See docs/METRICS.md."),
+        CliCommandSpec("verify", "check a video for openinfp's provenance tags and invisible watermark",
+                       "openinfp.provenance.cli:add_arguments", "openinfp.provenance.cli:run",
+                       "Report the container tags (generator, version, synthetic) and whether the invisible "
+                       "watermark is present, with its score (standard normal for unmarked videos). Exit 0 if "
+                       "every VIDEO is identified as openinfp output, 1 if not. See docs/PROVENANCE.md."),
     ]
 
 

@@ -1,0 +1,216 @@
+"""Test videos for the watermark measurement: real photos filmed by a virtual camera,
+noise and texture videos, a two-figure scene, and the re-encodings to survive.
+
+Every source is a file inside an installed package (scikit-image, scikit-learn,
+matplotlib sample data); nothing is downloaded. Clips are generators of ``[H, W, 3]``
+uint8 RGB frames so they stream straight into :class:`~openinfp.core.video.VideoWriter`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from openinfp.core.errors import InputError
+
+Frames = Iterator[np.ndarray]
+
+PHOTOS = (
+    "astronaut", "camera", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry",
+    "retina", "coins", "moon", "page", "text", "motorcycle", "china", "flower", "grace_hopper",
+)
+"""Real photographs shipped inside installed packages (see :func:`load_photo`)."""
+
+TEXTURES = ("brick", "grass", "gravel")
+"""Real texture photographs (scikit-image)."""
+
+
+@functools.lru_cache(maxsize=32)
+def load_photo(name: str) -> np.ndarray:
+    """A real photo by name as ``[H, W, 3]`` uint8 RGB (grey photos are replicated)."""
+    from skimage import io as skio
+
+    import skimage
+
+    skdir = Path(skimage.__file__).parent / "data"
+    files = {
+        "astronaut": skdir / "astronaut.png", "camera": skdir / "camera.png", "chelsea": skdir / "chelsea.png",
+        "coffee": skdir / "coffee.png", "rocket": skdir / "rocket.jpg",
+        "hubble_deep_field": skdir / "hubble_deep_field.jpg", "immunohistochemistry": skdir / "ihc.png",
+        "retina": skdir / "retina.jpg", "coins": skdir / "coins.png", "moon": skdir / "moon.png",
+        "page": skdir / "page.png", "text": skdir / "text.png", "motorcycle": skdir / "motorcycle_left.png",
+        "brick": skdir / "brick.png", "grass": skdir / "grass.png", "gravel": skdir / "gravel.png",
+    }
+    if name in ("china", "flower"):
+        import sklearn.datasets
+
+        files[name] = Path(sklearn.datasets.__file__).parent / "images" / f"{name}.jpg"
+    if name == "grace_hopper":
+        import matplotlib
+
+        files[name] = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    if name not in files or not files[name].is_file():
+        raise InputError(f"photo {name!r} is not available; choose from {', '.join(PHOTOS + TEXTURES)}")
+    img = np.asarray(skio.imread(os.fspath(files[name])))
+    if img.ndim == 2:
+        img = np.stack([img] * 3, -1)
+    img = img[..., :3]
+    if img.dtype != np.uint8:
+        img = (img / max(float(img.max()), 1.0) * 255).astype(np.uint8)
+    img.setflags(write=False)
+    return img
+
+
+def camera_clip(image: np.ndarray, height: int, width: int, frames: int, rng: np.random.Generator,
+                noise: float = 2.0) -> Frames:
+    """Film ``image`` with a hand-held virtual camera: a slow pan and zoom along a random
+    path, small roll, jitter, exposure drift and sensor noise (``noise`` levels RMS)."""
+    import cv2
+
+    ih, iw = image.shape[:2]
+    src = image.astype(np.float32)
+    aspect = width / height
+    # The crop window covers 45-90 % of the photo's limiting side and drifts across it.
+    zoom0, zoom1 = rng.uniform(0.45, 0.9, 2)
+    start, end = rng.uniform(0.3, 0.7, 2), rng.uniform(0.3, 0.7, 2)
+    roll0, roll1 = rng.uniform(-4, 4, 2)
+    jitter_f = rng.uniform(0.5, 3.0, 2)
+    jitter_phase = rng.uniform(0, 2 * np.pi, 2)
+    gain0, gain1 = rng.uniform(0.85, 1.15, 2)
+    for t in range(frames):
+        a = t / max(frames - 1, 1)
+        s = (zoom0 + (zoom1 - zoom0) * a) * min(ih, iw / aspect)  # window height in source px
+        cy, cx = (start + (end - start) * a) * (ih, iw)
+        cy += 0.01 * s * np.sin(2 * np.pi * jitter_f[0] * t / 25 + jitter_phase[0])
+        cx += 0.01 * s * np.sin(2 * np.pi * jitter_f[1] * t / 25 + jitter_phase[1])
+        scale = height / s
+        m = cv2.getRotationMatrix2D((float(cx), float(cy)), float(roll0 + (roll1 - roll0) * a), float(scale))
+        m[:, 2] += (width / 2 - cx, height / 2 - cy)
+        frame = cv2.warpAffine(src, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        frame = frame * (gain0 + (gain1 - gain0) * a) + rng.normal(0, noise, frame.shape).astype(np.float32)
+        yield np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def noise_clip(kind: str, height: int, width: int, frames: int, rng: np.random.Generator) -> Frames:
+    """Noise and texture videos.
+
+    ``white``: fresh Gaussian noise every frame. ``static_white``: one noise image.
+    ``smooth``: a drifting low-frequency random field (the watermark's own band).
+    ``texture``: a real texture photo panned. ``flat``: a flat grey with sensor noise.
+    """
+    import cv2
+
+    if kind == "white":
+        for _ in range(frames):
+            yield np.clip(rng.normal(128, 40, (height, width, 3)), 0, 255).astype(np.uint8)
+    elif kind == "static_white":
+        img = np.clip(rng.normal(128, 40, (height, width, 3)), 0, 255).astype(np.uint8)
+        for _ in range(frames):
+            yield img
+    elif kind == "smooth":
+        cell = rng.uniform(4, 40)  # blob size in px
+        field = rng.normal(0, 1, (int(height * 1.5), int(width * 1.5), 3)).astype(np.float32)
+        field = cv2.GaussianBlur(field, (0, 0), cell)
+        field = 128 + field / field.std() * rng.uniform(10, 50)
+        yield from camera_clip(np.clip(field, 0, 255).astype(np.uint8), height, width, frames, rng)
+    elif kind == "texture":
+        yield from camera_clip(load_photo(str(rng.choice(TEXTURES))), height, width, frames, rng)
+    elif kind == "flat":
+        level = rng.uniform(20, 235)
+        for _ in range(frames):
+            yield np.clip(rng.normal(level, 1.5, (height, width, 3)), 0, 255).astype(np.uint8)
+    else:
+        raise InputError(f"unknown noise clip kind {kind!r}; choose white, static_white, smooth, texture, flat")
+
+
+NOISE_KINDS = ("white", "static_white", "smooth", "texture", "flat")
+
+
+def side_by_side_clip(left: str, right: str, height: int, frames: int, rng: np.random.Generator) -> Frames:
+    """Two filmed photos next to each other (``height x 2*height``), like a two-person view."""
+    a = camera_clip(load_photo(left), height, height, frames, rng)
+    b = camera_clip(load_photo(right), height, height, frames, rng)
+    for fa, fb in zip(a, b):
+        yield np.concatenate([fa, fb], axis=1)
+
+
+def figures_clip(height: int, width: int, frames: int, rng: np.random.Generator, dark: bool = False) -> Frames:
+    """A rendered-looking scene: flat backdrop, floor, two moving stick figures.
+
+    Stands in for the body renderer's output (large flat areas, hard edges); ``dark``
+    uses a near-black backdrop, where half of the watermark is clipped at 0.
+    """
+    import cv2
+
+    top = np.array([8, 8, 12] if dark else rng.uniform(120, 230, 3), np.float32)
+    floor = np.array([20, 20, 20] if dark else rng.uniform(60, 160, 3), np.float32)
+    base = np.empty((height, width, 3), np.float32)
+    ramp = np.linspace(0, 1, height)[:, None, None]
+    base[:] = top * (1 - 0.2 * ramp)
+    horizon = int(height * 0.7)
+    base[horizon:] = floor
+    colors = [tuple(int(c) for c in rng.uniform(40, 255, 3)) for _ in range(2)]
+    phase = rng.uniform(0, 2 * np.pi, 2)
+    for t in range(frames):
+        img = base.copy()
+        for k, cx in enumerate((width * 0.3, width * 0.7)):
+            sway = 0.02 * width * np.sin(2 * np.pi * t / 50 + phase[k])
+            x = int(cx + sway)
+            unit = height / 10
+            head, neck, hip = (x, int(2 * unit)), (x, int(3 * unit)), (x, int(5.5 * unit))
+            arm = 0.8 * np.sin(2 * np.pi * t / 30 + phase[k])
+            for p, q in ((neck, hip), (hip, (x - int(unit), horizon)), (hip, (x + int(unit), horizon)),
+                         (neck, (x - int(1.4 * unit), int(3 * unit + 1.2 * unit * arm))),
+                         (neck, (x + int(1.4 * unit), int(4.2 * unit)))):
+                cv2.line(img, p, q, colors[k], max(2, int(unit / 4)), cv2.LINE_AA)
+            cv2.circle(img, head, int(0.6 * unit), colors[k], -1, cv2.LINE_AA)
+        yield np.clip(img, 0, 255).astype(np.uint8)
+
+
+def transcode(src: os.PathLike | str, dst: os.PathLike | str, scale: float = 1.0,
+              bits_per_pixel: float | None = None, crf: int = 23) -> Path:
+    """Re-encode a video with libx264: optionally rescale (area filter) and cap the bitrate
+    at ``bits_per_pixel`` per frame pixel (e.g. 0.05 is about 330 kb/s at 512x512, 25 fps);
+    otherwise constant quality ``crf``. Audio is dropped. Returns ``dst``."""
+    import av
+    import cv2
+
+    dst = Path(dst)
+    with av.open(os.fspath(src)) as inp, av.open(os.fspath(dst), "w") as out:
+        vin = inp.streams.video[0]
+        rate = vin.average_rate or 25
+        stream = None
+        for frame in inp.decode(vin):
+            img = frame.to_ndarray(format="rgb24")
+            if scale != 1.0:
+                h = max(2, int(round(img.shape[0] * scale / 2)) * 2)
+                w = max(2, int(round(img.shape[1] * scale / 2)) * 2)
+                img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+            if stream is None:
+                stream = out.add_stream("libx264", rate=rate)
+                stream.width, stream.height, stream.pix_fmt = img.shape[1], img.shape[0], "yuv420p"
+                if bits_per_pixel is None:
+                    stream.options = {"crf": str(crf), "preset": "veryfast"}
+                else:
+                    stream.bit_rate = int(bits_per_pixel * img.shape[0] * img.shape[1] * float(rate))
+                    stream.options = {"preset": "veryfast"}
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        if stream is not None:
+            for packet in stream.encode(None):
+                out.mux(packet)
+    return dst
+
+
+TRANSFORMS: dict[str, Callable[[Path, Path], Path]] = {
+    "original": lambda src, dst: src,
+    "h264_low": lambda src, dst: transcode(src, dst, bits_per_pixel=0.05),
+    "h264_verylow": lambda src, dst: transcode(src, dst, bits_per_pixel=0.02),
+    "half": lambda src, dst: transcode(src, dst, scale=0.5),
+    "half_h264_low": lambda src, dst: transcode(src, dst, scale=0.5, bits_per_pixel=0.05),
+}
+"""Re-encodings a watermarked video must survive (name -> ``f(src, dst) -> path``)."""
