@@ -20,6 +20,14 @@ from openinfp.body.render import BodyRenderer
 from openinfp.core.errors import ConfigError
 from openinfp.core.motion import MotionSequence
 
+SKIN_TONES: dict[str, tuple[float, float, float]] = {
+    "agent": (0.80, 0.64, 0.54),
+    "partner": (0.58, 0.43, 0.34),
+}
+"""Skin albedo by participant label, so two people in a scene are told apart."""
+DEFAULT_SKIN = (0.78, 0.62, 0.52)
+
+
 class AnnyRenderer(BodyRenderer):
     """Draws ``smplx`` motion on the Anny mesh, with its ARKit face."""
 
@@ -57,7 +65,7 @@ class AnnyRenderer(BodyRenderer):
         self.ensure_loaded()
         body = self.body
         assert body is not None
-        colors = body.colors(self._label_color(label))
+        colors = body.colors(SKIN_TONES.get(label if label is not None else self.source.label, DEFAULT_SKIN))
         batch = self.options.batch_frames
         for start in range(0, motion.num_frames, batch):
             with torch.no_grad():

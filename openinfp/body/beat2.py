@@ -86,6 +86,8 @@ def save_beat2(motion: MotionSequence, path: PathLike, betas: Optional[np.ndarra
 
 def _read(path: PathLike) -> tuple[dict[str, np.ndarray], str]:
     p = require_file(path, "BEAT2 motion file")
+    if not zipfile.is_zipfile(p):
+        raise InputError(f"BEAT2 motion file {p} is not a readable .npz archive (not a zip file)")
     try:
         with np.load(p, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}, str(p)

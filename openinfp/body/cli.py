@@ -15,6 +15,8 @@ def add_beat2_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_beat2(args: argparse.Namespace) -> int:
+    import zipfile
+
     import numpy as np
 
     from openinfp.body.beat2 import load_beat2, load_beat2_betas, save_beat2
@@ -23,6 +25,8 @@ def run_beat2(args: argparse.Namespace) -> int:
     from openinfp.core.motion import MotionSequence
 
     path = require_file(args.input, "motion file")
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"motion file {path} is not a readable .npz archive (not a zip file)")
     try:
         with np.load(path, allow_pickle=False) as data:
             keys = set(data.files)

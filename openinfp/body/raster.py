@@ -341,6 +341,8 @@ def shade_fragments(mesh: Mesh, frags: Fragments, camera: Camera,
     from the background)."""
     B, H, W = frags.batch, frags.height, frags.width
     bg = background_image(W, H) if background is None else background.float()
+    if tuple(bg.shape) != (H, W, 3):
+        raise ValueError(f"background must be [{H}, {W}, 3] like the camera's image, got {tuple(bg.shape)}")
     bg8 = (bg.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).numpy()
     out = np.empty((B, H, W, 3), dtype=np.uint8)
     out[:] = bg8

@@ -129,6 +129,7 @@ class SmplxRenderer(BodyRenderer):
 
     def smplx_inputs(self, motion: torch.Tensor, smplx_expressions: Optional[np.ndarray] = None) -> dict:
         """Keyword arguments of ``smplx.SMPLX.forward`` for ``[T, 385]`` motion."""
+        self.ensure_loaded()
         space = smplx_motion_space()
         T = motion.shape[0]
         aa = matrix_to_axis_angle(joint_rotmats(motion))  # [T, 55, 3]
