@@ -319,7 +319,7 @@ class ConversationPipeline:
             InputError / ConfigError: bad inputs or options (nothing is written).
         """
         from openinfp.pipeline.progress import StageTimer
-        from openinfp.pipeline.render import encode_frames, provenance_filter
+        from openinfp.pipeline.render import encode_frames
 
         cfg = self.config
         pm = self.registry.pm
@@ -387,8 +387,8 @@ class ConversationPipeline:
                 frames = source.frames(motion, partner_motion)
                 encode_frames(video_path, frames, num_frames, cfg.fps, audio=audio.stereo(),
                               sample_rate=audio.sample_rate, crf=cfg.output.crf,
-                              frame_filter=provenance_filter(cfg.output.watermark, cfg.output.label),
-                              pm=pm, metadata={"openinfp_layout": layout, "openinfp_preset": cfg.preset},
+                              watermark=cfg.output.watermark, label=cfg.output.label, pm=pm,
+                              metadata={"openinfp_layout": layout, "openinfp_preset": cfg.preset},
                               show_progress=self.show_progress)
             files["video"] = video_path
         pm.hook.on_pipeline_end(output_path=str(video_path), config=cfg)

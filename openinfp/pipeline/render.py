@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -166,24 +166,9 @@ class FrameSource:
                                            fit_motion(self.registry, self.renderer, partner_motion)))
 
 
-def provenance_filter(watermark: bool, label: bool) -> Optional[Callable[[int, np.ndarray], np.ndarray]]:
-    """The frame filter that marks output as synthetic (invisible watermark / visible label).
-
-    Returns ``None`` when neither is asked for, or when the provenance module is not
-    part of this installation (the MP4's metadata tags are written regardless).
-    """
-    if not (watermark or label):
-        return None
-    try:
-        from openinfp.core.provenance import frame_filter
-    except ImportError:
-        return None
-    return frame_filter(watermark=watermark, label=label)
-
-
 def encode_frames(path: PathLike, frames: Iterable[np.ndarray], num_frames: int, fps: float,
                   audio: Optional[np.ndarray] = None, sample_rate: int = 16_000, crf: int = 20,
-                  frame_filter: Optional[Callable[[int, np.ndarray], np.ndarray]] = None, pm: Any = None,
+                  watermark: bool = True, label: bool = False, pm: Any = None,
                   metadata: Optional[dict[str, str]] = None, show_progress: bool = True,
                   threaded: bool = True, queue_frames: int = 8) -> Path:
     """Stream ``frames`` into an MP4 (atomically), calling ``on_frame_rendered`` hooks.
@@ -199,6 +184,8 @@ def encode_frames(path: PathLike, frames: Iterable[np.ndarray], num_frames: int,
         num_frames: expected count (a mismatch is an error and nothing is written).
         fps: frame rate.
         audio: ``[N]`` or ``[N, 2]`` float32 to mux (trimmed/padded to the video).
+        crf, watermark, label: encoder quality and provenance marks (``output`` config;
+            the invisible watermark and the visible label are applied by the writer).
         pm: plugin manager whose ``on_frame_rendered`` hook observes each frame.
 
     Raises:
@@ -208,8 +195,8 @@ def encode_frames(path: PathLike, frames: Iterable[np.ndarray], num_frames: int,
     from openinfp.core.video import VideoWriter
     from openinfp.pipeline.progress import progress
 
-    with VideoWriter(path, fps=fps, audio=audio, sample_rate=sample_rate, crf=crf, frame_filter=frame_filter,
-                     metadata=metadata) as writer:
+    with VideoWriter(path, fps=fps, audio=audio, sample_rate=sample_rate, crf=crf, metadata=metadata,
+                     watermark=watermark, label=label) as writer:
         sink = _ThreadedSink(writer, queue_frames) if threaded else None
         try:
             for i, frame in enumerate(progress(frames, num_frames, "render+encode", show_progress)):
@@ -328,5 +315,5 @@ def render_motion_file(
     if show_progress:
         print(f"openinfp: rendering {agent.num_frames} frames with {name!r}", file=sys.stderr)
     return encode_frames(output, frames, agent.num_frames, agent.fps, audio=wave, crf=cfg.output.crf,
-                         frame_filter=provenance_filter(cfg.output.watermark, cfg.output.label), pm=registry.pm,
+                         watermark=cfg.output.watermark, label=cfg.output.label, pm=registry.pm,
                          metadata={"openinfp_renderer": name}, show_progress=show_progress)

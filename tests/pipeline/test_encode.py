@@ -43,3 +43,12 @@ def test_renderer_error_or_short_stream_leaves_nothing(tmp_path, threaded):
     with pytest.raises(InputError, match="even"):
         encode_frames(tmp_path / "c.mp4", bad, 3, 25.0, show_progress=False, threaded=threaded)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("watermark, label", [(True, False), (False, False), (True, True)])
+def test_provenance_switches_reach_the_writer(tmp_path, watermark, label):
+    out = encode_frames(tmp_path / "v.mp4", _frames(5, size=256), 5, 25.0, watermark=watermark, label=label,
+                        show_progress=False)
+    tags = probe_video(out)["metadata"]
+    assert tags["synthetic"] == "true"
+    assert ("watermark" in tags) == watermark and ("visible_label" in tags) == label
