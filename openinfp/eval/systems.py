@@ -48,9 +48,20 @@ class GroundTruth:
 
 
 class StaticFace:
+    """The portrait (or body) held still: the space's rest motion; for ``smplx`` the
+    relaxed standing pose of :func:`openinfp.body.convert.neutral_smplx_motion` (arms
+    down) rather than the T-pose."""
+
     name = "static"
 
     def motion(self, conv: EvalConversation, space: str, seed: int) -> MotionSequence:
+        if space == "smplx":
+            try:
+                from openinfp.body.convert import neutral_smplx_motion
+            except ImportError:
+                pass
+            else:
+                return neutral_smplx_motion(conv.num_frames, conv.fps)
         ms = _registry().motion_space(space)
         return MotionSequence(ms.neutral(conv.num_frames), ms, conv.fps)
 

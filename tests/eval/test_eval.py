@@ -163,3 +163,15 @@ def test_human_reference_mode_tracks_a_talking_video(tmp_path, astronaut):
     n = min(tracked.num_frames, driving.num_frames)
     assert np.corrcoef(mouth_opening(tracked)[:n], mouth_opening(driving)[:n])[0, 1] > 0.8
     _check_human_report(conv, driving)
+
+
+def test_smplx_space_rows(heldout_dir):
+    convs = [c.cropped(4.0) for c in load_shards(heldout_dir, "val")][:1]
+    report = run_eval(convs, EvalOptions(space="smplx", systems=("ground_truth", "static", "rule_based"),
+                                         render_frames=0, suite=FAST))
+    rows = {r.name: r for r in report.results}
+    assert all(r.status == "ok" for r in rows.values())
+    assert rows["ground_truth"].metrics.values["fd_pose"] == pytest.approx(0, abs=1e-9)
+    assert rows["static"].metrics.values["role_auc"] == 0.5 and rows["static"].metrics.values["var_pose"] == 0
+    assert rows["rule_based"].metrics.values["role_auc"] > 0.9
+    assert "beat_consistency" in rows["ground_truth"].metrics.values  # upper-body joints exist in smplx
