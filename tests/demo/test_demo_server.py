@@ -84,3 +84,17 @@ def test_bad_requests_fail_before_any_work(tmp_path):
     with pytest.raises(InputError, match="unknown mode"):
         backend.run(**{**args, "mode": "Hologram"})
     assert list((tmp_path / "runs").iterdir()) == []  # nothing was started, nothing left behind
+
+
+def test_backend_turns_a_script_into_a_two_person_body_scene(served_demo):
+    from openinfp.core.video import probe_video
+
+    _, _, backend = served_demo
+    out = backend.run(portrait=None, audio=None, partner_audio=None, mono_meaning="", prompt="",
+                      script="A: Hi there, nice to meet you.\nB: Hello! Nice to meet you too.", style_image=None,
+                      mode="Two-person body scene", partner_portrait=None, body_model="skeleton", seed=0, steps=2)
+    info = probe_video(out["video"])
+    assert info["width"] > info["height"] == 256 and info["has_audio"]
+    names = sorted(Path(f).name for f in out["files"])
+    assert names == ["arkit.csv", "motion.npz", "motion.partner.npz", "openinfp.mp4", "timeline.png"]
+    assert "pair layout" in out["summary"]
