@@ -100,15 +100,36 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     out += [f"{k}={v}" for k, v in pairs.items() if v is not None]
     body = getattr(args, "body", None)
     if body is not None:
-        out += body_overrides(body)
+        out += body_overrides(body, custom_model=getattr(args, "checkpoint", None) is not None)
     return out
 
 
-def body_overrides(body: str) -> list[str]:
-    """Config overrides selecting a body mode (``none`` keeps the config's head set-up)."""
+def body_overrides(body: str, custom_model: bool = False) -> list[str]:
+    """Config overrides selecting a body mode.
+
+    ``none`` keeps the config's head set-up. A body model renders ``smplx`` motion: it
+    is generated directly by the shipped full-body model when one ships (and no other
+    checkpoint was asked for), otherwise head motion is generated and lifted onto a
+    resting body (:func:`openinfp.body.convert.head_to_smplx`).
+    """
     if body == "none":
         return ["body.model=none"]
-    return [f"body.model={body}"]
+    out = [f"body.model={body}"]
+    if not custom_model and shipped_model_available("smplx"):
+        out.append("motion_space=smplx")
+    return out
+
+
+def shipped_model_available(motion_space: str) -> bool:
+    """True when the package ships a default motion model for ``motion_space``."""
+    from openinfp.core.errors import CheckpointError
+    from openinfp.core.generator import default_checkpoint
+
+    try:
+        default_checkpoint(motion_space)
+    except CheckpointError:
+        return False
+    return True
 
 
 def _check_steps_and_size(args: argparse.Namespace) -> None:

@@ -197,7 +197,8 @@ class DemoBackend:
         if kind == "body":
             if body_model not in ("skeleton", "anny", "smplx"):
                 raise InputError(f"unknown body model {body_model!r}")
-            overrides += body_overrides(body_model)
+            custom_model = any(o.startswith("model.checkpoint=") and o.split("=", 1)[1] for o in s.overrides)
+            overrides += body_overrides(body_model, custom_model=custom_model)
         with self._lock:
             self._prune_runs()
             run_dir = self.runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
