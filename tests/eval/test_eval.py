@@ -20,6 +20,10 @@ def test_shards_ground_truth_static_and_baseline(heldout_dir):
     assert len(convs) == 2 and all("head" in c.agent_motion and "head" in c.partner_motion for c in convs)
     c = convs[0]
     assert c.audio.agent.shape[0] == c.num_frames * 640 and c.activity("agent").shape == (c.num_frames,)
+    both = load_shards(heldout_dir, "val", agent_side="both", limit=1)
+    assert [x.name.split(":")[1] for x in both] == ["a", "b"]
+    assert np.array_equal(both[0].audio.agent, both[1].audio.partner)
+    assert np.array_equal(both[0].agent_motion["head"].motion, both[1].partner_motion["head"].motion)
     report = run_eval(convs, EvalOptions(systems=("ground_truth", "static", "rule_based"), render_frames=0, suite=FAST))
     rows = {r.name: r for r in report.results}
     gt, static, rule = (rows[n].metrics.values for n in ("ground_truth", "static", "rule_based"))
