@@ -266,6 +266,9 @@ class ConversationPipeline:
         if inputs.layout not in LAYOUTS:
             raise InputError(f"layout {inputs.layout!r} is not one of {', '.join(LAYOUTS)}")
         body = self.config.body.model
+        if body != "none" and inputs.partner_portrait is not None:
+            raise InputError(f"--partner-portrait animates a second photo, but body.model is {body!r}: "
+                             "bodies are drawn as meshes; drop one of the two")
         if inputs.layout == "pair":
             if body == "none" and inputs.partner_portrait is None:
                 raise InputError("a side-by-side head layout needs the partner's portrait (--partner-portrait)")

@@ -87,6 +87,8 @@ def test_layout_resolution(full_registry, smoke_checkpoint):
     assert body.resolve_layout(AnimateInputs(), talk) == "single"  # nobody to face: one body
     assert body.resolve_layout(AnimateInputs(layout="single"), dialog) == "single"
     assert body.renderer_choice()[0] == "skeleton"
+    with pytest.raises(InputError, match="bodies are drawn as meshes"):
+        body.resolve_layout(AnimateInputs(partner_portrait="p.png"), dialog)
 
 
 def test_input_errors_name_the_problem(tmp_path, astronaut_png, conversation, full_registry, smoke_checkpoint):
