@@ -167,6 +167,10 @@ class ConversationPipeline:
             from openinfp.audio.script import script_to_conversation
 
             conversation, _turns = script_to_conversation(script, seed=self.config.seed, fps=self.config.fps)
+            limit = self.config.audio.max_duration_s
+            if conversation.duration > limit:
+                raise InputError(f"the script speaks for {conversation.duration:.0f} s, over the limit of "
+                                 f"{limit:g} s (audio.max_duration_s); shorten it or raise the limit")
             return conversation
         if audio is None:
             if partner_audio is not None:
