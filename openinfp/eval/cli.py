@@ -18,8 +18,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per stage; median and spread over them "
                                                             "(default: 3)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs before timing (default: 1)")
-    parser.add_argument("--frames", type=int, default=50,
-                        help="frames per run for per-frame stages: tracking, renderers (default: 50)")
+    parser.add_argument("--frames", type=int, default=30,
+                        help="frames per run for per-frame stages: tracking, renderers, scenes (default: 30)")
     parser.add_argument("--size", type=int, default=512, help="frame size in pixels, square (default: 512)")
     parser.add_argument("--stages", nargs="*", default=[], metavar="PREFIX",
                         help="only stages whose name starts with one of these (e.g. renderer tracking)")

@@ -43,6 +43,7 @@ def test_run_stage_times_runs_and_reports_unavailable_and_failed():
     ok = run_stage(BenchStage("ok", "frame", ok_prepare, real_time_units=lambda c: 25.0), _ctx())
     assert ok.status == "ok" and len(ok.times_s) == 3 and len(calls) == 4  # 1 warm-up + 3 timed
     assert ok.cold_s is not None and ok.units_per_run == 5 and ok.real_time_units == 25.0
+    assert len(ok.cpu_s) == 3 and ok.cpu_per_unit_ms is not None
 
     def missing(ctx):
         import openinfp_module_that_does_not_exist  # noqa: F401
@@ -88,7 +89,7 @@ def test_markdown_summary_has_real_time_factor_and_encode_ratio():
     assert sm["real_time_factor"] == pytest.approx(2.1)
     assert sm["ratio_to_encode_floor"] == pytest.approx(21.0 / 3.5)
     text = report.markdown()
-    assert "| renderer:* | frame | – | – | – | – | unavailable (StageUnavailable: no renderer) |" in text
+    assert "| renderer:* | frame | – | – | – | – | – | unavailable (StageUnavailable: no renderer) |" in text
     assert "6x the encoding floor" in text and "real-time factor 2.1" in text
     assert "cores" in text and "openinfp.head.bench: not present" in text
     json.dumps(report.to_dict())
@@ -104,7 +105,7 @@ def _present(module: str) -> bool:
 def test_real_stages_that_exist_run(tmp_path):
     """Every built-in stage on a tiny clip: stages whose code exists must time, not fail."""
     settings = BenchSettings(clip_seconds=2.0, runs=1, warmup=0, frames=3, size=256,
-                             stages=("audio features", "tracking", "renderer", "video encoding"))
+                             stages=("audio features", "tracking", "renderer", "scene:skeleton", "video encoding"))
     report = run_bench(settings)
     by_name = {r.name: r for r in report.results}
     for r in report.results:
@@ -126,6 +127,8 @@ def test_real_stages_that_exist_run(tmp_path):
     for name in ("renderer:portrait", "renderer:skeleton"):  # need no files at all
         if name in renderers:
             assert renderers[name].status == "ok"
+    if "scene:skeleton" in by_name:
+        assert by_name["scene:skeleton"].status == "ok" and by_name["scene:skeleton"].units_per_run == 3
 
 
 def test_bench_cli_writes_json_and_prints_table(tmp_path, capsys):

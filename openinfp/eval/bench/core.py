@@ -72,7 +72,7 @@ class BenchSettings:
     clip_seconds: float = 10.0
     runs: int = 3
     warmup: int = 1
-    frames: int = 50
+    frames: int = 30
     size: int = 512
     fps: float = 25.0
     seed: int = 0
@@ -88,6 +88,8 @@ class StageResult:
         status: ``"ok"``, ``"unavailable"`` or ``"failed"``.
         reason: why not ok.
         times_s: wall seconds of each timed run.
+        cpu_s: CPU seconds of this process in each timed run (all its threads; stays
+            meaningful when other jobs share the machine, unlike wall time).
         cold_s: wall seconds of the first (warm-up) run, if any.
         units_per_run: units processed per run.
         real_time_units: units per second of real time (for the real-time factor).
@@ -100,6 +102,7 @@ class StageResult:
     status: str = "ok"
     reason: str = ""
     times_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
     cold_s: Optional[float] = None
     units_per_run: float = 0.0
     real_time_units: Optional[float] = None
@@ -115,6 +118,13 @@ class StageResult:
         if not self.times_s or not self.units_per_run:
             return None
         return 1000.0 * self.median_s / self.units_per_run  # type: ignore[operator]
+
+    @property
+    def cpu_per_unit_ms(self) -> Optional[float]:
+        """Median CPU milliseconds (this process, all threads) per unit."""
+        if not self.cpu_s or not self.units_per_run:
+            return None
+        return 1000.0 * statistics.median(self.cpu_s) / self.units_per_run
 
     @property
     def spread_ms(self) -> Optional[tuple[float, float]]:
@@ -138,7 +148,8 @@ class StageResult:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d.update(median_s=self.median_s, per_unit_ms=self.per_unit_ms, spread_ms=self.spread_ms,
+        d.update(median_s=self.median_s, per_unit_ms=self.per_unit_ms, cpu_per_unit_ms=self.cpu_per_unit_ms,
+                 spread_ms=self.spread_ms,
                  units_per_s=self.units_per_s, real_time_factor=self.real_time_factor)
         return d
 
@@ -199,17 +210,18 @@ def run_stage(stage: BenchStage, context: BenchContext, progress: Optional[Calla
                 result.cold_s = time.perf_counter() - t0
         for _ in range(max(1, s.runs)):
             gc.collect()
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             units = fn()
             result.times_s.append(time.perf_counter() - t0)
+            result.cpu_s.append(time.process_time() - c0)
             result.units_per_run = float(units)
     except _UNAVAILABLE_ERRORS as exc:
         result.status, result.reason = "unavailable", _one_line(exc)
-        result.times_s = []
+        result.times_s, result.cpu_s = [], []
     except Exception as exc:  # a broken stage is reported, the others still run
         result.status, result.reason = "failed", _one_line(exc)
         result.notes.append(traceback.format_exc(limit=3).strip().splitlines()[-1])
-        result.times_s = []
+        result.times_s, result.cpu_s = [], []
     result.notes.extend(context.notes.get(stage.name, []))
     return result
 

@@ -116,19 +116,21 @@ def format_markdown(report: BenchReport) -> str:
         f"Clip {s.clip_seconds:g} s at {s.fps:g} fps, {s.size}x{s.size}; {s.runs} timed runs after {s.warmup} "
         f"warm-up; per-frame stages over {s.frames} frames; device {s.device}.",
         "",
-        "| stage | unit | ms / unit (median) | fastest – slowest | units / s | real-time factor | notes |",
-        "|---|---|---|---|---|---|---|",
+        "| stage | unit | ms / unit (median) | fastest – slowest | CPU ms / unit | units / s | real-time factor | notes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in report.results:
         if r.status != "ok":
-            lines.append(f"| {r.name} | {r.unit} | – | – | – | – | {r.status} ({_escape(r.reason)}) |")
+            lines.append(f"| {r.name} | {r.unit} | – | – | – | – | – | {r.status} ({_escape(r.reason)}) |")
             continue
         lo, hi = r.spread_ms  # type: ignore[misc]
         notes = "; ".join(_escape(n) for n in r.notes)
         lines.append(f"| {r.name} | {r.unit} | {_fmt(r.per_unit_ms)} | {_fmt(lo)} – {_fmt(hi)} | "
-                     f"{_fmt(r.units_per_s)} | {_fmt(r.real_time_factor)} | {notes} |")
+                     f"{_fmt(r.cpu_per_unit_ms)} | {_fmt(r.units_per_s)} | {_fmt(r.real_time_factor)} | {notes} |")
     sm = report.summary()
-    lines += ["", "Real-time factor = wall time / real time covered (below 1 is faster than real time)."]
+    lines += ["", "Real-time factor = wall time / real time covered (below 1 is faster than real time). "
+                  "CPU ms = this process's CPU time (all threads) per unit: unlike wall time it does not grow "
+                  "when other jobs share the machine."]
     if sm["end_to_end_s"] is not None:
         lines.append(
             f"End to end: {_fmt(sm['end_to_end_s'])} s for {s.clip_seconds:g} s of conversation "

@@ -9,6 +9,7 @@ guider+DiT window      window    guider + sampling of one DiT window (no context
 motion generation      audio s   the whole clip: guider + chained windows
 tracking               frame     head tracker (MediaPipe mesh + pose/ARKit fit), video mode
 renderer:<name>        frame     every registered renderer, after its setup
+scene:<name>           frame     two bodies facing each other (body renderers only)
 video encoding         frame     H.264 + AAC encoding of the clip's frames (the floor)
 end-to-end             audio s   ``ConversationPipeline.run``: audio file + portrait -> MP4
 =====================  ========  ===================================================
@@ -210,11 +211,7 @@ def _renderer_stage(name: str, spec: Any) -> BenchStage:
 
         registry = ctx.registry()
         space = spec.motion_spaces[0] if spec.motion_spaces else "head"
-        options: dict[str, Any] = {}
-        if spec.config_cls is not None and dataclasses.is_dataclass(spec.config_cls):
-            if "size" in {f.name for f in dataclasses.fields(spec.config_cls)}:
-                options["size"] = ctx.settings.size
-        renderer = registry.renderer(name, options)
+        renderer = registry.renderer(name, _renderer_options(spec, ctx.settings.size))
         portrait = bench_portrait() if "head" in spec.motion_spaces and "smplx" not in spec.motion_spaces else None
         t0 = time.perf_counter()
         renderer.setup(RenderSource(portrait=portrait, label="agent"))
@@ -234,6 +231,44 @@ def _renderer_stage(name: str, spec: Any) -> BenchStage:
         return run
 
     return BenchStage(stage_name, "frame", prepare, f"renderer {name!r}: {spec.description}",
+                      real_time_units=lambda ctx: ctx.settings.fps)
+
+
+def _renderer_options(spec: Any, size: int) -> dict[str, Any]:
+    """``{"size": size}`` for renderers whose options have a ``size`` field."""
+    if spec.config_cls is not None and dataclasses.is_dataclass(spec.config_cls):
+        if "size" in {f.name for f in dataclasses.fields(spec.config_cls)}:
+            return {"size": size}
+    return {}
+
+
+def _scene_stage(name: str, spec: Any) -> BenchStage:
+    """Two bodies facing each other, both drawn by renderer ``name``, per output frame."""
+    stage_name = f"scene:{name}"
+
+    def prepare(ctx: BenchContext) -> TimedFn:
+        scene_mod = _require("openinfp.body.scene", "the two-person scene")
+        from openinfp.core.motion import MotionSequence
+        from openinfp.eval.bench.inputs import demo_motion
+
+        registry = ctx.registry()
+        scene = scene_mod.TwoPersonScene(registry.renderer(name, _renderer_options(spec, ctx.settings.size)))
+        agent = demo_motion(registry.motion_space("smplx"), ctx.settings.frames, ctx.settings.fps)
+        partner = MotionSequence(agent.motion.flip(0), agent.space, agent.fps)  # the same moves, time-reversed
+        shape: list = []
+
+        def run() -> float:
+            n = 0
+            for frame in scene.render_pair(agent, partner):
+                if not shape:
+                    shape.append(frame.shape)
+                n += 1
+            return n
+        run()  # loads the body model (untimed) and learns the frame size
+        ctx.note(stage_name, f"two bodies facing each other, frames {shape[0][1]}x{shape[0][0]}")
+        return run
+
+    return BenchStage(stage_name, "frame", prepare, f"two-person scene drawn with {name!r}",
                       real_time_units=lambda ctx: ctx.settings.fps)
 
 
@@ -323,6 +358,9 @@ def builtin_stages(ctx: BenchContext) -> list[BenchStage]:
         renderers = {}
     for name in sorted(renderers):
         stages.append(_renderer_stage(name, renderers[name].spec))
+    for name in sorted(renderers):
+        if "smplx" in renderers[name].spec.motion_spaces:
+            stages.append(_scene_stage(name, renderers[name].spec))
     if not renderers:
         def none_registered(_: BenchContext) -> TimedFn:
             raise StageUnavailable("no renderer is registered")
