@@ -95,6 +95,40 @@ def camera_clip(image: np.ndarray, height: int, width: int, frames: int, rng: np
         yield np.clip(frame, 0, 255).astype(np.uint8)
 
 
+def fit_photo(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Centre-crop ``image`` to the aspect ratio of ``height x width`` and resize it."""
+    import cv2
+
+    ih, iw = image.shape[:2]
+    if ih * width > iw * height:  # too tall
+        ch, cw = max(1, round(iw * height / width)), iw
+    else:
+        ch, cw = ih, max(1, round(ih * width / height))
+    y0, x0 = (ih - ch) // 2, (iw - cw) // 2
+    crop = np.ascontiguousarray(image[y0:y0 + ch, x0:x0 + cw])
+    return cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def portrait_clip(image: np.ndarray, height: int, width: int, frames: int, rng: np.random.Generator) -> Frames:
+    """What the portrait renderer makes of a photo: a fixed camera, the background
+    still, and a head-sized region that turns, nods and sways (a soft-masked affine
+    warp of the photo); no sensor noise, like rendered output."""
+    import cv2
+
+    src = fit_photo(image, height, width).astype(np.float32)
+    yy, xx = np.mgrid[0:height, 0:width]
+    cy, cx = height * rng.uniform(0.35, 0.55), width * rng.uniform(0.4, 0.6)
+    mask = np.exp(-2 * (((yy - cy) / (0.22 * height)) ** 2 + ((xx - cx) / (0.16 * width)) ** 2))
+    mask = mask.astype(np.float32)[..., None]
+    phase = rng.uniform(0, 2 * np.pi, 3)
+    for t in range(frames):
+        angle = 3 * np.sin(2 * np.pi * t / 40 + phase[0])
+        m = cv2.getRotationMatrix2D((float(cx), float(cy)), float(angle), 1.0)
+        m[:, 2] += (4 * np.sin(2 * np.pi * t / 55 + phase[1]), 3 * np.sin(2 * np.pi * t / 33 + phase[2]))
+        moved = cv2.warpAffine(src, m, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        yield np.clip(np.rint(src * (1 - mask) + moved * mask), 0, 255).astype(np.uint8)
+
+
 def noise_clip(kind: str, height: int, width: int, frames: int, rng: np.random.Generator) -> Frames:
     """Noise and texture videos.
 
@@ -130,11 +164,9 @@ def noise_clip(kind: str, height: int, width: int, frames: int, rng: np.random.G
 NOISE_KINDS = ("white", "static_white", "smooth", "texture", "flat")
 
 
-def side_by_side_clip(left: str, right: str, height: int, frames: int, rng: np.random.Generator) -> Frames:
-    """Two filmed photos next to each other (``height x 2*height``), like a two-person view."""
-    a = camera_clip(load_photo(left), height, height, frames, rng)
-    b = camera_clip(load_photo(right), height, height, frames, rng)
-    for fa, fb in zip(a, b):
+def side_by_side(left: Frames, right: Frames) -> Frames:
+    """Two clips of equal height next to each other (the two-person portrait layout)."""
+    for fa, fb in zip(left, right):
         yield np.concatenate([fa, fb], axis=1)
 
 
@@ -171,11 +203,20 @@ def figures_clip(height: int, width: int, frames: int, rng: np.random.Generator,
         yield np.clip(img, 0, 255).astype(np.uint8)
 
 
-def transcode(src: os.PathLike | str, dst: os.PathLike | str, scale: float = 1.0,
-              bits_per_pixel: float | None = None, crf: int = 23) -> Path:
-    """Re-encode a video with libx264: optionally rescale (area filter) and cap the bitrate
-    at ``bits_per_pixel`` per frame pixel (e.g. 0.05 is about 330 kb/s at 512x512, 25 fps);
-    otherwise constant quality ``crf``. Audio is dropped. Returns ``dst``."""
+def transcode(src: os.PathLike | str, dst: os.PathLike | str, scale: float = 1.0, crf: int = 23,
+              bitrate_factor: float | None = None) -> Path:
+    """Re-encode a video with libx264 (``veryfast``), as a sharing site or a user would.
+
+    Args:
+        src: input video.
+        dst: output ``.mp4``.
+        scale: resize factor (area filter; sizes rounded to even numbers).
+        crf: constant quality (ffmpeg's default is 23; ours is 20).
+        bitrate_factor: instead of ``crf``, target this fraction of ``src``'s bitrate
+            (e.g. 0.25: a quarter of the bits).
+
+    Audio is dropped. Returns ``dst``.
+    """
     import av
     import cv2
 
@@ -183,6 +224,10 @@ def transcode(src: os.PathLike | str, dst: os.PathLike | str, scale: float = 1.0
     with av.open(os.fspath(src)) as inp, av.open(os.fspath(dst), "w") as out:
         vin = inp.streams.video[0]
         rate = vin.average_rate or 25
+        target = None
+        if bitrate_factor is not None:
+            seconds = float(vin.duration * vin.time_base) if vin.duration else (vin.frames / float(rate))
+            target = int(bitrate_factor * os.path.getsize(src) * 8 / max(seconds, 1e-3))
         stream = None
         for frame in inp.decode(vin):
             img = frame.to_ndarray(format="rgb24")
@@ -193,10 +238,10 @@ def transcode(src: os.PathLike | str, dst: os.PathLike | str, scale: float = 1.0
             if stream is None:
                 stream = out.add_stream("libx264", rate=rate)
                 stream.width, stream.height, stream.pix_fmt = img.shape[1], img.shape[0], "yuv420p"
-                if bits_per_pixel is None:
+                if target is None:
                     stream.options = {"crf": str(crf), "preset": "veryfast"}
                 else:
-                    stream.bit_rate = int(bits_per_pixel * img.shape[0] * img.shape[1] * float(rate))
+                    stream.bit_rate = target
                     stream.options = {"preset": "veryfast"}
             for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
                 out.mux(packet)
@@ -206,11 +251,11 @@ def transcode(src: os.PathLike | str, dst: os.PathLike | str, scale: float = 1.0
     return dst
 
 
-TRANSFORMS: dict[str, Callable[[Path, Path], Path]] = {
-    "original": lambda src, dst: src,
-    "h264_low": lambda src, dst: transcode(src, dst, bits_per_pixel=0.05),
-    "h264_verylow": lambda src, dst: transcode(src, dst, bits_per_pixel=0.02),
-    "half": lambda src, dst: transcode(src, dst, scale=0.5),
-    "half_h264_low": lambda src, dst: transcode(src, dst, scale=0.5, bits_per_pixel=0.05),
+TRANSFORMS: dict[str, dict] = {
+    "h264_crf28": {"crf": 28},
+    "h264_crf32": {"crf": 32},
+    "h264_quarter_bitrate": {"bitrate_factor": 0.25},
+    "half_size": {"scale": 0.5},
+    "half_size_crf28": {"scale": 0.5, "crf": 28},
 }
-"""Re-encodings a watermarked video must survive (name -> ``f(src, dst) -> path``)."""
+"""Re-encodings a watermarked video must survive: name -> :func:`transcode` arguments."""

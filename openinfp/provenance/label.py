@@ -25,7 +25,7 @@ def _label_layer(height: int, width: int, text: str, corner: str) -> tuple[np.nd
     target = max(8.0, 0.035 * min(height, width))  # text height in px
     (tw, th), _ = cv2.getTextSize(text, font, 1.0, 1)
     scale = target / th
-    thickness = max(1, int(round(scale * 1.5)))
+    thickness = max(1, int(round(scale * 2)))
     (tw, th), base = cv2.getTextSize(text, font, scale, thickness)
     pad = max(2, int(round(0.4 * th)))
     margin = max(2, int(round(0.02 * min(height, width))))

@@ -67,10 +67,13 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def verify_video(path: PathLike, key: str = DEFAULT_KEY, threshold: float = THRESHOLD,
-                 max_frames: int = DEFAULT_MAX_FRAMES) -> VerifyReport:
-    """Read ``path``'s container tags and score up to ``max_frames`` of its first frames
-    for the watermark.
+def read_video_evidence(path: PathLike, key: str = DEFAULT_KEY, threshold: float = THRESHOLD,
+                        max_frames: int = DEFAULT_MAX_FRAMES) -> tuple[WatermarkDetector, dict[str, str], int, int]:
+    """Decode up to ``max_frames`` frames of ``path`` into a :class:`WatermarkDetector`.
+
+    Returns:
+        ``(detector, container metadata, width, height)``; the detector can then score
+        the frames against any key (:meth:`WatermarkDetector.result`).
 
     Raises:
         InputError: missing/empty file, not a readable video, no video stream, no frames.
@@ -89,14 +92,26 @@ def verify_video(path: PathLike, key: str = DEFAULT_KEY, threshold: float = THRE
             metadata = {str(k): str(v) for k, v in container.metadata.items()}
             width, height = stream.codec_context.width, stream.codec_context.height
             for frame in container.decode(stream):
-                detector.add(frame.to_ndarray(format="gray"))
+                detector.add(frame.to_ndarray(format="gray"))  # the luma plane
                 if detector.frames >= max_frames:
                     break
     except av.error.FFmpegError as exc:
         raise InputError(f"video {p} cannot be read ({type(exc).__name__}: {exc}); is it a video file?") from None
     if detector.frames == 0:
         raise InputError(f"video {p} has no decodable frames")
+    return detector, metadata, width, height
+
+
+def verify_video(path: PathLike, key: str = DEFAULT_KEY, threshold: float = THRESHOLD,
+                 max_frames: int = DEFAULT_MAX_FRAMES) -> VerifyReport:
+    """Read ``path``'s container tags and score up to ``max_frames`` of its first frames
+    for the watermark.
+
+    Raises:
+        InputError: missing/empty file, not a readable video, no video stream, no frames.
+    """
+    detector, metadata, width, height = read_video_evidence(path, key, threshold, max_frames)
     tags = {k: metadata[k] for k in _TAG_KEYS if k in metadata}
     tagged = tags.get("synthetic", "").lower() == "true" or tags.get("generator", "").startswith("openinfp")
-    return VerifyReport(path=str(Path(p)), width=width, height=height, tags=tags, tagged=tagged,
+    return VerifyReport(path=str(Path(path)), width=width, height=height, tags=tags, tagged=tagged,
                         watermark=detector.result())
