@@ -100,7 +100,8 @@ class AnimateResult:
         motion: the agent's motion ``[T, D]``.
         partner_motion: the partner's motion when it was animated too.
         files: every written file by kind (``video``, ``motion``, ``timeline``, ...).
-        timings: wall seconds per stage, plus ``total``.
+        timings: wall seconds per stage and ``total``; CPU seconds (all threads) as
+            ``"cpu <stage>"`` and ``"cpu total"``.
         layout: ``single`` or ``pair``.
     """
 
@@ -401,6 +402,8 @@ class ConversationPipeline:
         pm.hook.on_pipeline_end(output_path=str(video_path), config=cfg)
         timings = dict(timer.seconds)
         timings["total"] = timer.total
+        timings.update({f"cpu {k}": v for k, v in timer.cpu_seconds.items()})
+        timings["cpu total"] = timer.cpu_total
         if self.show_progress:
             print(f"openinfp: wrote {video_path} ({timer.summary()}; real-time factor "
                   f"{timer.total / audio.duration:.2f})", file=sys.stderr)

@@ -35,18 +35,24 @@ def conditioner_width(registry: Any, name: str, options: Optional[dict] = None) 
 
 
 def save_untrained_generator(path: PathLike, registry: Any = None, motion_space: str = "head",
-                             width: int = 32, depth: int = 1, seed: int = 0, std: float = 0.05) -> Path:
-    """Write a tiny untrained generator checkpoint to ``path`` and return it.
+                             width: int = 32, depth: int = 1, seed: int = 0, std: float = 0.05,
+                             preset: Optional[str] = None) -> Path:
+    """Write an untrained generator checkpoint to ``path`` and return it.
 
     Args:
         path: the checkpoint folder to create (replaced if it exists).
         registry: used to measure the audio conditioner's width (built on demand).
         motion_space: ``"head"`` or ``"smplx"``.
-        width, depth: guider/DiT width and DiT depth (tiny: fast on a CPU).
+        width, depth: guider/DiT width and DiT depth (tiny by default: fast on a CPU).
         seed: weight initialisation seed.
         std: normalisation std of every motion dimension; with mean = the neutral pose,
             random outputs stay near rest instead of flailing.
+        preset: take the guider, DiT and sampler sizes from this config preset instead
+            (e.g. ``"head"``: the shipped architecture, for timing the pipeline before
+            a trained model exists).
     """
+    import dataclasses
+
     from openinfp.core.generator import MotionGenerator
     from openinfp.core.model_config import DiTConfig, GuiderConfig, SamplerConfig
 
@@ -55,10 +61,18 @@ def save_untrained_generator(path: PathLike, registry: Any = None, motion_space:
 
         registry = Registry.create()
     space = registry.motion_space(motion_space)
-    audio_dim = conditioner_width(registry, "audio")
+    token_dims = {"audio": conditioner_width(registry, "audio"), "text": 384}
+    if preset is not None:
+        from openinfp.core.config import load_config
+
+        cfg = load_config(preset, registry=registry)
+        guider = GuiderConfig(**{**cfg.guider.options, "token_dims": token_dims})
+        dit, sampler = cfg.model.dit, cfg.model.sampler
+    else:
+        guider = GuiderConfig(width=width, bank_size=8, heads=2, token_dims=token_dims)
+        dit = DiTConfig(width=width, depth=depth, heads=2, window=50, context=10)
+        sampler = SamplerConfig(steps=2)
     torch.manual_seed(seed)
-    guider = GuiderConfig(width=width, bank_size=8, heads=2, token_dims={"audio": audio_dim, "text": 384})
-    dit = DiTConfig(width=width, depth=depth, heads=2, window=50, context=10)
     space = space.with_stats(space.neutral(), torch.full((space.dim,), float(std)))
-    gen = MotionGenerator.build(guider, dit, space, SamplerConfig(steps=2))
+    gen = MotionGenerator.build(dataclasses.replace(guider), dit, space, sampler)
     return gen.save_pretrained(path, info={"note": "untrained smoke-test model (random weights)"})
