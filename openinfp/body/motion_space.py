@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import torch
+
 from openinfp.core.motion_space import MotionSlice, MotionSpace, rotation_slice
+from openinfp.core.rotations import matrix_to_rot6d, rot6d_to_matrix
 from openinfp.head.motion_space import arkit_slice
 
 SMPLX_SPACE_NAME = "smplx"
@@ -109,11 +112,9 @@ def joint_slice(joint: str) -> str:
     raise KeyError(f"unknown SMPL-X joint {joint!r}")
 
 
-def joint_group_mask(group: str, with_expression: bool = True) -> "torch.Tensor":
+def joint_group_mask(group: str, with_expression: bool = True) -> torch.Tensor:
     """Bool ``[385]`` selecting the 6D rotations of the joints in ``group`` (and, for
     ``face`` with ``with_expression``, the ARKit ``expression`` slice)."""
-    import torch
-
     space = smplx_motion_space()
     mask = torch.zeros(space.dim, dtype=torch.bool)
     for joint in joint_group(group):
@@ -125,24 +126,20 @@ def joint_group_mask(group: str, with_expression: bool = True) -> "torch.Tensor"
     return mask
 
 
-def joint_rot6d(motion: "torch.Tensor") -> "torch.Tensor":
+def joint_rot6d(motion: torch.Tensor) -> torch.Tensor:
     """The 55 joint rotations in SMPL-X order: ``[..., 385]`` -> ``[..., 55, 6]``."""
-    import torch
-
     space = smplx_motion_space()
     flat = torch.cat([space.get(motion, name) for name in ROTATION_SLICES], dim=-1)
     return flat.reshape(*flat.shape[:-1], len(SMPLX_JOINTS), 6)
 
 
-def joint_rotmats(motion: "torch.Tensor") -> "torch.Tensor":
+def joint_rotmats(motion: torch.Tensor) -> torch.Tensor:
     """Local joint rotation matrices (relative to the parent, SMPL-X convention):
     ``[..., 385]`` -> ``[..., 55, 3, 3]``."""
-    from openinfp.core.rotations import rot6d_to_matrix
-
     return rot6d_to_matrix(joint_rot6d(motion))
 
 
-def with_joint_rot6d(motion: "torch.Tensor", rot6d: "torch.Tensor") -> "torch.Tensor":
+def with_joint_rot6d(motion: torch.Tensor, rot6d: torch.Tensor) -> torch.Tensor:
     """A copy of ``motion`` ``[..., 385]`` whose 55 rotations are ``rot6d`` ``[..., 55, 6]``."""
     space = smplx_motion_space()
     out = motion.clone()
@@ -154,18 +151,14 @@ def with_joint_rot6d(motion: "torch.Tensor", rot6d: "torch.Tensor") -> "torch.Te
     return out
 
 
-def with_joint_rotmats(motion: "torch.Tensor", rotmats: "torch.Tensor") -> "torch.Tensor":
+def with_joint_rotmats(motion: torch.Tensor, rotmats: torch.Tensor) -> torch.Tensor:
     """A copy of ``motion`` ``[..., 385]`` whose 55 rotations are ``rotmats`` ``[..., 55, 3, 3]``."""
-    from openinfp.core.rotations import matrix_to_rot6d
-
     return with_joint_rot6d(motion, matrix_to_rot6d(rotmats))
 
 
-def set_joint_rotations(motion: "torch.Tensor", rotations: dict) -> "torch.Tensor":
+def set_joint_rotations(motion: torch.Tensor, rotations: dict) -> torch.Tensor:
     """A copy of ``motion`` ``[..., 385]`` with the named joints set to rotation matrices
     ``{joint: [..., 3, 3]}`` (local, relative to the parent joint)."""
-    from openinfp.core.rotations import matrix_to_rot6d
-
     space = smplx_motion_space()
     out = motion.clone()
     for joint, rotmat in rotations.items():

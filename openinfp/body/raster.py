@@ -139,6 +139,12 @@ class Camera:
         return torch.stack([x, y], dim=-1), depth
 
 
+def _sum3(x: torch.Tensor) -> torch.Tensor:
+    """``x.sum(-1)`` for a last dimension of 3, written out (torch reduces tiny
+    dimensions slowly on CPU)."""
+    return x[..., 0] + x[..., 1] + x[..., 2]
+
+
 def batch_faces(faces: torch.Tensor, batch: int, num_vertices: int) -> torch.Tensor:
     """Faces of ``batch`` meshes stacked into one vertex list: ``[F, 3]`` -> ``[B * F, 3]``."""
     return (faces[None] + (torch.arange(batch) * num_vertices)[:, None, None]).reshape(-1, 3)
@@ -169,7 +175,9 @@ def shade_vertices(normals: torch.Tensor, albedo: torch.Tensor, camera: Camera) 
     half = F.normalize(key + to_eye, dim=0)
     dots = (normals @ torch.stack([key, fill, half], dim=1)).clamp_min(0.0)  # [..., V, 3]
     light = 0.28 + 0.62 * dots[..., 0] + 0.22 * dots[..., 1]
-    spec = dots[..., 2] ** 24
+    h2 = dots[..., 2] * dots[..., 2]
+    h8 = (h2 * h2) * (h2 * h2)
+    spec = h8 * h8 * h8  # (n . half) ** 24, by squaring (pow is slow on CPU)
     return (albedo * light[..., None] + 0.12 * spec[..., None]).clamp(0.0, 1.0)
 
 
@@ -263,7 +271,7 @@ def rasterize(vertices: torch.Tensor, faces: torch.Tensor, camera: Camera, cull_
     ec = torch.stack([x1 * y2 - x2 * y1, x2 * y0 - x0 * y2, x0 * y1 - x1 * y0], dim=1) * inv_area
     # 1/depth is linear in screen space: one plane per face, invz = pa * x + pb * y + pc.
     inv_z = 1.0 / take(tri_z, fid)  # [n, 3]
-    pa, pb, pc = (ea * inv_z).sum(1), (eb * inv_z).sum(1), (ec * inv_z).sum(1)
+    pa, pb, pc = (_sum3(e * inv_z) for e in (ea, eb, ec))
     # Where each edge crosses a row, x = s * y + t. Edges with a > 0 bound the span
     # from the left, a < 0 from the right; horizontal ones never cut a row inside the
     # face's own y-range. A fourth "edge" per side is the (clipped) bounding box.
@@ -316,7 +324,7 @@ def rasterize(vertices: torch.Tensor, faces: torch.Tensor, camera: Camera, cull_
     cx = (take(px, cand).float() + 0.5)[:, None]
     w = (take(ea, face) * cx + take(eb, face) * take(cy, row)[:, None] + take(ec, face)).clamp_min(0.0)
     w = w * take(inv_z, face)
-    bary = w / w.sum(-1, keepdim=True).clamp_min(1e-12)
+    bary = w / _sum3(w)[:, None].clamp_min(1e-12)
     return Fragments(pixels, take(fid, face), bary, B, W, H)
 
 
@@ -352,6 +360,8 @@ def shade_fragments(mesh: Mesh, frags: Fragments, camera: Camera,
         V = colors.shape[1]
         corners = take(batch_faces(mesh.faces, B, V), frags.face).reshape(-1)
         corner_colors = take(colors.reshape(B * V, 3), corners).reshape(-1, 3, 3)  # [n, 3 corners, 3 rgb]
-        rgb = ((frags.bary[:, :, None] * corner_colors).sum(1) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8)
+        b = frags.bary
+        mixed = b[:, 0:1] * corner_colors[:, 0] + b[:, 1:2] * corner_colors[:, 1] + b[:, 2:3] * corner_colors[:, 2]
+        rgb = (mixed * 255.0 + 0.5).clamp(0, 255).to(torch.uint8)
         out.reshape(-1, 3)[frags.pixels.numpy()] = rgb.numpy()
     return out

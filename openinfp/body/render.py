@@ -1,7 +1,7 @@
 """What every body renderer shares: options, canonical placement, camera, drawing.
 
 A body renderer (``skeleton``, ``anny``, ``smplx``) only has to turn ``smplx``
-motion into posed triangle meshes (:meth:`BodyRenderer.meshes`) and say where its
+motion into posed triangle meshes (:meth:`BodyRenderer.mesh_batches`) and say where its
 pelvis rests and how tall it is; this base class places the body (pelvis at the origin
 at frame 0, turned to face the camera), frames it with a camera preset and rasterizes
 it on the CPU (:mod:`openinfp.body.raster`). :class:`~openinfp.body.scene.TwoPersonScene`
@@ -87,7 +87,7 @@ def check_smplx_motion(motion: MotionSequence, who: str) -> None:
 class BodyRenderer(ABC):
     """Base class of the body renderers (implements :class:`openinfp.core.interfaces.Renderer`).
 
-    Subclasses implement :meth:`_load`, :meth:`meshes`, :meth:`rest_pelvis` and
+    Subclasses implement :meth:`_load`, :meth:`mesh_batches`, :meth:`rest_pelvis` and
     :meth:`framing`.
     """
 

@@ -71,7 +71,6 @@ def _side_color(name: str) -> tuple[float, float, float]:
 @lru_cache(maxsize=1)
 def _bones() -> tuple[tuple[int, int, float, str], ...]:
     """``(start, end, radius, name)`` over points ``cat([joints, end_sites])``."""
-    names = list(SMPLX_JOINTS) + list(END_SITES)
     bones = []
     skip = {"jaw", "left_eye_smplhf", "right_eye_smplhf", "head_top", "left_eye_front", "right_eye_front"}
     for j, p in enumerate(SMPLX_PARENTS):

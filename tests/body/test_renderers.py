@@ -6,7 +6,7 @@ import torch
 
 from openinfp.body.config import AnnyRenderOptions, SkeletonRenderOptions, SmplxRenderOptions
 from openinfp.body.convert import head_to_smplx, neutral_smplx_motion
-from openinfp.body.motion_space import joint_position, joint_rotmats, smplx_motion_space
+from openinfp.body.motion_space import joint_position, joint_rotmats
 from openinfp.body.raster import background_image
 from openinfp.body.skeleton import forward_kinematics
 from openinfp.core.errors import ConfigError, InputError
