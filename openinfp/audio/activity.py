@@ -246,8 +246,9 @@ def two_track_activity(track_a: np.ndarray, track_b: np.ndarray, fps: float = 25
     # Powers summed over ~0.3 s: word gaps and reverberation tails of the other person
     # then no longer look like "my channel is the louder one".
     span = max(1, int(round(smooth_s * fps)))
-    pa = uniform_filter1d(frame_power(a, fps, num_frames), span, mode="nearest")
-    pb = uniform_filter1d(frame_power(b, fps, num_frames), span, mode="nearest")
+    # The running mean can dip a hair below zero on digital silence: clip it.
+    pa = np.maximum(uniform_filter1d(frame_power(a, fps, num_frames), span, mode="nearest"), 0.0)
+    pb = np.maximum(uniform_filter1d(frame_power(b, fps, num_frames), span, mode="nearest"), 0.0)
     eps = 1e-12
     speech = np.maximum(vad_a, vad_b) > 0.5
     g_ba = _bleed_gain(pa, pb, speech, eps)  # how much of b's power shows up in a
@@ -272,7 +273,10 @@ def _bleed_gain(p_self: np.ndarray, p_other: np.ndarray, speech: np.ndarray, eps
         return 0.0
     ratio = p_self[sel] / p_other[sel]
     low = np.quantile(ratio, 0.1)
-    return float(min(2.0 * np.median(ratio[ratio <= 4.0 * low]), 0.5))
+    near_low = ratio[ratio <= 4.0 * low]
+    if near_low.size == 0:
+        return 0.0
+    return float(min(2.0 * np.median(near_low), 0.5))
 
 
 def _dominance_weight(own_fraction: np.ndarray) -> np.ndarray:

@@ -126,3 +126,14 @@ def test_no_bleed_equals_vad_and_silent_track(short_scripted):
         two_track_activity(conv.agent, conv.partner[:-5])
     with pytest.raises(InputError, match="mono"):
         speech_activity(np.zeros((100, 2), np.float32))
+
+
+def test_nearly_silent_track_gives_finite_activity(short_scripted):
+    """A track that is digital silence but for a few tiny samples (a muted mic) must not
+    produce NaN through the running power mean dipping below zero."""
+    conv, _ = short_scripted
+    muted = np.zeros_like(conv.agent)
+    muted[::4000] = 1e-7
+    act_muted, act_b, _ = two_track_activity(muted, conv.partner, FPS)
+    assert np.all(np.isfinite(act_muted)) and np.all(np.isfinite(act_b))
+    assert act_muted.max() < 0.5 and act_b.max() > 0.5
