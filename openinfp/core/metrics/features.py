@@ -112,7 +112,7 @@ def mouth_opening(seq: MotionSequence) -> np.ndarray:
     return as_array(space.get_component(seq.motion, face_slice_name(space), MOUTH_COMPONENT), "mouth opening")
 
 
-def _joint_rot6d(space: MotionSpace, motion: torch.Tensor, joint: str) -> torch.Tensor | None:
+def joint_rot6d(space: MotionSpace, motion: torch.Tensor, joint: str) -> torch.Tensor | None:
     """``[T, 6]`` local rotation of ``joint`` looked up by component name, or None."""
     for s in space.slices:
         if s.rotation == "6d" and f"{joint}.r6d0" in s.component_names:
@@ -131,7 +131,7 @@ def head_angles(seq: MotionSequence) -> np.ndarray:
     if "head_rotation" in space.slice_names:
         matrix = rot6d_to_matrix(seq.get("head_rotation"))
     else:
-        blocks = [_joint_rot6d(space, seq.motion, j) for j in HEAD_CHAIN]
+        blocks = [joint_rot6d(space, seq.motion, j) for j in HEAD_CHAIN]
         if any(b is None for b in blocks):
             raise InputError(f"motion space {space.name!r} has no head_rotation slice and no "
                              f"{'/'.join(HEAD_CHAIN)} joint chain; head metrics need one")

@@ -19,7 +19,7 @@ import torch
 from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.errors import InputError
 from openinfp.core.metrics.audio import onset_times, speech_envelope
-from openinfp.core.metrics.features import ArrayLike, _joint_rot6d, as_array, mouth_opening
+from openinfp.core.metrics.features import ArrayLike, joint_rot6d, as_array, mouth_opening
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import rot6d_to_matrix
 
@@ -116,7 +116,7 @@ def joint_rotation_speed(seq: MotionSequence, joint: str) -> Optional[np.ndarray
     Speed at frame t is the geodesic angle between frames t-1 and t+1 over 2/fps
     (one-sided at the ends).
     """
-    r6d = _joint_rot6d(seq.space, seq.motion, joint)
+    r6d = joint_rot6d(seq.space, seq.motion, joint)
     if r6d is None:
         return None
     rot = rot6d_to_matrix(r6d).double()
