@@ -8,9 +8,9 @@ portrait pairs, or real talking videos (human reference mode).
 * **Pairs folder**: ``NAME.wav`` (or flac/mp3/ogg/m4a; stereo = both people, left is
   the agent; mono = the agent alone) with ``NAME.png`` / ``.jpg`` beside it. No ground
   truth: distribution metrics against real motion are reported as unavailable.
-* **Videos** (human reference): talking-head videos; the head tracker turns each into
-  motion, the audio track is the agent, ``NAME.partner.wav`` beside it (optional) the
-  partner.
+* **Videos** (human reference): talking-head videos at any frame rate; the head
+  tracker turns each into motion (brought to 25 fps), the audio track is the agent,
+  ``NAME.partner.wav`` beside it (optional) the partner.
 """
 
 from __future__ import annotations
@@ -205,10 +205,21 @@ def find_videos(path: PathLike) -> list[Path]:
     raise InputError(f"{p} does not exist")
 
 
-def load_human_video(path: PathLike, fps: Optional[float] = None, progress: bool = False) -> EvalConversation:
+def resample_motion(seq: MotionSequence, fps: float) -> MotionSequence:
+    """``seq`` at ``fps`` by nearest-frame selection (exact tracked values, no blending of
+    rotations); frame ``i`` of the result is the source frame closest to time ``i / fps``."""
+    if abs(seq.fps - fps) < 1e-6:
+        return seq
+    n = max(1, int(round(seq.duration * fps)))
+    idx = np.clip(np.round(np.arange(n) * seq.fps / fps).astype(np.int64), 0, seq.num_frames - 1)
+    return MotionSequence(seq.motion[idx], seq.space, fps, {k: np.asarray(v)[idx] for k, v in seq.annotations.items()})
+
+
+def load_human_video(path: PathLike, fps: float = 25.0, progress: bool = False) -> EvalConversation:
     """Track a real talking video into a conversation whose ``agent_motion['head']`` is
     the tracked person (their own audio track is the agent; ``NAME.partner.wav`` beside
-    the video, if present, is the partner).
+    the video, if present, is the partner). Motion is brought to ``fps`` (the systems'
+    frame rate) by nearest-frame selection.
 
     Raises:
         InputError: unreadable video, no face, no audio track.
@@ -219,15 +230,12 @@ def load_human_video(path: PathLike, fps: Optional[float] = None, progress: bool
 
     video = Path(path)
     with HeadTracker() as tracker:
-        motion = tracker.track_video(video, progress=progress)
-    if fps is not None and abs(motion.fps - fps) > 1e-3:
-        raise InputError(f"{video} runs at {motion.fps:g} fps; human reference videos must be at {fps:g} fps "
-                         "(re-encode it, e.g. ffmpeg -r 25)")
+        motion = resample_motion(tracker.track_video(video, progress=progress), fps)
     partner = next((video.with_name(f"{video.stem}.partner{s}") for s in AUDIO_SUFFIXES
                     if video.with_name(f"{video.stem}.partner{s}").is_file()), None)
-    audio = load_conversation(video, partner, fps=motion.fps)
-    frames = min(motion.num_frames, audio.num_frames(motion.fps))
+    audio = load_conversation(video, partner, fps=fps)
+    frames = min(motion.num_frames, audio.num_frames(fps))
     first = next(iter(read_frames(video)))
-    conv = EvalConversation(video.stem, audio, motion.fps, motion.num_frames, {"head": motion}, {},
+    conv = EvalConversation(video.stem, audio, fps, motion.num_frames, {"head": motion}, {},
                             portrait=first, source=str(video))
-    return conv.cropped(frames / motion.fps)
+    return conv.cropped(frames / fps)

@@ -169,6 +169,25 @@ def test_human_reference_mode_tracks_a_talking_video(tmp_path, astronaut):
     _check_human_report(conv, driving)
 
 
+def test_resample_motion_picks_nearest_frames():
+    import torch
+
+    from openinfp.eval.inputs import resample_motion
+    from openinfp.head.motion_space import head_motion_space
+
+    space = head_motion_space()
+    motion = space.neutral(30)
+    motion[:, space.component_index("arkit", "jawOpen")] = torch.arange(30) / 30.0
+    from openinfp.core.motion import MotionSequence
+
+    seq = MotionSequence(motion, space, 30.0, {"face_found": np.ones(30, bool)})
+    out = resample_motion(seq, 25.0)
+    assert out.num_frames == 25 and out.fps == 25.0 and out.annotations["face_found"].shape == (25,)
+    # Frame i at time i/25 s takes source frame round(i * 30 / 25).
+    expected = np.round(np.arange(25) * 1.2) / 30.0
+    np.testing.assert_allclose(out.motion[:, space.component_index("arkit", "jawOpen")].numpy(), expected, atol=1e-6)
+
+
 def test_smplx_space_rows(heldout_dir):
     convs = [c.cropped(4.0) for c in load_shards(heldout_dir, "val")][:1]
     report = run_eval(convs, EvalOptions(space="smplx", systems=("ground_truth", "static", "rule_based"),
