@@ -127,6 +127,8 @@ class Model:
 
     def motion(self, conv: EvalConversation, space: str, seed: int) -> MotionSequence:
         pipe = self._pipeline(space)
+        if abs(pipe.config.fps - conv.fps) > 1e-6:
+            raise SystemUnavailable(f"{conv.name} is at {conv.fps:g} fps but the model runs at {pipe.config.fps:g} fps")
         try:
             motion = pipe.generate(conv.audio, seed=seed, motion_space=space)
         except (CheckpointError, ConfigError, PluginError, DependencyError) as exc:
