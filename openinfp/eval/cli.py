@@ -75,7 +75,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rows of the table, in order (default: all)")
     parser.add_argument("--checkpoint", default="", help="model checkpoint folder (default: the shipped model)")
     parser.add_argument("--no-banks-checkpoint", default="",
-                        help="checkpoint trained with guider.use_memory_banks=false for the ablation row "
+                        help="checkpoint trained with guider.options.use_memory_banks=false for the ablation row "
                              "(default: a shipped one, if any)")
     parser.add_argument("--preset", default="default", help="pipeline config preset for the model rows")
     parser.add_argument("--portrait", default=None,

@@ -194,7 +194,7 @@ def build_systems(names: tuple[str, ...], space: str, checkpoint: Optional[str] 
             ckpt = no_banks_checkpoint or (str(find_no_banks_checkpoint(space) or "") or None)
             if ckpt is None:
                 systems.append(Unavailable(name, "no checkpoint trained with use_memory_banks=false; train one "
-                                                 "(openinfp train ... guider.use_memory_banks=false) and pass "
+                                                 "(openinfp train ... guider.options.use_memory_banks=false) and pass "
                                                  "--no-banks-checkpoint"))
                 continue
             if uses_memory_banks(ckpt) is True:
