@@ -119,6 +119,30 @@ class AnimateResult:
         return self.timings["total"] / max(self.audio.duration, 1e-9)
 
 
+GENERATION_THREADS = 1
+"""Torch intra-op threads while conditioning and sampling on a CPU. The motion models
+multiply small matrices (a 60-frame window, width 128), where a second thread buys
+little on a free machine and costs a lot on a busy one: measured on the 2-core
+machine at load average 13, 30 s of motion (10 DDIM steps) took 0.9 s with one
+thread and 25-37 s with two (threads spin-waiting for a core)."""
+
+
+@contextlib.contextmanager
+def torch_threads(num: Optional[int]) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(num)`` (``None``: unchanged), then restore."""
+    if num is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(num)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def partner_motion_path(motion_path: PathLike) -> Path:
     """Where the partner's motion goes next to the agent's: ``x.npz`` -> ``x.partner.npz``."""
     p = Path(motion_path)
@@ -249,10 +273,11 @@ class ConversationPipeline:
         cfg = self.config
         space = motion_space or cfg.motion_space
         num_frames = audio.num_frames(cfg.fps)
-        conditions = self.encode_conditions(audio, num_frames, prompt, style_image)
-        motion = self.generator(space).generate(
-            conditions, num_frames, seed=cfg.seed if seed is None else seed,
-            steps=cfg.model.sampler.steps, progress=self.show_progress)
+        with torch_threads(GENERATION_THREADS if cfg.device == "cpu" else None):
+            conditions = self.encode_conditions(audio, num_frames, prompt, style_image)
+            motion = self.generator(space).generate(
+                conditions, num_frames, seed=cfg.seed if seed is None else seed,
+                steps=cfg.model.sampler.steps, progress=self.show_progress)
         if motion.num_frames != num_frames:
             raise InputError(f"the motion generator returned {motion.num_frames} frames for {num_frames} "
                              "requested; the generator plugin is broken")

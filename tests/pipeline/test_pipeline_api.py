@@ -57,10 +57,14 @@ def test_stage_hooks_are_called_in_order_and_post_processing_is_used(tmp_path, a
 
     recorder = Recorder()
     registry = Registry.create(autoload=False, extra_plugins=[recorder])
+    import torch
+
     wav, conv, _ = conversation
     pipe = _pipeline(registry, smoke_checkpoint)
+    threads = torch.get_num_threads()
     result = pipe.run(AnimateInputs(portrait=astronaut_png, audio=wav),
                       AnimateOutputs(video=tmp_path / "v.mp4", motion=tmp_path / "m.npz"))
+    assert torch.get_num_threads() == threads  # generation runs single-threaded, then restores
     assert recorder.events == ["start", "post_process", "frames", "end"]
     assert recorder.frames == list(range(result.motion.num_frames))
     assert recorder.end_path == str(tmp_path / "v.mp4")
