@@ -33,7 +33,7 @@ def _fmt(x: Optional[float]) -> str:
     if x is None:
         return "–"
     mag = abs(x)
-    if mag == 0:
+    if mag < 1e-10:  # round-off around an exact zero (e.g. FD of the ground truth with itself)
         return "0"
     if mag >= 100:
         return f"{x:.1f}"
