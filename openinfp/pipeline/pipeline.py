@@ -120,7 +120,8 @@ class AnimateResult:
 
 
 GENERATION_THREADS = 1
-"""Torch intra-op threads while conditioning and sampling on a CPU. The motion models
+"""Torch intra-op threads while reading audio (voice activity), conditioning and
+sampling on a CPU. The motion models
 multiply small matrices (a 60-frame window, width 128), where a second thread buys
 little on a free machine and costs a lot on a busy one: measured on the 2-core
 machine at load average 13, 30 s of motion (10 DDIM steps) took 0.9 s with one
@@ -363,7 +364,8 @@ class ConversationPipeline:
         self._check_side_outputs(outputs)
         pm.hook.on_pipeline_start(config=cfg)
 
-        with timer.stage("inputs", "reading inputs"):
+        cpu_threads = GENERATION_THREADS if cfg.device == "cpu" else None
+        with timer.stage("inputs", "reading inputs"), torch_threads(cpu_threads):
             audio = self.load_audio(inputs.audio, inputs.partner_audio, inputs.script)
             portrait = None if inputs.portrait is None else self.load_image(inputs.portrait, "portrait")
             partner_portrait = (None if inputs.partner_portrait is None
