@@ -101,9 +101,10 @@ def _check_upload(path: Optional[str], allowed: Sequence[str], what: str, max_mb
 class DemoBackend:
     """What the demo's button runs; kept apart from the UI so tests can call it directly.
 
-    Pipelines (with their loaded models) are cached per config, so only the first run
-    of each mode pays for loading. Runs are serialised by a lock in addition to the
-    queue's concurrency limit, because pipelines hold models that are not thread-safe.
+    Each request gets a pipeline with its own config over one shared model cache, so
+    only the first run of a model pays for loading it. Runs are serialised by a lock in
+    addition to the queue's concurrency limit, because the cached models are not
+    thread-safe.
     """
 
     def __init__(self, settings: DemoSettings, registry: Any = None) -> None:
@@ -117,7 +118,9 @@ class DemoBackend:
         for d in (self.runs_dir, self.examples_dir, self.cache_dir):
             d.mkdir(parents=True, exist_ok=True)
         self._registry = registry
-        self._pipelines: dict[tuple[str, ...], Any] = {}
+        from openinfp.pipeline.pipeline import ModelCache
+
+        self._cache = ModelCache()
         self._lock = threading.Lock()
 
     @property
@@ -145,13 +148,11 @@ class DemoBackend:
 
     # ----- runs -----------------------------------------------------------------------
     def pipeline(self, overrides: Sequence[str]) -> Any:
+        """A pipeline for one request: its own config, the backend's shared model cache."""
         from openinfp.pipeline.pipeline import ConversationPipeline
 
-        key = tuple(self.settings.overrides) + tuple(overrides)
-        if key not in self._pipelines:
-            self._pipelines[key] = ConversationPipeline.from_preset(
-                self.settings.preset, key, registry=self.registry, show_progress=True)
-        return self._pipelines[key]
+        return ConversationPipeline.from_preset(self.settings.preset, tuple(self.settings.overrides) + tuple(overrides),
+                                                registry=self.registry, show_progress=True, cache=self._cache)
 
     def _prune_runs(self) -> None:
         runs = sorted((p for p in self.runs_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)

@@ -150,6 +150,23 @@ def partner_motion_path(motion_path: PathLike) -> Path:
     return p.with_name(f"{p.stem}.partner{p.suffix or '.npz'}")
 
 
+class ModelCache:
+    """Loaded conditioners and motion generators by what identifies them (name and
+    options; motion space, checkpoint and device), shared by pipelines."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple, Any] = {}
+
+    def get(self, key: tuple, build: Any) -> Any:
+        """The item for ``key``, built by ``build()`` on first use."""
+        if key not in self._items:
+            self._items[key] = build()
+        return self._items[key]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class ConversationPipeline:
     """The end-to-end pipeline, configured by a :class:`PipelineConfig`.
 
@@ -158,9 +175,12 @@ class ConversationPipeline:
         registry: the plugin registry that built ``config``; its plugin manager's stage
             hooks are called during runs. Built on demand.
         show_progress: print stage messages and tqdm bars to stderr.
+        cache: loaded conditioners and generators to share between pipelines (the demo
+            builds one pipeline per request, with that request's config, over one cache).
     """
 
-    def __init__(self, config: PipelineConfig, registry: Any = None, show_progress: bool = True) -> None:
+    def __init__(self, config: PipelineConfig, registry: Any = None, show_progress: bool = True,
+                 cache: Optional["ModelCache"] = None) -> None:
         if registry is None:
             from openinfp.core.registry import Registry
 
@@ -168,18 +188,17 @@ class ConversationPipeline:
         self.config = config
         self.registry = registry
         self.show_progress = show_progress
-        self._conditioners: dict[str, Any] = {}
-        self._generators: dict[str, Any] = {}
+        self.cache = cache if cache is not None else ModelCache()
 
     @classmethod
     def from_preset(cls, preset: str = "default", overrides: Sequence[str] = (), registry: Any = None,
-                    show_progress: bool = True) -> "ConversationPipeline":
+                    show_progress: bool = True, cache: Optional["ModelCache"] = None) -> "ConversationPipeline":
         """Build from a preset name or YAML path plus ``key=value`` overrides."""
         if registry is None:
             from openinfp.core.registry import Registry
 
             registry = Registry.create()
-        return cls(load_config(preset, overrides, registry=registry), registry, show_progress)
+        return cls(load_config(preset, overrides, registry=registry), registry, show_progress, cache)
 
     # ------------------------------------------------------------------ inputs
     def load_audio(self, audio: Optional[PathLike] = None, partner_audio: Optional[PathLike] = None,
@@ -218,9 +237,8 @@ class ConversationPipeline:
 
     # ------------------------------------------------------------------ stages
     def _conditioner(self, name: str, options: Optional[dict] = None) -> Any:
-        if name not in self._conditioners:
-            self._conditioners[name] = self.registry.conditioner(name, options or {})
-        return self._conditioners[name]
+        key = ("conditioner", name, repr(sorted((options or {}).items())))
+        return self.cache.get(key, lambda: self.registry.conditioner(name, options or {}))
 
     def conditioner_names(self, prompt: Optional[str], style_image: Any) -> list[str]:
         """Conditioners used for a run: the config's list, plus ``text`` / ``image``
@@ -249,13 +267,12 @@ class ConversationPipeline:
 
     def generator(self, motion_space: str) -> Any:
         """The motion generator for ``motion_space`` (loaded once, then cached)."""
-        if motion_space not in self._generators:
-            from openinfp.core.generator import MotionGenerator
+        from openinfp.core.generator import MotionGenerator
 
-            checkpoint = self.config.model.checkpoint or None
-            self._generators[motion_space] = MotionGenerator.from_pretrained(
-                checkpoint, motion_space=motion_space, device=self.config.device)
-        return self._generators[motion_space]
+        checkpoint = self.config.model.checkpoint or None
+        key = ("generator", motion_space, checkpoint, self.config.device)
+        return self.cache.get(key, lambda: MotionGenerator.from_pretrained(
+            checkpoint, motion_space=motion_space, device=self.config.device))
 
     def generate(self, audio: ConversationAudio, prompt: Optional[str] = None,
                  style_image: Optional[np.ndarray] = None, seed: Optional[int] = None,

@@ -112,3 +112,19 @@ def test_input_errors_name_the_problem(tmp_path, astronaut_png, conversation, fu
         pipe.run(AnimateInputs(portrait=astronaut_png, audio=wav),
                  AnimateOutputs(video=tmp_path / "v.mp4", arkit_csv=tmp_path / "face.txt"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pipelines_share_loaded_models_through_a_cache(full_registry, smoke_checkpoint):
+    from openinfp.pipeline.pipeline import ModelCache
+
+    cache = ModelCache()
+    first = ConversationPipeline.from_preset("default", [f"model.checkpoint={smoke_checkpoint}", "seed=1"],
+                                             registry=full_registry, show_progress=False, cache=cache)
+    second = ConversationPipeline.from_preset("default", [f"model.checkpoint={smoke_checkpoint}", "seed=2"],
+                                              registry=full_registry, show_progress=False, cache=cache)
+    assert first.generator("head") is second.generator("head")
+    assert first._conditioner("audio") is second._conditioner("audio")
+    other = ConversationPipeline.from_preset("default", [f"model.checkpoint={smoke_checkpoint}"],
+                                             registry=full_registry, show_progress=False)
+    assert other.generator("head") is not first.generator("head")
+    assert len(cache) == 2
