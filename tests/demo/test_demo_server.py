@@ -98,3 +98,13 @@ def test_backend_turns_a_script_into_a_two_person_body_scene(served_demo):
     names = sorted(Path(f).name for f in out["files"])
     assert names == ["arkit.csv", "motion.npz", "motion.partner.npz", "openinfp.mp4", "timeline.png"]
     assert "pair layout" in out["summary"]
+
+
+def test_gradio_refuses_uploads_over_the_limit(served_demo):
+    import httpx
+
+    url, _, _ = served_demo  # served with max_upload_mb=5
+    small = httpx.post(f"{url}/gradio_api/upload", files={"files": ("a.wav", b"RIFF" + b"\0" * 1000)}, timeout=60)
+    assert small.status_code == 200
+    big = httpx.post(f"{url}/gradio_api/upload", files={"files": ("b.wav", b"\0" * 6_000_000)}, timeout=60)
+    assert big.status_code == 413, (big.status_code, big.text[:200])
