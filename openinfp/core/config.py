@@ -169,9 +169,11 @@ def parse_overrides(overrides: Sequence[str]) -> DictConfig:
     bad = [o for o in overrides if "=" not in o or o.startswith("=")]
     if bad:
         raise ConfigError(f"override {bad[0]!r} is not of the form key=value")
+    import yaml
+
     try:
         return OmegaConf.from_dotlist(list(overrides))
-    except OmegaConfBaseException as exc:
+    except (OmegaConfBaseException, yaml.YAMLError) as exc:  # YAML rejects e.g. control characters
         raise ConfigError(f"cannot parse overrides {list(overrides)}: {str(exc).splitlines()[0]}") from None
 
 
@@ -210,11 +212,16 @@ def load_config(
         merged = OmegaConf.merge(schema, preset_cfg)
     except OmegaConfBaseException as exc:
         raise _translate(exc, schema, where) from None
+    except TypeError as exc:  # OmegaConf: a mapping where a list belongs, or the reverse
+        raise ConfigError(f"config file {path} does not fit the config layout: {exc}") from None
+    override_cfg = parse_overrides(overrides)
     try:
-        merged = OmegaConf.merge(merged, parse_overrides(overrides))
+        merged = OmegaConf.merge(merged, override_cfg)
         cfg: PipelineConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
     except OmegaConfBaseException as exc:
         raise _translate(exc, schema, "") from None
+    except TypeError as exc:
+        raise ConfigError(f"overrides {list(overrides)} do not fit the config layout: {exc}") from None
     _check_choices(cfg)
     if resolve:
         resolve_plugins(cfg, registry)
