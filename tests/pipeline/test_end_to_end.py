@@ -160,24 +160,62 @@ def test_bad_arguments_are_one_line_errors(tmp_path, astronaut_png, conversation
 def test_mouth_moves_while_the_agent_speaks_and_rests_while_the_partner_speaks(
         tmp_path, astronaut_png, long_conversation, capsys):
     """Done-when check of the issue: re-track the output video and compare the tracked
-    jawOpen in the agent's turns with the partner's turns."""
-    if not shipped_model("head"):
-        pytest.skip("needs the shipped default head model (an untrained model has no behaviour to check); "
-                    "it ships with the model stage")
+    jawOpen in the agent's turns with the partner's turns.
+
+    Runs with the shipped default head model, or with any trained checkpoint named by
+    ``OPENINFP_TEST_CHECKPOINT``; skipped (with the reason) when neither exists, since
+    an untrained model has no behaviour to check.
+    """
+    import os
+
+    checkpoint = os.environ.get("OPENINFP_TEST_CHECKPOINT")
+    if not checkpoint and not shipped_model("head"):
+        pytest.skip("needs a trained head model: the shipped default (not in this installation yet) or "
+                    "OPENINFP_TEST_CHECKPOINT=DIR")
     from openinfp.audio.script import turns_activity
     from openinfp.head.tracker import HeadTracker
 
     wav, conv, turns = long_conversation
     out = tmp_path / "talk.mp4"
-    code, _, err = _animate([astronaut_png, wav, "-o", out], capsys)
+    flags = ["--checkpoint", checkpoint] if checkpoint else []
+    code, _, err = _animate([astronaut_png, wav, "-o", out, *flags], capsys)
     assert code == 0, err
-    tracked = HeadTracker().track_video(out, progress=False)
+    # Rest: the photo rendered with zero motion, re-tracked the same way (the tracker
+    # reads this smiling photo's parted lips as jawOpen of about 0.2).
+    space = tracker_space()
+    MotionSequence(space.neutral(50), space, 25.0).save(tmp_path / "rest.npz")
+    assert main(["render", str(tmp_path / "rest.npz"), "--portrait", str(astronaut_png),
+                 "-o", str(tmp_path / "rest.mp4"), "-q"]) == 0
+    tracker = HeadTracker()
+    rest_video = tracker.track_video(tmp_path / "rest.mp4", progress=False)
+    rest = float(space.get_component(rest_video.motion, "arkit", "jawOpen").mean())
+    tracked = tracker.track_video(out, progress=False)
     jaw = tracked.space.get_component(tracked.motion, "arkit", "jawOpen").numpy()
     t = jaw.shape[0]
     agent = turns_activity(turns, "A", 25.0, t) > 0.5
     partner = turns_activity(turns, "B", 25.0, t) > 0.5
     jaw_agent, jaw_partner = jaw[agent & ~partner], jaw[partner & ~agent]
-    print(f"re-tracked jawOpen: agent turns mean {jaw_agent.mean():.3f} (p90 {np.percentile(jaw_agent, 90):.3f}), "
-          f"partner turns mean {jaw_partner.mean():.3f} (p90 {np.percentile(jaw_partner, 90):.3f})")
-    assert jaw_agent.mean() > 2.0 * jaw_partner.mean() + 0.02
-    assert jaw_agent.std() > 0.03  # it moves (opens and closes), not a frozen open mouth
+    auc = _auc(jaw_agent, jaw_partner)
+    with capsys.disabled():
+        print(f"\nre-tracked jawOpen (photo at rest: {rest:.3f}): agent turns mean {jaw_agent.mean():.3f} "
+              f"std {jaw_agent.std():.3f}; partner turns mean {jaw_partner.mean():.3f} std {jaw_partner.std():.3f}; "
+              f"ROC AUC agent vs partner frames {auc:.3f}")
+    assert auc >= 0.8                                   # open more while the agent speaks
+    assert jaw_agent.std() > 0.03                       # and it moves (opens and closes)
+    assert abs(jaw_partner.mean() - rest) < 0.05        # near the photo's own mouth while listening
+    assert jaw_partner.std() < 0.5 * jaw_agent.std()    # and steady
+
+
+def tracker_space():
+    from openinfp.head.motion_space import head_motion_space
+
+    return head_motion_space()
+
+
+def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """ROC AUC of scores: the probability that a positive frame scores above a negative one."""
+    scores = np.concatenate([positive, negative])
+    ranks = np.empty(scores.size)
+    ranks[np.argsort(scores, kind="mergesort")] = np.arange(1, scores.size + 1)
+    return float((ranks[: positive.size].sum() - positive.size * (positive.size + 1) / 2)
+                 / (positive.size * negative.size))
