@@ -17,8 +17,9 @@ CORNERS = ("bottom-right", "bottom-left", "top-right", "top-left")
 
 
 @functools.lru_cache(maxsize=8)
-def _label_layer(height: int, width: int, text: str, corner: str) -> tuple[np.ndarray, np.ndarray]:
-    """Pre-rendered ``(rgb [H, W, 3] float32, alpha [H, W, 1] float32)`` of the label."""
+def _label_layer(height: int, width: int, text: str, corner: str) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+    """Pre-rendered label: ``(box, rgb [h, w, 3] float32, alpha [h, w, 1] float32)``,
+    where ``box`` is the ``(rows, cols)`` region of the frame it covers."""
     import cv2  # lazy: only needed when a label is drawn
 
     font = cv2.FONT_HERSHEY_SIMPLEX
@@ -34,15 +35,13 @@ def _label_layer(height: int, width: int, text: str, corner: str) -> tuple[np.nd
         raise InputError(f"frame {width}x{height} is too small for the {text!r} label")
     x0 = margin if corner.endswith("left") else width - margin - box_w
     y0 = margin if corner.startswith("top") else height - margin - box_h
-    rgb = np.zeros((height, width, 3), np.float32)
-    text_mask = np.zeros((height, width), np.uint8)
-    cv2.putText(text_mask, text, (x0 + pad, y0 + pad + th), font, scale, 255, thickness, cv2.LINE_AA)
-    alpha = np.zeros((height, width), np.float32)
-    alpha[y0:y0 + box_h, x0:x0 + box_w] = 0.55  # translucent dark box
+    text_mask = np.zeros((box_h, box_w), np.uint8)
+    cv2.putText(text_mask, text, (pad, pad + th), font, scale, 255, thickness, cv2.LINE_AA)
     t = text_mask.astype(np.float32) / 255.0
-    rgb[...] = 255.0 * t[..., None]
-    alpha = np.maximum(alpha, t)
-    return rgb, alpha[..., None]
+    rgb = np.repeat(255.0 * t[..., None], 3, axis=2)
+    alpha = np.maximum(0.55, t)[..., None]  # translucent dark box under opaque white text
+    box = (slice(y0, y0 + box_h), slice(x0, x0 + box_w))
+    return box, rgb, alpha
 
 
 def draw_label(frame: np.ndarray, text: str = DEFAULT_TEXT, corner: str = "bottom-right") -> np.ndarray:
@@ -58,7 +57,9 @@ def draw_label(frame: np.ndarray, text: str = DEFAULT_TEXT, corner: str = "botto
         raise InputError(f"unknown label corner {corner!r}; valid choices: {', '.join(CORNERS)}")
     if not text.isascii() or not text.strip():
         raise InputError("the label text must be non-empty ASCII")
-    rgb, alpha = _label_layer(frame.shape[0], frame.shape[1], text, corner)
-    out = frame.astype(np.float32) * (1.0 - alpha) + rgb * alpha
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    box, rgb, alpha = _label_layer(frame.shape[0], frame.shape[1], text, corner)
+    out = frame.copy()
+    blended = frame[box].astype(np.float32) * (1.0 - alpha) + rgb * alpha
+    out[box] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+    return out
 
