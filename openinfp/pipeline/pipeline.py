@@ -152,16 +152,21 @@ def partner_motion_path(motion_path: PathLike) -> Path:
 
 class ModelCache:
     """Loaded conditioners and motion generators by what identifies them (name and
-    options; motion space, checkpoint and device), shared by pipelines."""
+    options; motion space, checkpoint and device), shared by pipelines. Thread-safe:
+    a run may preload its models in a background thread."""
 
     def __init__(self) -> None:
+        import threading
+
         self._items: dict[tuple, Any] = {}
+        self._lock = threading.RLock()
 
     def get(self, key: tuple, build: Any) -> Any:
         """The item for ``key``, built by ``build()`` on first use."""
-        if key not in self._items:
-            self._items[key] = build()
-        return self._items[key]
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = build()
+            return self._items[key]
 
     def __len__(self) -> int:
         return len(self._items)
@@ -308,6 +313,29 @@ class ConversationPipeline:
         motion.annotations.setdefault("partner_speaking", partner_act)
         return call_chain(self.registry.pm, "post_process_motion", motion, "motion", config=cfg)
 
+    def _preload(self, motion_space: str, conditioners: Sequence[str]) -> Any:
+        """Start loading the motion model and conditioners in a background thread.
+
+        Loading (imports, checkpoint, text model) overlaps with reading the audio and
+        setting up the renderer. Failures are ignored here: the main thread builds the
+        same items again when it needs them and reports the error there.
+        """
+        import threading
+
+        options = {c.name: dict(c.options) for c in self.config.conditioners}
+
+        def work() -> None:
+            try:
+                self.generator(motion_space)
+                for name in conditioners:
+                    self._conditioner(name, options.get(name))
+            except Exception:  # reported by the main thread when it builds the same item
+                pass
+
+        thread = threading.Thread(target=work, name="openinfp-preload", daemon=True)
+        thread.start()
+        return thread
+
     def resolve_layout(self, inputs: AnimateInputs, audio: ConversationAudio) -> str:
         """``single`` or ``pair`` for a request (``auto``: pair with a partner portrait,
         or for bodies when the partner's track is not silent)."""
@@ -380,6 +408,7 @@ class ConversationPipeline:
             raise InputError(f"output video {video_path} must end in .mp4")
         self._check_side_outputs(outputs)
         pm.hook.on_pipeline_start(config=cfg)
+        preload = self._preload(cfg.motion_space, self.conditioner_names(inputs.prompt, inputs.style_image))
 
         cpu_threads = GENERATION_THREADS if cfg.device == "cpu" else None
         with timer.stage("inputs", "reading inputs"), torch_threads(cpu_threads):
@@ -398,6 +427,7 @@ class ConversationPipeline:
 
         space = cfg.motion_space
         with timer.stage("motion", f"generating motion ({audio.duration:.1f} s of audio, {layout} layout)"):
+            preload.join()  # errors of the preload resurface below, where the models are used
             motion = self.generate(audio, inputs.prompt, style, motion_space=space)
             partner_motion = None
             if layout == "pair":
