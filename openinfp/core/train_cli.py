@@ -61,6 +61,10 @@ def run_train(args: argparse.Namespace) -> int:
     cfg, conditioners = _load_training_setup(args)
     progress = not args.no_progress
     tcfg = cfg.train
+    if tcfg.threads > 0:
+        import torch
+
+        torch.set_num_threads(tcfg.threads)
     out_dir = Path(tcfg.out_dir)
     cache_dir = Path(tcfg.cache_dir) if tcfg.cache_dir else out_dir / "cache"
     space = args._registry.motion_space(cfg.motion_space)

@@ -80,19 +80,24 @@ class ConversationFeatures:
     split: str
     fps: float
     sides: list[SideFeatures]
+    space: str = "head"
 
     @property
     def num_frames(self) -> int:
         return int(self.sides[0].audio.shape[0])
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, extra_motion: Optional[dict[int, dict[str, np.ndarray]]] = None) -> None:
+        """Write the cache file; ``extra_motion`` adds other spaces' motion per side."""
         arrays: dict[str, np.ndarray] = {"version": np.asarray(CACHE_VERSION), "id": np.asarray(self.id),
-                                         "split": np.asarray(self.split), "fps": np.asarray(self.fps)}
+                                         "split": np.asarray(self.split), "fps": np.asarray(self.fps),
+                                         "space": np.asarray(self.space)}
         for i, s in enumerate(self.sides):
             arrays[f"{i}.audio"] = s.audio.astype(np.float32)
             arrays[f"{i}.activity"] = s.activity.astype(np.float32)
             if s.motion is not None:
-                arrays[f"{i}.motion"] = s.motion.astype(np.float32)
+                arrays[f"{i}.motion.{self.space}"] = s.motion.astype(np.float32)
+            for space, motion in (extra_motion or {}).get(i, {}).items():
+                arrays[f"{i}.motion.{space}"] = motion.astype(np.float32)
             for name, tok in s.style.items():
                 arrays[f"{i}.style.{name}"] = tok.astype(np.float32)
         from openinfp.core.io import atomic_output
@@ -101,17 +106,37 @@ class ConversationFeatures:
             with open(tmp, "wb") as fh:
                 np.savez(fh, **arrays)
 
-    @classmethod
-    def load(cls, path: Path) -> "ConversationFeatures":
+    @staticmethod
+    def _arrays(path: Path) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         if int(arrays.get("version", -1)) != CACHE_VERSION:
             raise InputError(f"feature cache {path} is from another version; delete the cache folder")
+        return arrays
+
+    @staticmethod
+    def cached_spaces(path: Path) -> set[str]:
+        """Motion spaces stored in a cache file."""
+        with np.load(path, allow_pickle=False) as data:
+            return {k.split(".", 2)[2] for k in data.files if ".motion." in k}
+
+    @classmethod
+    def load(cls, path: Path, space: str) -> "ConversationFeatures":
+        """Read a cache file with the motion of ``space`` (``None`` for sides without it)."""
+        arrays = cls._arrays(path)
         sides = []
         for i in range(2):
             style = {k.split(".", 2)[2]: v for k, v in arrays.items() if k.startswith(f"{i}.style.")}
-            sides.append(SideFeatures(arrays[f"{i}.audio"], arrays[f"{i}.activity"], arrays.get(f"{i}.motion"), style))
-        return cls(str(arrays["id"]), str(arrays["split"]), float(arrays["fps"]), sides)
+            sides.append(SideFeatures(arrays[f"{i}.audio"], arrays[f"{i}.activity"],
+                                      arrays.get(f"{i}.motion.{space}"), style))
+        return cls(str(arrays["id"]), str(arrays["split"]), float(arrays["fps"]), sides, space)
+
+    def with_motion_from(self, shard: Any, space: str) -> "ConversationFeatures":
+        """The same features with the motion of another ``space`` read from the shard."""
+        sides = [dataclasses.replace(s, motion=shard.motion(n, space)
+                                     if n in shard.sides and space in shard.spaces(n) else None)
+                 for n, s in zip(("a", "b"), self.sides)]
+        return ConversationFeatures(self.id, self.split, self.fps, sides, space)
 
 
 def _conditioner_key(conditioners: Sequence[Any], space: str) -> str:
@@ -162,7 +187,7 @@ def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str,
     for s in sides:
         motion = shard.motion(s, space) if s in present and space in shard.spaces(s) else None
         out.append(SideFeatures(audio_feats[s], acts[s], motion, style[s]))
-    return ConversationFeatures(shard.info["id"], shard.info.get("split", "train"), shard.fps, out)
+    return ConversationFeatures(shard.info["id"], shard.info.get("split", "train"), shard.fps, out, space)
 
 
 def build_feature_cache(root: str, conditioners: Sequence[Any], space: str, cache_dir: Path,
@@ -182,19 +207,33 @@ def build_feature_cache(root: str, conditioners: Sequence[Any], space: str, cach
         rows = rows[:max_conversations]
     if not rows:
         raise InputError(f"corpus {root} lists no conversations in its manifest.jsonl")
-    sub = cache_dir / _conditioner_key(conditioners, space + f":activity={int(corpus_activity)}")
+    # conditioner features do not depend on the motion space: one cache serves every space
+    sub = cache_dir / _conditioner_key(conditioners, f"activity={int(corpus_activity)}")
     sub.mkdir(parents=True, exist_ok=True)
     convs = []
     for row in tqdm(rows, desc="conditioner features", unit="conv", disable=not progress, file=sys.stderr):
         path = sub / f"{row['id']}.npz"
         if path.is_file():
-            convs.append(ConversationFeatures.load(path))
+            conv = ConversationFeatures.load(path, space)
+            if space not in ConversationFeatures.cached_spaces(path) and space in _row_spaces(row):
+                old_space = next(iter(ConversationFeatures.cached_spaces(path)), None)
+                keep = {} if old_space is None else {
+                    i: {old_space: m} for i, m in enumerate(
+                        [s.motion for s in ConversationFeatures.load(path, old_space).sides]) if m is not None}
+                conv = conv.with_motion_from(ConversationShard(Path(root) / row["file"]), space)
+                conv.save(path, extra_motion=keep)
+            convs.append(conv)
             continue
         use_corpus = corpus_activity and row.get("split", "train") != "val"
         conv = encode_conversation(ConversationShard(Path(root) / row["file"]), conditioners, space, use_corpus)
         conv.save(path)
         convs.append(conv)
     return convs
+
+
+def _row_spaces(row: dict[str, Any]) -> set[str]:
+    spaces = row.get("spaces", {})
+    return {sp for v in spaces.values() for sp in v} if isinstance(spaces, dict) else set(spaces)
 
 
 def split_conversations(convs: Sequence[ConversationFeatures], val_fraction: float, seed: int
