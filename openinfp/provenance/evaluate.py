@@ -70,6 +70,7 @@ class Summary:
     min_positive_score: dict = field(default_factory=dict)
     negative_scores: dict = field(default_factory=dict)
     wrong_key_null: dict = field(default_factory=dict)
+    thresholds: list = field(default_factory=list)
     psnr_db: dict = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -107,9 +108,11 @@ def _psnr_tap(frames: Iterator[np.ndarray], sink: list[float]) -> Iterator[np.nd
         yield frame
 
 
-def _wrong_keys(count: int) -> np.ndarray:
-    """``[count, GRID*GRID]`` gains of keys that marked nothing."""
-    return np.stack([cell_gains(f"null-key-{j}", GRID).ravel() for j in range(count)]) if count else np.zeros((0, 1))
+def _wrong_keys(video: int, count: int) -> np.ndarray:
+    """``[count, GRID*GRID]`` gains of keys that marked nothing, fresh for each video so
+    that every null score is an independent N(0, 1) draw (given the video's evidence,
+    scores against independent keys are independent)."""
+    return np.stack([cell_gains(f"null-key-{video}-{j}", GRID).ravel() for j in range(count)])
 
 
 def run(clips: int = 1, frames: int = 25, seed: int = 0, wrong_keys: int = 100, workdir: Optional[Path] = None,
@@ -124,7 +127,6 @@ def run(clips: int = 1, frames: int = 25, seed: int = 0, wrong_keys: int = 100, 
     from openinfp.core.video import VideoWriter
     from openinfp.provenance.verify import read_video_evidence
 
-    null_gains = _wrong_keys(wrong_keys)
     trials: list[Trial] = []
     null_scores: list[np.ndarray] = []
     jobs = [(k, True, i) for k in POSITIVE_KINDS for i in range(clips)]
@@ -151,9 +153,9 @@ def run(clips: int = 1, frames: int = 25, seed: int = 0, wrong_keys: int = 100, 
                 result = detector.result()
                 trials.append(Trial(kind, marked, source, f"{width}x{height}", name, result.score,
                                     result.present, psnr))
-                if len(null_gains) and null_gains.shape[1] == GRID * GRID:
+                if wrong_keys:
                     v = detector.evidence().ravel()
-                    null_scores.append(null_gains @ v / max(float(np.linalg.norm(v)), 1e-300))
+                    null_scores.append(_wrong_keys(len(trials), wrong_keys) @ v / max(float(np.linalg.norm(v)), 1e-300))
                 if path != original:
                     path.unlink()
             original.unlink()
@@ -182,8 +184,14 @@ def summarize(trials: list[Trial], nulls: np.ndarray, seconds: float, threshold:
         null = {"samples": int(nulls.size), "mean": round(float(nulls.mean()), 3), "std": round(float(nulls.std()), 3),
                 "max": round(float(nulls.max()), 2), "above_threshold": int((nulls >= threshold).sum()),
                 "ks_pvalue_vs_standard_normal": float(stats.kstest(nulls, "norm").pvalue)}
+    from scipy.special import ndtr
+
+    table = [{"threshold": th, "expected_false_positive_rate": float(ndtr(-th)),
+              "detected": f"{sum(t.score >= th for t in pos)}/{len(pos)}",
+              "false_positives": f"{sum(t.score >= th for t in neg)}/{len(neg)}",
+              "null_above": f"{int((nulls >= th).sum())}/{nulls.size}"} for th in (3.0, 3.5, 4.0, 4.5, 5.0)]
     return Summary(
-        trials=len(trials), positives=len(pos), negatives=len(neg),
+        trials=len(trials), positives=len(pos), negatives=len(neg), thresholds=table,
         detection_rate=sum(t.detected for t in pos) / max(len(pos), 1),
         false_positive_rate=sum(t.detected for t in neg) / max(len(neg), 1),
         detection_by_transform=by_transform, detection_by_kind=by_kind, min_positive_score=min_score,
@@ -214,7 +222,12 @@ def markdown(summary: Summary, trials: list[Trial]) -> str:
     lines += ["", f"Detection rate: {summary.detection_rate:.2%} of {summary.positives} marked videos; "
               f"false positives: {neg['false_positives']} unmarked videos (score mean {neg['mean']}, "
               f"std {neg['std']}, max {neg['max']}); by kind: {neg['by_kind']}.",
-              f"Wrong-key null scores: {summary.wrong_key_null}.", f"PSNR (dB): {summary.psnr_db}.",
+              f"Wrong-key null scores: {summary.wrong_key_null}.", f"PSNR (dB): {summary.psnr_db}.", "",
+              "| threshold | expected false-positive rate | detected | false positives | null scores above |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {r['threshold']} | {r['expected_false_positive_rate']:.1e} | {r['detected']} | "
+              f"{r['false_positives']} | {r['null_above']} |" for r in summary.thresholds]
+    lines += ["",
               f"Time: {summary.seconds} s."]
     return "\n".join(lines)
 
