@@ -111,6 +111,22 @@ def generator(ctx: BenchContext, stage: str):
 
 
 # ----------------------------------------------------------------------------- stages
+def pipeline_threads(ctx: BenchContext, stage: str) -> Any:
+    """The torch thread setting the pipeline uses for audio and generation on a CPU, as a
+    context manager (so these stages are timed the way ``openinfp animate`` runs them)."""
+    import contextlib
+
+    if ctx.settings.device != "cpu":
+        return contextlib.nullcontext()
+    try:
+        from openinfp.pipeline.pipeline import GENERATION_THREADS, torch_threads
+    except ImportError:
+        return contextlib.nullcontext()
+    if not any("torch thread" in n for n in ctx.notes.get(stage, [])):
+        ctx.note(stage, f"{GENERATION_THREADS} torch thread(s), as the pipeline")
+    return torch_threads(GENERATION_THREADS)
+
+
 def _audio_features(ctx: BenchContext) -> TimedFn:
     from openinfp.core.interfaces import ConditionInputs
 
@@ -121,7 +137,8 @@ def _audio_features(ctx: BenchContext) -> TimedFn:
         inputs = ConditionInputs(audio=audio, fps=ctx.settings.fps)
 
         def run() -> float:
-            cond.encode(inputs, ctx.clip_frames)
+            with pipeline_threads(ctx, "audio features"):
+                cond.encode(inputs, ctx.clip_frames)
             return audio.duration
         return run
     feats = _require("openinfp.conditioners.audio_features", "the audio feature extractor")
@@ -167,7 +184,8 @@ def _generator_window(ctx: BenchContext) -> TimedFn:
     ctx.note("guider+DiT window", f"{window}-frame window, {gen.sampler.scheduler} with {gen.sampler.steps} steps")
 
     def run() -> float:
-        gen.generate(tokens, window, seed=ctx.settings.seed)
+        with pipeline_threads(ctx, "guider+DiT window"):
+            gen.generate(tokens, window, seed=ctx.settings.seed)
         return 1
     return run
 
@@ -178,7 +196,8 @@ def _generator_clip(ctx: BenchContext) -> TimedFn:
     seconds = ctx.clip_frames / ctx.settings.fps
 
     def run() -> float:
-        gen.generate(tokens, ctx.clip_frames, seed=ctx.settings.seed)
+        with pipeline_threads(ctx, "motion generation"):
+            gen.generate(tokens, ctx.clip_frames, seed=ctx.settings.seed)
         return seconds
     return run
 
