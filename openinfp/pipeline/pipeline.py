@@ -279,6 +279,20 @@ class ConversationPipeline:
         return self.cache.get(key, lambda: MotionGenerator.from_pretrained(
             checkpoint, motion_space=motion_space, device=self.config.device))
 
+    def sampler_for(self, generator: Any) -> Any:
+        """The sampler of a run: the checkpoint's own (scheduler, steps, guidance scale,
+        chosen when the model was trained), with every ``model.sampler`` field that the
+        config sets to a non-default value (a preset, ``--steps``, ``--set``) on top."""
+        import dataclasses
+
+        from openinfp.core.model_config import SamplerConfig
+
+        own = self.cache.get(("checkpoint sampler", id(generator)), lambda: generator.sampler)
+        defaults, wanted = SamplerConfig(), self.config.model.sampler
+        changes = {f.name: getattr(wanted, f.name) for f in dataclasses.fields(SamplerConfig)
+                   if getattr(wanted, f.name) != getattr(defaults, f.name)}
+        return dataclasses.replace(own, **changes)
+
     def generate(self, audio: ConversationAudio, prompt: Optional[str] = None,
                  style_image: Optional[np.ndarray] = None, seed: Optional[int] = None,
                  motion_space: Optional[str] = None) -> MotionSequence:
@@ -298,9 +312,10 @@ class ConversationPipeline:
         num_frames = audio.num_frames(cfg.fps)
         with torch_threads(GENERATION_THREADS if cfg.device == "cpu" else None):
             conditions = self.encode_conditions(audio, num_frames, prompt, style_image)
-            motion = self.generator(space).generate(
-                conditions, num_frames, seed=cfg.seed if seed is None else seed,
-                steps=cfg.model.sampler.steps, progress=self.show_progress)
+            generator = self.generator(space)
+            generator.sampler = self.sampler_for(generator)
+            motion = generator.generate(conditions, num_frames, seed=cfg.seed if seed is None else seed,
+                                        progress=self.show_progress)
         if motion.num_frames != num_frames:
             raise InputError(f"the motion generator returned {motion.num_frames} frames for {num_frames} "
                              "requested; the generator plugin is broken")

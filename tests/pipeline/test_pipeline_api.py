@@ -128,3 +128,19 @@ def test_pipelines_share_loaded_models_through_a_cache(full_registry, smoke_chec
                                              registry=full_registry, show_progress=False)
     assert other.generator("head") is not first.generator("head")
     assert len(cache) == 2
+
+
+def test_sampler_is_the_checkpoints_unless_the_config_says_otherwise(full_registry, smoke_checkpoint):
+    base = ConversationPipeline.from_preset("default", [f"model.checkpoint={smoke_checkpoint}"],
+                                            registry=full_registry, show_progress=False)
+    gen = base.generator("head")
+    own = base.sampler_for(gen)
+    assert own == gen.sampler  # the smoke checkpoint's own sampler (2 steps)
+    assert own.steps == 2
+    tuned = ConversationPipeline.from_preset(
+        "default", [f"model.checkpoint={smoke_checkpoint}", "model.sampler.steps=4",
+                    "model.sampler.scheduler=dpmsolver++"], registry=full_registry, show_progress=False,
+        cache=base.cache)
+    chosen = tuned.sampler_for(tuned.generator("head"))
+    assert (chosen.steps, chosen.scheduler, chosen.guidance_scale) == (4, "dpmsolver++", own.guidance_scale)
+    assert base.sampler_for(gen) == own  # a later run with default settings gets the checkpoint's again
