@@ -72,6 +72,7 @@ class SystemResult:
     image_missing: dict[str, str] = field(default_factory=dict)
     generation_s: float = 0.0
     frames: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def value(self, key: str) -> Optional[float]:
         if key in self.metrics.values:
@@ -81,7 +82,8 @@ class SystemResult:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "status": self.status, "reason": self.reason,
                 "metrics": self.metrics.to_dict(), "image": dict(self.image),
-                "image_missing": dict(self.image_missing), "generation_s": self.generation_s, "frames": self.frames}
+                "image_missing": dict(self.image_missing), "generation_s": self.generation_s, "frames": self.frames,
+                "notes": list(self.notes)}
 
 
 @dataclass
@@ -153,10 +155,11 @@ def run_eval(conversations: Sequence[EvalConversation], options: EvalOptions = E
             res.status, res.reason = "failed", str(exc)
             continue
         res.generation_s = time.perf_counter() - t0
+        res.notes = list(getattr(system, "notes", []))
         res.frames = sum(min(c.num_frames, m.num_frames) for c, m in zip(conversations, outs))
         motions[label] = outs
 
-    notes: list[str] = []
+    notes: list[str] = [n for r in results for n in r.notes]
     have_gt = all(space in c.agent_motion for c in conversations)
     if have_gt:
         books = fit_codebooks([c.agent_motion[space] for c in conversations], options.suite)

@@ -7,7 +7,8 @@
 ``model``         the motion generator (shipped default or ``--checkpoint``), through
                   the configured conditioners, as ``openinfp animate`` runs it
 ``model_no_banks`` the same with a checkpoint trained with the memory banks off
-                  (``GuiderConfig.use_memory_banks = false``)
+                  (``GuiderConfig.use_memory_banks = false``), sampled with the
+                  ``model`` row's sampler so the two differ only in their weights
 ================  ===================================================================
 
 A system that cannot run here raises :class:`SystemUnavailable` with the reason; the
@@ -100,12 +101,31 @@ class Model:
     """
 
     def __init__(self, name: str = "model", checkpoint: Optional[str] = None, preset: str = "default",
-                 overrides: tuple[str, ...] = ()) -> None:
+                 overrides: tuple[str, ...] = (), match_sampler: Optional["Model"] = None) -> None:
         self.name = name
         self.checkpoint = checkpoint
         self.preset = preset
         self.overrides = overrides
+        self.match_sampler = match_sampler
+        self.notes: list[str] = []
         self._pipelines: dict[str, Any] = {}
+
+    def _align_sampler(self, generator: Any, pipe: Any, space: str) -> None:
+        """Sample like the reference model row (an ablation must differ only in its weights),
+        and record the sampler actually used."""
+        import dataclasses
+
+        if self.match_sampler is not None:
+            try:
+                ref = self.match_sampler._pipeline(space).generator(space).sampler
+            except SystemUnavailable:
+                self.notes.append(f"{self.name}: the model row is unavailable, so its own stored sampler is used")
+            else:
+                generator.sampler = dataclasses.replace(ref)
+        steps = pipe.config.model.sampler.steps or generator.sampler.steps
+        smp = generator.sampler
+        self.notes.append(f"{self.name}: {self.checkpoint or 'shipped default'}; sampler {smp.scheduler}, "
+                          f"{steps} steps, guidance scale {smp.guidance_scale:g}")
 
     def _pipeline(self, space: str) -> Any:
         if space not in self._pipelines:
@@ -119,10 +139,11 @@ class Model:
             try:
                 pipe = ConversationPipeline.from_preset(self.preset, overrides, registry=_registry(),
                                                         show_progress=False)
-                pipe.generator(space)  # load now: a missing checkpoint is "unavailable", not a crash later
+                generator = pipe.generator(space)  # load now: a missing checkpoint is "unavailable", not a crash
             except (CheckpointError, ConfigError, PluginError, DependencyError) as exc:
                 raise SystemUnavailable(str(exc).splitlines()[0]) from None
             self._pipelines[space] = pipe
+            self._align_sampler(generator, pipe, space)
         return self._pipelines[space]
 
     def motion(self, conv: EvalConversation, space: str, seed: int) -> MotionSequence:
@@ -181,6 +202,7 @@ def build_systems(names: tuple[str, ...], space: str, checkpoint: Optional[str] 
                   no_banks_checkpoint: Optional[str] = None, preset: str = "default") -> list[Any]:
     """The systems to evaluate, in table order."""
     systems: list[Any] = []
+    reference = Model("model", checkpoint, preset)  # the ablation samples like this one
     for name in names:
         if name == "ground_truth":
             systems.append(GroundTruth())
@@ -189,7 +211,7 @@ def build_systems(names: tuple[str, ...], space: str, checkpoint: Optional[str] 
         elif name == "rule_based":
             systems.append(RuleBased())
         elif name == "model":
-            systems.append(Model("model", checkpoint, preset))
+            systems.append(reference)
         elif name == "model_no_banks":
             ckpt = no_banks_checkpoint or (str(find_no_banks_checkpoint(space) or "") or None)
             if ckpt is None:
@@ -201,7 +223,7 @@ def build_systems(names: tuple[str, ...], space: str, checkpoint: Optional[str] 
                 systems.append(Unavailable(name, f"checkpoint {ckpt} was trained WITH memory banks; the ablation "
                                                  "needs use_memory_banks=false"))
                 continue
-            systems.append(Model(name, ckpt, preset))
+            systems.append(Model(name, ckpt, preset, match_sampler=reference))
         else:
             raise ConfigError(f"unknown system {name!r}; choose from {', '.join(SYSTEM_NAMES)}")
     return systems

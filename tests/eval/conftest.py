@@ -14,7 +14,7 @@ def heldout_dir(tmp_path_factory):
     return heldout_conversations(tmp_path_factory.mktemp("heldout"), 2, seconds=8.0, seed=0)
 
 
-def _save_tiny_generator(path, banks: bool):
+def _save_tiny_generator(path, banks: bool, guidance: float):
     import torch
 
     from openinfp.core.audio import ConversationAudio
@@ -31,7 +31,8 @@ def _save_tiny_generator(path, banks: bool):
     space = space.with_stats(space.neutral(), torch.full((space.dim,), 0.05))
     gen = MotionGenerator.build(
         GuiderConfig(width=32, bank_size=8, heads=2, use_memory_banks=banks, token_dims={"audio": width, "text": 384}),
-        DiTConfig(window=50, context=10, width=32, depth=1, heads=2), space, SamplerConfig(steps=2))
+        DiTConfig(window=50, context=10, width=32, depth=1, heads=2), space,
+        SamplerConfig(steps=2, guidance_scale=guidance))
     gen.save_pretrained(path)
     return path
 
@@ -41,4 +42,5 @@ def tiny_checkpoints(tmp_path_factory):
     """Untrained (randomly initialised) checkpoints with and without memory banks: real
     loading and sampling code, meaningless motion."""
     root = tmp_path_factory.mktemp("ckpt")
-    return {"banks": _save_tiny_generator(root / "banks", True), "no_banks": _save_tiny_generator(root / "nobanks", False)}
+    return {"banks": _save_tiny_generator(root / "banks", True, 2.0),
+            "no_banks": _save_tiny_generator(root / "nobanks", False, 1.0)}

@@ -48,6 +48,10 @@ def test_model_rows_run_from_checkpoints_and_ablation_is_checked(heldout_dir, ti
         assert rows[name].status == "ok", rows[name].reason
         assert rows[name].frames == sum(c.num_frames for c in convs)
         assert {"fd_exp", "role_auc", "lipsync_r", "generation_rtf"} <= set(rows[name].metrics.values)
+    # The ablation is sampled like the model row (its own checkpoint stores guidance 1).
+    assert any("guidance scale 2" in n for n in rows["model"].notes)
+    assert any("guidance scale 2" in n for n in rows["model_no_banks"].notes)
+    assert "model_no_banks:" in report.markdown()
     # A checkpoint WITH banks is refused as the ablation; a missing one is reported.
     wrong = run_eval(convs[:1], EvalOptions(systems=("model_no_banks",), no_banks_checkpoint=str(tiny_checkpoints["banks"]),
                                             render_frames=0, suite=FAST))
