@@ -11,17 +11,14 @@ import torch
 
 
 @pytest.fixture(scope="session")
-def anny_cache_dir(request) -> str:
-    """``ANNY_CACHE_DIR`` under the pytest cache: the first run builds Anny's model
-    data there (about 1.5 minutes on a 2-core CPU), later runs load it in seconds."""
-    path = str(request.config.cache.mkdir("anny"))
-    previous = os.environ.get("ANNY_CACHE_DIR")
-    os.environ["ANNY_CACHE_DIR"] = path
-    yield path
-    if previous is None:
-        os.environ.pop("ANNY_CACHE_DIR", None)
-    else:
-        os.environ["ANNY_CACHE_DIR"] = previous
+def anny_cache_dir() -> str:
+    """Anny's cache folder, resolved as the library does (``$ANNY_CACHE_DIR``, else
+    ``~/.cache/openinfp/anny``), so the body, pipeline and demo tests share one build:
+    the first run builds Anny's model data (about 1.5 minutes on a 2-core CPU), later
+    runs load it in seconds."""
+    from openinfp.body.anny_body import ensure_anny_cache_dir
+
+    return str(ensure_anny_cache_dir())
 
 
 @pytest.fixture(scope="session")
