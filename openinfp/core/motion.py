@@ -117,6 +117,14 @@ class MotionSequence:
         missing = [k for k in ("motion", "fps", "space", "names") if k not in arrays]
         if missing:
             raise InputError(f"motion file {p} lacks {', '.join(missing)}; was it written by openinfp?")
+        for key, ndim in (("space", 0), ("names", 1)):
+            if arrays[key].dtype.kind not in "US" or arrays[key].ndim != ndim:
+                what = "a single string" if ndim == 0 else "a 1-D array of strings"
+                raise InputError(f"motion file {p}: {key!r} must be {what}, got {arrays[key].dtype} "
+                                 f"with shape {arrays[key].shape}")
+        if arrays["fps"].ndim != 0 or arrays["fps"].dtype.kind not in "iuf":
+            raise InputError(f"motion file {p}: 'fps' must be a single number, got {arrays['fps'].dtype} "
+                             f"with shape {arrays['fps'].shape}")
         space_name = str(arrays["space"])
         space = _resolve_space(space_name, spaces, p)
         names = [str(n) for n in arrays["names"].tolist()]
