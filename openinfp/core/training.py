@@ -517,7 +517,9 @@ def fit(
     out_dir = Path(out_dir)
     if accelerator.is_main_process:
         out_dir.mkdir(parents=True, exist_ok=True)
-    guider_config = dataclasses.replace(guider_config, token_dims={**guider_config.token_dims, **data.token_dims})
+    # the model projects exactly the token names the data has (no unused parameters, which
+    # DDP would reject); other names are ignored at inference with a warning
+    guider_config = dataclasses.replace(guider_config, token_dims=dict(data.token_dims))
     mean, std = motion_stats(data.train)
     space = space.with_stats(mean, std)
     gen = MotionGenerator.build(guider_config, dit_config, space, sampler, fps)

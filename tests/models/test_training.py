@@ -140,3 +140,23 @@ def test_train_command_errors(tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
     assert main(["train", "--config", "test", f"data.root={tmp_path}"]) == 2
     assert "manifest.jsonl" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_under_accelerate_launch_with_two_processes(tmp_path):
+    """Distributed data parallel through accelerate (2 CPU processes, gloo)."""
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _write_tiny_corpus(corpus, n=4)
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "openinfp.cli", "train", "--config", "test",
+           f"data.root={corpus}", f"train.out_dir={out}", "train.val_fraction=0.25", "train.steps=10", "--no-progress"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "loss" in r] == [5, 10]  # logged once, by the main process
+    assert MotionGenerator.from_pretrained(out / "checkpoint", "head").info["step"] == 10
