@@ -233,5 +233,15 @@ def run_demo(args: argparse.Namespace) -> int:
         max_upload_mb=args.max_upload_mb, max_audio_s=args.max_audio_s,
         workdir=Path(args.workdir) if args.workdir else None, preset=args.config,
         overrides=_overrides(args))
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        # `kill` / service stop: shut down like Ctrl-C, so the temporary work folder is removed
+        signal.signal(signal.SIGTERM, _interrupt)
     launch_demo(settings, registry=args._registry, block=True)
     return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
