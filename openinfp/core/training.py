@@ -25,7 +25,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -38,7 +37,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from openinfp.core.audio import ConversationAudio
-from openinfp.core.conditions import ConditionTokens
 from openinfp.core.dit import MotionDiT
 from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.guider import AUDIO_TOKEN_NAME, GuiderInputs, InteractiveMotionGuider

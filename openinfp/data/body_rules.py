@@ -26,7 +26,7 @@ import torch
 from openinfp.body.motion_space import SMPLX_JOINTS, smplx_motion_space
 from openinfp.core.rotations import axis_angle_to_matrix, euler_ypr_to_matrix, matrix_to_axis_angle, matrix_to_rot6d
 from openinfp.data.head_rules import HeadResult, SpeechTrack
-from openinfp.data.signals import raised_cosine, smooth, sway
+from openinfp.data.signals import smooth, sway
 from openinfp.data.style import StyleParams
 from openinfp.head.motion_space import head_motion_space
 

@@ -20,7 +20,7 @@ from typing import Any
 from openinfp.core.errors import InputError, OpenInfpError
 from openinfp.core.io import PathLike, atomic_output
 from openinfp.data.readers.common import ConversationReader, PrepareItem
-from openinfp.data.shards import SHARD_SUFFIX, ConversationShard, write_conversation, write_manifest
+from openinfp.data.shards import SHARD_SUFFIX, ConversationShard, shard_is_complete, write_conversation, write_manifest
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -33,16 +33,6 @@ def parse_shard(text: str) -> tuple[int, int]:
     if n < 1 or not 0 <= i < n:
         raise InputError(f"--shard {text}: need n >= 1 and 0 <= i < n (i counts from 0)")
     return i, n
-
-
-def _done(path: Path) -> bool:
-    if not path.is_file():
-        return False
-    try:
-        ConversationShard(path)
-        return True
-    except InputError:
-        return False
 
 
 def prepare_corpus(
@@ -75,7 +65,7 @@ def prepare_corpus(
     written, skipped, failures, seconds = 0, 0, [], 0.0
     for item in tqdm(mine, desc=f"prepare {i}/{n}", unit="clip", file=sys.stderr, disable=not progress):
         target = out / f"{item.id}{SHARD_SUFFIX}"
-        if _done(target):
+        if shard_is_complete(target):
             skipped += 1
             continue
         try:

@@ -279,6 +279,17 @@ class ConversationShard:
                             self.info.get("events", {}))
 
 
+def shard_is_complete(path: Path) -> bool:
+    """True when ``path`` holds a whole, readable shard (resume skips it)."""
+    if not path.is_file():
+        return False
+    try:
+        ConversationShard(path)
+        return True
+    except InputError:
+        return False
+
+
 def iter_shards(root: PathLike) -> Iterator[Path]:
     """Shard files directly inside ``root``, sorted by name."""
     return iter(sorted(p for p in Path(root).glob(f"*{SHARD_SUFFIX}") if not p.name.startswith(".")))

@@ -13,7 +13,7 @@ import json
 import multiprocessing as mp
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -22,7 +22,9 @@ import numpy as np
 from openinfp.core.errors import InputError
 from openinfp.core.io import atomic_output
 from openinfp.data.style import StyleParams
-from openinfp.data.shards import SHARD_SUFFIX, Conversation, ConversationShard, Side, write_conversation, write_manifest
+from openinfp.data.shards import (
+    SHARD_SUFFIX, Conversation, Side, shard_is_complete, write_conversation, write_manifest,
+)
 
 VAL_EVERY = 20
 """Conversation ``i`` is in the validation split when ``i % 20 == 7`` (5 %, held-out voices)."""
@@ -112,17 +114,6 @@ def synth_conversation(plan: PlannedConversation, styles: Optional[dict[str, Sty
                         sides, FPS, events)
 
 
-def _existing(path: Path) -> bool:
-    """A complete shard is already there (resume)."""
-    if not path.is_file():
-        return False
-    try:
-        ConversationShard(path)
-        return True
-    except InputError:
-        return False
-
-
 def _init_worker() -> None:
     """Worker processes: one torch thread each (the rules are many tiny tensor ops)."""
     import torch
@@ -169,7 +160,7 @@ def synth_corpus(
         raise InputError(f"output {out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     plans = plan_corpus(hours, seed, min_seconds, max_seconds)
-    todo = [p for p in plans if not _existing(out / f"{p.id}{SHARD_SUFFIX}")]
+    todo = [p for p in plans if not shard_is_complete(out / f"{p.id}{SHARD_SUFFIX}")]
     from tqdm import tqdm
 
     t0 = time.perf_counter()

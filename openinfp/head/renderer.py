@@ -22,7 +22,7 @@ lips open wider than in the source.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Optional
 
 import cv2
@@ -169,7 +169,7 @@ class PortraitRenderer:
 
     def render(self, motion: MotionSequence) -> Iterator[np.ndarray]:
         """Yield one ``[H, W, 3]`` uint8 RGB frame per motion frame."""
-        src = self._require()
+        self._require()
         space = head_motion_space()
         if motion.space.name != HEAD_SPACE_NAME or motion.space.names != space.names:
             raise InputError(f"the portrait renderer draws the {HEAD_SPACE_NAME!r} motion space, "

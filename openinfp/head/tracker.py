@@ -10,7 +10,7 @@ down), z in pixels away from the camera (MediaPipe's depth rescaled to true dept
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
