@@ -10,7 +10,6 @@ reuses the same meshes for two people.
 
 from __future__ import annotations
 
-import contextlib
 from abc import ABC, abstractmethod
 from typing import Iterator, Optional
 
@@ -26,6 +25,7 @@ from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.interfaces import RenderSource
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import rot6d_to_matrix
+from openinfp.core.threads import torch_threads
 
 BODY_COLORS: dict[str, tuple[float, float, float]] = {
     "agent": (0.80, 0.62, 0.50),
@@ -45,21 +45,6 @@ def check_render_options(options: BodyRenderOptions) -> None:
         raise ConfigError(f"renderer option threads={options.threads}: need 0 (torch's setting) or more")
     if options.batch_frames < 1:
         raise ConfigError(f"renderer option batch_frames={options.batch_frames}: need at least 1")
-
-
-@contextlib.contextmanager
-def torch_threads(threads: int) -> Iterator[None]:
-    """Run the block with ``threads`` torch CPU threads (0: unchanged), then restore.
-    Used around each frame's work, never across a ``yield``, so callers keep their setting."""
-    if threads <= 0 or threads == torch.get_num_threads():
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def frames_with_threads(threads: int, make_frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:

@@ -24,7 +24,7 @@ import contextlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from openinfp.core.config import PipelineConfig, load_config
 from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.io import PathLike, atomic_output
 from openinfp.core.motion import MotionSequence
+from openinfp.core.threads import torch_threads
 
 ImageInput = Union[PathLike, np.ndarray]
 """A path to an image file, or ``[H, W, 3]`` uint8 RGB pixels."""
@@ -126,22 +127,6 @@ multiply small matrices (a 60-frame window, width 128), where a second thread bu
 little on a free machine and costs a lot on a busy one: measured on the 2-core
 machine at load average 13, 30 s of motion (10 DDIM steps) took 0.9 s with one
 thread and 25-37 s with two (threads spin-waiting for a core)."""
-
-
-@contextlib.contextmanager
-def torch_threads(num: Optional[int]) -> Iterator[None]:
-    """Run the block with ``torch.set_num_threads(num)`` (``None``: unchanged), then restore."""
-    if num is None:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(num)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def partner_motion_path(motion_path: PathLike) -> Path:

@@ -119,7 +119,8 @@ def pipeline_threads(ctx: BenchContext, stage: str) -> Any:
     if ctx.settings.device != "cpu":
         return contextlib.nullcontext()
     try:
-        from openinfp.pipeline.pipeline import GENERATION_THREADS, torch_threads
+        from openinfp.core.threads import torch_threads
+        from openinfp.pipeline.pipeline import GENERATION_THREADS
     except ImportError:
         return contextlib.nullcontext()
     if not any("torch thread" in n for n in ctx.notes.get(stage, [])):
