@@ -130,7 +130,10 @@ def _split_halves(path: Path, tmp: Path) -> tuple[Path, Path]:
 
     fps = probe_video(path)["fps"] or 25.0
     left, right = tmp / "left.mp4", tmp / "right.mp4"
-    with VideoWriter(left, fps=fps, crf=10) as wl, VideoWriter(right, fps=fps, crf=10) as wr:
+    # Intermediate copies of the user's own recording: no provenance mark, which would
+    # otherwise end up in the training frames' tracking input.
+    with VideoWriter(left, fps=fps, crf=10, watermark=False) as wl, \
+            VideoWriter(right, fps=fps, crf=10, watermark=False) as wr:
         for frame in read_frames(path):
             h, w = frame.shape[:2]
             half = (w // 2) // 2 * 2
