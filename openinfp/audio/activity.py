@@ -199,13 +199,25 @@ def _check_wave(wave16k: np.ndarray) -> np.ndarray:
     return wave
 
 
-def frame_power(wave16k: np.ndarray, fps: float, num_frames: int) -> np.ndarray:
-    """Mean square of the samples in each frame ``[t / fps, (t + 1) / fps)``: ``[T]`` float64."""
-    wave = np.asarray(wave16k, dtype=np.float64)
-    sq = np.concatenate([[0.0], np.cumsum(wave * wave)])
+def frame_power(wave16k: np.ndarray, fps: float, num_frames: int,
+                block_samples: int = 4_000_000) -> np.ndarray:
+    """Mean square of the samples in each frame ``[t / fps, (t + 1) / fps)``: ``[T]`` float64.
+
+    Works through the wave in blocks of about ``block_samples`` samples, so an hour of
+    audio needs tens of MB of scratch memory instead of several float64 copies of it.
+    """
+    wave = np.asarray(wave16k)
     edges = np.minimum(np.round(np.arange(num_frames + 1) * SAMPLE_RATE / fps).astype(np.int64), wave.shape[0])
     counts = np.maximum(edges[1:] - edges[:-1], 1)
-    return (sq[edges[1:]] - sq[edges[:-1]]) / counts
+    sums = np.zeros(num_frames, np.float64)
+    frames_per_block = max(1, int(block_samples * fps / SAMPLE_RATE))
+    for f0 in range(0, num_frames, frames_per_block):
+        f1 = min(num_frames, f0 + frames_per_block)
+        seg = wave[edges[f0]:edges[f1]].astype(np.float64)
+        cum = np.concatenate([[0.0], np.cumsum(seg * seg)])
+        local = edges[f0:f1 + 1] - edges[f0]
+        sums[f0:f1] = cum[local[1:]] - cum[local[:-1]]
+    return sums / counts
 
 
 def two_track_activity(track_a: np.ndarray, track_b: np.ndarray, fps: float = 25.0,

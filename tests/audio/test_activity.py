@@ -137,3 +137,15 @@ def test_nearly_silent_track_gives_finite_activity(short_scripted):
     act_muted, act_b, _ = two_track_activity(muted, conv.partner, FPS)
     assert np.all(np.isfinite(act_muted)) and np.all(np.isfinite(act_b))
     assert act_muted.max() < 0.5 and act_b.max() > 0.5
+
+
+def test_frame_power_in_blocks_equals_direct_mean_square():
+    from openinfp.audio.activity import frame_power
+
+    rng = np.random.default_rng(0)
+    wave = rng.standard_normal(16000 * 3 + 123).astype(np.float32)
+    frames = int(round(wave.shape[0] / 16000 * FPS))
+    direct = [np.mean(wave[int(round(t * 640)):min(int(round((t + 1) * 640)), wave.shape[0])].astype(np.float64) ** 2)
+              for t in range(frames)]
+    for block in (4_000_000, 1000, 641):
+        assert np.allclose(frame_power(wave, FPS, frames, block_samples=block), direct, rtol=1e-9, atol=1e-12)
