@@ -9,14 +9,13 @@ and matches the sequential result closely (see ``tests/audio/test_activity.py``)
 
 from __future__ import annotations
 
-import contextlib
 from functools import lru_cache
-from typing import Iterator
 
 import numpy as np
 
 from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.errors import DependencyError, InputError
+from openinfp.core.threads import torch_threads
 
 VAD_CHUNK = 512
 """Samples per Silero decision at 16 kHz (32 ms)."""
@@ -65,29 +64,14 @@ def vad_probabilities(wave16k: np.ndarray, batched: bool = True) -> np.ndarray:
     padded = np.zeros(n_chunks * VAD_CHUNK, np.float32)
     padded[: wave.shape[0]] = wave
     model = _silero()
-    with torch.inference_mode(), single_torch_thread():
+    # Silero's tiny per-chunk ops are slower with more threads (synchronisation costs
+    # more than the work: 60 s of audio takes ~2.5 s on 2 threads, ~0.2 s on 1).
+    with torch.inference_mode(), torch_threads(1):
         if not batched or n_chunks <= _SEGMENT_CHUNKS:
             probs = model.audio_forward(torch.from_numpy(padded)[None], SAMPLE_RATE)[0].numpy()
         else:
             probs = _batched_forward(model, padded, n_chunks)
     return np.clip(probs[:n_chunks].astype(np.float32), 0.0, 1.0)
-
-
-@contextlib.contextmanager
-def single_torch_thread() -> Iterator[None]:
-    """Run small recurrent models on one intra-op thread (restored afterwards).
-
-    Silero's tiny per-chunk ops are slower with more threads (synchronisation costs
-    more than the work: 60 s of audio takes ~2.5 s on 2 threads, ~0.2 s on 1).
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _batched_forward(model, padded: np.ndarray, n_chunks: int) -> np.ndarray:

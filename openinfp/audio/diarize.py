@@ -29,11 +29,12 @@ from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from openinfp.audio.activity import VAD_RATE, binarize, resample_steps, single_torch_thread, vad_probabilities
+from openinfp.audio.activity import VAD_RATE, binarize, resample_steps, vad_probabilities
 from openinfp.audio.spectral import mel_spectrogram
 from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.errors import DependencyError, InputError
 from openinfp.core.io import PathLike, atomic_output, require_file
+from openinfp.core.threads import torch_threads
 
 GRID_FPS = 100.0
 """Diarization frames per second (10 ms, also the Resemblyzer mel hop)."""
@@ -201,7 +202,7 @@ def _embed(mel: np.ndarray, windows: Sequence[tuple[int, int]]) -> np.ndarray:
     by_len: dict[int, list[int]] = {}
     for i, (a, b) in enumerate(windows):
         by_len.setdefault(b - a, []).append(i)
-    with torch.inference_mode(), single_torch_thread():
+    with torch.inference_mode(), torch_threads(1):  # small ops: one thread is fastest
         for length, idx in by_len.items():
             batch = np.stack([mel[windows[i][0]:windows[i][0] + length] for i in idx])
             for s in range(0, len(idx), 64):
