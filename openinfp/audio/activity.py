@@ -24,6 +24,7 @@ VAD_RATE = SAMPLE_RATE / VAD_CHUNK
 
 _SEGMENT_CHUNKS = 125  # 4 s per batch row
 _WARMUP_CHUNKS = 16  # 0.5 s of preceding audio to settle the recurrent state
+_BATCH_ROWS = 64  # rows scored per model call (about 4.5 min of audio)
 
 
 @lru_cache(maxsize=1)
@@ -61,32 +62,44 @@ def vad_probabilities(wave16k: np.ndarray, batched: bool = True) -> np.ndarray:
     n_chunks = -(-wave.shape[0] // VAD_CHUNK)
     if n_chunks == 0:
         return np.zeros(0, np.float32)
-    padded = np.zeros(n_chunks * VAD_CHUNK, np.float32)
-    padded[: wave.shape[0]] = wave
     model = _silero()
     # Silero's tiny per-chunk ops are slower with more threads (synchronisation costs
     # more than the work: 60 s of audio takes ~2.5 s on 2 threads, ~0.2 s on 1).
     with torch.inference_mode(), torch_threads(1):
         if not batched or n_chunks <= _SEGMENT_CHUNKS:
+            padded = np.zeros(n_chunks * VAD_CHUNK, np.float32)
+            padded[: wave.shape[0]] = wave
             probs = model.audio_forward(torch.from_numpy(padded)[None], SAMPLE_RATE)[0].numpy()
         else:
-            probs = _batched_forward(model, padded, n_chunks)
+            probs = _batched_forward(model, wave, n_chunks)
     return np.clip(probs[:n_chunks].astype(np.float32), 0.0, 1.0)
 
 
-def _batched_forward(model, padded: np.ndarray, n_chunks: int) -> np.ndarray:
+def _batched_forward(model, wave: np.ndarray, n_chunks: int) -> np.ndarray:
+    """Silero over ``wave`` as independent 4 s rows, ``_BATCH_ROWS`` rows per call.
+
+    Each row starts from a fresh recurrent state after ``_WARMUP_CHUNKS`` chunks of
+    the preceding audio (silence before the start and after the end). Rows are cut
+    group by group, so an hour of audio needs a few MB of scratch memory rather than
+    copies of the whole track.
+    """
     import torch
 
     seg, warm = _SEGMENT_CHUNKS, _WARMUP_CHUNKS
+    row_len = (warm + seg) * VAD_CHUNK
     n_rows = -(-n_chunks // seg)
-    chunks = padded.reshape(n_chunks, VAD_CHUNK)
-    # Each row: `warm` chunks of preceding audio (zeros before the start), then `seg` chunks.
-    src = np.concatenate([np.zeros((warm, VAD_CHUNK), np.float32), chunks,
-                          np.zeros((n_rows * seg - n_chunks, VAD_CHUNK), np.float32)])
-    idx = np.arange(n_rows)[:, None] * seg + np.arange(warm + seg)[None, :]
-    rows = src[idx].reshape(n_rows, (warm + seg) * VAD_CHUNK)
-    out = model.audio_forward(torch.from_numpy(rows), SAMPLE_RATE).numpy()
-    return out[:, warm:].reshape(-1)[:n_chunks]
+    out = np.empty(n_rows * seg, np.float32)
+    for r0 in range(0, n_rows, _BATCH_ROWS):
+        r1 = min(n_rows, r0 + _BATCH_ROWS)
+        rows = np.zeros((r1 - r0, row_len), np.float32)
+        for i, r in enumerate(range(r0, r1)):
+            start = (r * seg - warm) * VAD_CHUNK
+            lo, hi = max(start, 0), min(start + row_len, wave.shape[0])
+            if hi > lo:
+                rows[i, lo - start:hi - start] = wave[lo:hi]
+        probs = model.audio_forward(torch.from_numpy(rows), SAMPLE_RATE).numpy()
+        out[r0 * seg:r1 * seg] = probs[:, warm:].reshape(-1)
+    return out[:n_chunks]
 
 
 def speech_activity(wave16k: np.ndarray, fps: float = 25.0, num_frames: int | None = None) -> np.ndarray:
@@ -184,7 +197,7 @@ def _check_wave(wave16k: np.ndarray) -> np.ndarray:
 
 
 def frame_power(wave16k: np.ndarray, fps: float, num_frames: int,
-                block_samples: int = 4_000_000) -> np.ndarray:
+                block_samples: int = 1 << 20) -> np.ndarray:
     """Mean square of the samples in each frame ``[t / fps, (t + 1) / fps)``: ``[T]`` float64.
 
     Works through the wave in blocks of about ``block_samples`` samples, so an hour of

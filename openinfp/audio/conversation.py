@@ -124,9 +124,13 @@ def _check_config(cfg: AudioConfig) -> None:
 
 def _channels_identical(wave2: np.ndarray) -> bool:
     """Both channels carry the same signal (a mono recording stored as stereo)."""
-    left, right = wave2[:, 0], wave2[:, 1]
-    scale = max(float(np.abs(left).max()), float(np.abs(right).max()), 1e-9)
-    return float(np.abs(left - right).max()) <= 1e-3 * scale
+    block = 1 << 20  # in blocks: no full-length temporaries for long files
+    scale, diff = 1e-9, 0.0
+    for i in range(0, wave2.shape[0], block):
+        part = wave2[i:i + block, :2]
+        scale = max(scale, float(np.abs(part).max()))
+        diff = max(diff, float(np.abs(part[:, 0] - part[:, 1]).max()))
+    return diff <= 1e-3 * scale
 
 
 def _from_stereo(clip: AudioClip, cfg: AudioConfig, fps: float, notes: list[str]) -> ConversationAudio:
@@ -134,8 +138,11 @@ def _from_stereo(clip: AudioClip, cfg: AudioConfig, fps: float, notes: list[str]
     if clip.num_channels > 2:
         notes.append(f"{name} has {clip.num_channels} channels; used channel 1 (left) and 2 (right), "
                      f"ignored channels 3-{clip.num_channels}")
-    both = resample(clip.wave[:, :2], clip.sample_rate, SAMPLE_RATE)
-    left, right = np.ascontiguousarray(both[:, 0]), np.ascontiguousarray(both[:, 1])
+    left = resample(clip.wave[:, 0], clip.sample_rate, SAMPLE_RATE)
+    right = resample(clip.wave[:, 1], clip.sample_rate, SAMPLE_RATE)
+    # The decoded file is not needed any more: let it go before the VAD runs (long
+    # files would otherwise hold two copies of the audio).
+    clip.wave = clip.wave[:0]
     agent, partner = (left, right) if cfg.agent_channel == "left" else (right, left)
     other = "right" if cfg.agent_channel == "left" else "left"
     source = f"{name} (agent = {cfg.agent_channel} channel, partner = {other})"

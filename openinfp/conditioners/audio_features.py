@@ -47,6 +47,11 @@ SILENT_TRACK_DBFS = -70.0
 F0_MIN, F0_MAX = 60.0, 400.0
 PITCH_RATE = SAMPLE_RATE // 2
 PITCH_WINDOW = 320  # 40 ms at 8 kHz
+BLOCK_CELLS = 6000
+"""10 ms cells analysed per block (60 s): bounds the memory of long tracks."""
+RESAMPLE_MARGIN = 512
+"""16 kHz samples of context on each side of a block for the 8 kHz resampler (its
+filter reaches about 20 samples, so block edges leave no trace)."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,8 @@ AUDIO_FEATURE_DIM = feature_dim(FeatureOptions().n_mels)
 
 
 def track_features(wave16k: np.ndarray, num_frames: int, fps: float = 25.0,
-                   activity: Optional[np.ndarray] = None, options: FeatureOptions = FeatureOptions()) -> np.ndarray:
+                   activity: Optional[np.ndarray] = None, options: FeatureOptions = FeatureOptions(),
+                   block_cells: int = BLOCK_CELLS) -> np.ndarray:
     """Features of one mono track at the motion frame rate.
 
     Args:
@@ -88,6 +94,9 @@ def track_features(wave16k: np.ndarray, num_frames: int, fps: float = 25.0,
         activity: ``[T]`` speech activity for the ``activity`` column; ``None`` fills
             it with zeros (the conditioner computes it with Silero when missing).
         options: analysis settings.
+        block_cells: 10 ms cells analysed at once. The spectra of a whole hour would
+            need several GB; in blocks the memory is bounded (about 60 MB per block of
+            the default 6000 cells) and the result is the same up to float rounding.
 
     Returns:
         ``[T, F]`` float32, ``F = feature_dim(options.n_mels)``.
@@ -99,30 +108,16 @@ def track_features(wave16k: np.ndarray, num_frames: int, fps: float = 25.0,
         raise InputError("audio features: the track contains NaN or infinite samples")
     if num_frames < 1:
         raise InputError(f"audio features: num_frames must be at least 1, got {num_frames}")
+    if block_cells < 1:
+        raise InputError(f"audio features: block_cells must be at least 1, got {block_cells}")
     # Cover every requested frame (silence beyond the audio), analysed on the 10 ms grid.
     n_grid = int(np.ceil(num_frames / fps * GRID_RATE)) + 1
-    need = n_grid * GRID_HOP
-    if wave.shape[0] < need:
-        wave = np.pad(wave, (0, need - wave.shape[0]))
-    frames = _grid_frames(wave, options.win_length, n_grid)  # [G, win]
-    # Pitch at 8 kHz (f0 < 400 Hz needs no more), 40 ms windows: two periods at 60 Hz.
-    from scipy.signal import resample_poly
-
-    wave8k = resample_poly(wave, 1, 2).astype(np.float32)
-    pitch_frames = _grid_frames(wave8k, PITCH_WINDOW, n_grid, hop=GRID_HOP // 2)
-
-    import scipy.fft
-
-    window = hann(options.win_length)
-    spec = scipy.fft.rfft(frames * window, n=options.n_fft, axis=1)
-    power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
-    mel = power @ mel_filterbank(SAMPLE_RATE, options.n_fft, options.n_mels, options.fmin, options.fmax).T
-    hop_energy = np.mean(frames[:, (options.win_length - GRID_HOP) // 2:][:, :GRID_HOP] ** 2, axis=1)
+    mel, hop_energy, voicing, period = _grid_analysis(wave, n_grid, options, block_cells)
 
     ref_db = _reference_db(hop_energy)
     mel_db = _rel_db(mel, ref_db + _mel_offset_db(options))
     energy_db = _rel_db(hop_energy, ref_db)
-    voicing, f0 = _pitch(pitch_frames, hop_energy, ref_db, options)
+    voicing, f0 = _gate_pitch(voicing, period, hop_energy, ref_db, options)
     onset = np.concatenate([[0.0], np.maximum(np.diff(mel_db, axis=0), 0.0).mean(axis=1)])
 
     # Pool the 10 ms grid to motion frames (exact overlap averages).
@@ -147,11 +142,75 @@ def track_features(wave16k: np.ndarray, num_frames: int, fps: float = 25.0,
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def _grid_frames(wave: np.ndarray, win: int, n_grid: int, hop: int = GRID_HOP) -> np.ndarray:
-    """``[G, win]`` frames centred on the middle of each 10 ms grid cell (``hop`` samples)."""
+def _grid_analysis(wave: np.ndarray, n_grid: int, options: FeatureOptions,
+                   block_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Raw per-cell measurements of ``wave`` on the 10 ms grid, block by block.
+
+    The track is taken as ``wave`` followed by silence up to ``n_grid`` cells.
+
+    Returns:
+        ``mel`` ``[G, n_mels]`` float32 mel power, ``hop_energy`` ``[G]`` float64 mean
+        square of each cell's central 10 ms, ``voicing`` ``[G]`` float32 raw
+        periodicity and ``period`` ``[G]`` float64 best period in 8 kHz samples
+        (``G = n_grid``).
+    """
+    import scipy.fft
+
+    bank = mel_filterbank(SAMPLE_RATE, options.n_fft, options.n_mels, options.fmin, options.fmax).T
+    window = hann(options.win_length)
+    length = max(wave.shape[0], n_grid * GRID_HOP)  # samples of the (silence-extended) track
+    mel = np.empty((n_grid, options.n_mels), np.float32)
+    hop_energy = np.empty(n_grid, np.float64)
+    voicing = np.empty(n_grid, np.float32)
+    period = np.empty(n_grid, np.float64)
+    for g0 in range(0, n_grid, block_cells):
+        g1 = min(n_grid, g0 + block_cells)
+        frames = _cell_frames(wave, g0, g1, options.win_length, GRID_HOP)  # [g, win]
+        spec = scipy.fft.rfft(frames * window, n=options.n_fft, axis=1)
+        mel[g0:g1] = (spec.real ** 2 + spec.imag ** 2).astype(np.float32) @ bank
+        centre = (options.win_length - GRID_HOP) // 2
+        hop_energy[g0:g1] = np.mean(frames[:, centre:centre + GRID_HOP] ** 2, axis=1)
+        # Pitch at 8 kHz (f0 < 400 Hz needs no more), 40 ms windows: two periods at 60 Hz.
+        voicing[g0:g1], period[g0:g1] = _pitch_raw(_pitch_frames(wave, length, g0, g1))
+    return mel, hop_energy, voicing, period
+
+
+def _padded_slice(wave: np.ndarray, start: int, stop: int, length: int) -> np.ndarray:
+    """``wave[start:stop]`` as float32, with zeros outside ``[0, length)`` and past the data."""
+    out = np.zeros(stop - start, np.float32)
+    lo, hi = max(start, 0), min(stop, length, wave.shape[0])
+    if hi > lo:
+        out[lo - start:hi - start] = wave[lo:hi]
+    return out
+
+
+def _cell_frames(wave: np.ndarray, g0: int, g1: int, win: int, hop: int) -> np.ndarray:
+    """``[g1 - g0, win]`` frames centred on the middle of grid cells ``g0..g1-1``."""
     pad = (win - hop) // 2
-    padded = np.pad(wave, (pad, win))
-    return frame_signal(padded, win, hop, center=False)[:n_grid]
+    start = g0 * hop - pad
+    block = _padded_slice(wave, start, (g1 - 1) * hop - pad + win, wave.shape[0])
+    return frame_signal(block, win, hop, center=False)[:g1 - g0]
+
+
+def _pitch_frames(wave: np.ndarray, length: int, g0: int, g1: int) -> np.ndarray:
+    """``[g1 - g0, PITCH_WINDOW]`` 8 kHz frames of cells ``g0..g1-1``.
+
+    The 8 kHz signal is the polyphase half-rate resampling of the whole track (zeros
+    outside it); each block resamples its own stretch with :data:`RESAMPLE_MARGIN`
+    samples of context on both sides, which gives the same samples as resampling the
+    whole track at once.
+    """
+    from scipy.signal import resample_poly
+
+    hop8, pad8 = GRID_HOP // 2, (PITCH_WINDOW - GRID_HOP // 2) // 2
+    first8, stop8 = g0 * hop8 - pad8, (g1 - 1) * hop8 - pad8 + PITCH_WINDOW  # 8 kHz sample range
+    start16 = 2 * first8 - RESAMPLE_MARGIN
+    segment = _padded_slice(wave, start16, 2 * stop8 + RESAMPLE_MARGIN, length)
+    low = resample_poly(segment, 1, 2)[RESAMPLE_MARGIN // 2:][:stop8 - first8].astype(np.float32)
+    # Outside the track the 8 kHz signal is exact silence (as when the whole track is resampled).
+    index = np.arange(first8, stop8)
+    low[(index < 0) | (index >= (length + 1) // 2)] = 0.0
+    return frame_signal(low, PITCH_WINDOW, hop8, center=False)[:g1 - g0]
 
 
 def _reference_db(hop_energy: np.ndarray) -> float:
@@ -176,14 +235,13 @@ def _rel_db(power: np.ndarray, ref_db: float) -> np.ndarray:
     return (np.clip(db, FLOOR_DB, 20.0) / 20.0).astype(np.float32)
 
 
-def _pitch(frames: np.ndarray, hop_energy: np.ndarray, ref_db: float,
-           options: FeatureOptions) -> tuple[np.ndarray, np.ndarray]:
-    """Voicing ``[G]`` in [0, 1] and f0 ``[G]`` Hz by window-corrected autocorrelation.
+def _pitch_raw(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Raw periodicity ``[G]`` and period ``[G]`` (8 kHz samples) by window-corrected autocorrelation.
 
     The normalised autocorrelation of each windowed frame is divided by the window's
     own autocorrelation (which otherwise biases long lags down); the best peak between
     60 and 400 Hz, with a small penalty on long lags against octave errors, gives the
-    period (refined by parabolic interpolation) and its height the voicing.
+    period (refined by parabolic interpolation) and its height the periodicity.
     """
     import scipy.fft
 
@@ -205,8 +263,12 @@ def _pitch(frames: np.ndarray, hop_energy: np.ndarray, ref_db: float,
     denom = a - 2 * b + c
     shift = np.where(np.abs(denom) > 1e-9, 0.5 * (a - c) / np.where(denom == 0, 1, denom), 0.0)
     shift = np.clip(shift, -1.0, 1.0)
-    period = lags[k] + shift
-    voicing = np.clip(b, 0.0, 1.0)
+    return np.clip(b, 0.0, 1.0).astype(np.float32), lags[k] + shift
+
+
+def _gate_pitch(voicing: np.ndarray, period: np.ndarray, hop_energy: np.ndarray, ref_db: float,
+                options: FeatureOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Voicing ``[G]`` in [0, 1] and f0 ``[G]`` Hz (0 where unvoiced) from the raw measurements."""
     # Frames far below the track's loud level are noise, not voice.
     quiet = 10 * np.log10(hop_energy + 1e-12) < ref_db - 45.0
     voicing = np.where(quiet, 0.0, voicing)

@@ -18,7 +18,7 @@ import os
 import tempfile
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -39,7 +39,9 @@ class VideoWriter:
     Args:
         path: output ``.mp4``.
         fps: frame rate.
-        audio: optional ``[N]`` or ``[N, C]`` float32 in [-1, 1] (C = 1 or 2) to mux.
+        audio: optional ``[N]`` or ``[N, C]`` float32 in [-1, 1] (C = 1 or 2) to mux,
+            or a sequence of C ``[N]`` channel arrays (left, right): those are muxed
+            without being copied into one array, which matters for hour-long audio.
         sample_rate: sample rate of ``audio``.
         crf: H.264 quality (lower is better).
         metadata: extra container tags; ``generator``, ``generator_version``,
@@ -58,7 +60,7 @@ class VideoWriter:
         self,
         path: PathLike,
         fps: float = 25.0,
-        audio: Optional[np.ndarray] = None,
+        audio: Optional[Union[np.ndarray, Sequence[np.ndarray]]] = None,
         sample_rate: int = 16_000,
         crf: int = 20,
         metadata: Optional[dict[str, str]] = None,
@@ -133,7 +135,7 @@ class VideoWriter:
         self._video.options = {"crf": str(self.crf), "preset": "veryfast"}
         if self._audio is not None:
             self._astream = self._container.add_stream("aac", rate=self._sample_rate)
-            self._astream.layout = "stereo" if self._audio.shape[1] == 2 else "mono"
+            self._astream.layout = "stereo" if len(self._audio) == 2 else "mono"
 
     def write(self, frame: np.ndarray) -> None:
         """Encode one ``[H, W, 3]`` uint8 RGB frame (H and W even)."""
@@ -165,15 +167,18 @@ class VideoWriter:
     def _encode_audio(self) -> None:
         import av
 
-        audio = self._audio
-        # Trim/pad the audio to the video's duration so the two streams end together.
+        channels = self._audio
+        # Trim/pad the audio to the video's duration so the two streams end together;
+        # blocks are cut from the channels one at a time (no full-length copies).
         n = int(round(self.num_frames / self.fps * self._sample_rate))
-        if audio.shape[0] < n:
-            audio = np.concatenate([audio, np.zeros((n - audio.shape[0], audio.shape[1]), np.float32)])
-        audio = audio[:n]
+        have = channels[0].shape[0]
         chunk = 1024
-        for start in range(0, audio.shape[0], chunk):
-            block = np.ascontiguousarray(audio[start:start + chunk].T)  # planar [C, n]
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            block = np.zeros((len(channels), stop - start), np.float32)  # planar [C, n]
+            if start < have:
+                for c, channel in enumerate(channels):
+                    np.clip(channel[start:min(stop, have)], -1.0, 1.0, out=block[c, :min(stop, have) - start])
             af = av.AudioFrame.from_ndarray(block, format="fltp",
                                             layout="stereo" if block.shape[0] == 2 else "mono")
             af.sample_rate = self._sample_rate
@@ -238,15 +243,32 @@ def _positive_number(value: Any) -> bool:
     return math.isfinite(number) and number > 0
 
 
-def _as_audio(audio: np.ndarray) -> np.ndarray:
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim == 1:
-        audio = audio[:, None]
-    if audio.ndim != 2 or audio.shape[1] not in (1, 2):
-        raise InputError(f"audio to mux must be [N] or [N, 1|2], got {audio.shape}")
-    if not np.all(np.isfinite(audio)):
-        raise InputError("audio to mux contains NaN or infinite samples")
-    return np.clip(audio, -1.0, 1.0)
+def _as_audio(audio: Union[np.ndarray, Sequence[np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """Validated audio to mux as a tuple of C ``[N]`` float32 channels (C = 1 or 2).
+
+    Float32 input is not copied; finiteness is checked in blocks so an hour of audio
+    needs no full-size temporary arrays. Clipping to [-1, 1] happens per encoded block.
+    """
+    if isinstance(audio, np.ndarray):
+        wave = np.asarray(audio, dtype=np.float32)
+        if wave.ndim == 1:
+            wave = wave[:, None]
+        if wave.ndim != 2 or wave.shape[1] not in (1, 2):
+            raise InputError(f"audio to mux must be [N] or [N, 1|2], got {wave.shape}")
+        channels = tuple(wave[:, c] for c in range(wave.shape[1]))
+    else:
+        channels = tuple(np.asarray(c, dtype=np.float32) for c in audio)
+        if len(channels) not in (1, 2) or any(c.ndim != 1 for c in channels):
+            raise InputError(f"audio to mux as channels must be 1 or 2 arrays of shape [N], got "
+                             f"{[c.shape for c in channels]}")
+        if len({c.shape[0] for c in channels}) != 1:
+            raise InputError(f"audio channels to mux differ in length: {[c.shape[0] for c in channels]} samples")
+    block = 1 << 20
+    for channel in channels:
+        for start in range(0, channel.shape[0], block):
+            if not np.all(np.isfinite(channel[start:start + block])):
+                raise InputError("audio to mux contains NaN or infinite samples")
+    return channels
 
 
 def probe_video(path: PathLike) -> dict:

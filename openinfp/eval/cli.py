@@ -27,6 +27,10 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for synthesis and generation")
     parser.add_argument("--json", default=DEFAULT_BENCH_JSON, metavar="PATH",
                         help=f"where to write the JSON report (default: {DEFAULT_BENCH_JSON})")
+    parser.add_argument("--long-minutes", type=float, default=None, metavar="MIN",
+                        help="instead of the stage table: run `openinfp animate` on a MIN-minute two-voice "
+                             "conversation and report its peak memory and time (e.g. 60 for issue #10's "
+                             "one-hour check; --size sets the frame size, 256 recommended)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
 
 
@@ -42,10 +46,28 @@ def run_bench_cli(args: argparse.Namespace) -> int:
                              f"{getattr(args, flag[2:].replace('-', '_'))}")
     if not str(args.json).endswith(".json"):
         raise InputError(f"--json {args.json} must end in .json")
+    if args.long_minutes is not None:
+        return _run_long(args)
     settings = BenchSettings(clip_seconds=args.clip_seconds, runs=args.runs, warmup=args.warmup, frames=args.frames,
                              size=args.size, stages=tuple(args.stages), device=args.device, seed=args.seed)
     report = run_bench(settings, progress=None if args.quiet else stderr_progress)
     write_json(report, args.json)
+    sys.stdout.write(report.markdown())
+    print(f"openinfp: wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+def _run_long(args: argparse.Namespace) -> int:
+    from openinfp.eval.bench.long_run import run_long_conversation, write_report
+
+    if not args.long_minutes > 0:
+        raise InputError(f"--long-minutes must be positive, got {args.long_minutes}")
+    if not args.quiet:
+        print(f"openinfp: animating a {args.long_minutes:g}-minute conversation at {args.size}x{args.size} "
+              "(a child process; this takes about as long as the conversation on 2 cores at 256 px)",
+              file=sys.stderr)
+    report = run_long_conversation(args.long_minutes, size=args.size, seed=args.seed)
+    write_report(report, args.json)
     sys.stdout.write(report.markdown())
     print(f"openinfp: wrote {args.json}", file=sys.stderr)
     return 0

@@ -104,6 +104,8 @@ class AnimateResult:
         timings: wall seconds per stage and ``total``; CPU seconds (all threads) as
             ``"cpu <stage>"`` and ``"cpu total"``.
         layout: ``single`` or ``pair``.
+        peak_memory_mb: the process's peak resident memory so far (MB), measured
+            when the video was written (it includes whatever the process did before).
     """
 
     video: Path
@@ -113,6 +115,7 @@ class AnimateResult:
     files: dict[str, Path]
     timings: dict[str, float]
     layout: str
+    peak_memory_mb: float = 0.0
 
     @property
     def real_time_factor(self) -> float:
@@ -127,6 +130,17 @@ multiply small matrices (a 60-frame window, width 128), where a second thread bu
 little on a free machine and costs a lot on a busy one: measured on the 2-core
 machine at load average 13, 30 s of motion (10 DDIM steps) took 0.9 s with one
 thread and 25-37 s with two (threads spin-waiting for a core)."""
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MB (0 where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports kilobytes, macOS bytes.
+    return peak / (2**20 if sys.platform == "darwin" else 1024.0)
 
 
 def partner_motion_path(motion_path: PathLike) -> Path:
@@ -467,7 +481,7 @@ class ConversationPipeline:
             num_frames = motion.num_frames
             with timer.stage("render+encode", f"rendering {num_frames} frames"):
                 frames = source.frames(motion, partner_motion)
-                encode_frames(video_path, frames, num_frames, cfg.fps, audio=audio.stereo(),
+                encode_frames(video_path, frames, num_frames, cfg.fps, audio=(audio.agent, audio.partner),
                               sample_rate=audio.sample_rate, crf=cfg.output.crf,
                               watermark=cfg.output.watermark, label=cfg.output.label, pm=pm,
                               metadata={"openinfp_layout": layout, "openinfp_preset": cfg.preset},
@@ -478,10 +492,11 @@ class ConversationPipeline:
         timings["total"] = timer.total
         timings.update({f"cpu {k}": v for k, v in timer.cpu_seconds.items()})
         timings["cpu total"] = timer.cpu_total
+        peak_mb = peak_memory_mb()
         if self.show_progress:
             print(f"openinfp: wrote {video_path} ({timer.summary()}; real-time factor "
-                  f"{timer.total / audio.duration:.2f})", file=sys.stderr)
-        return AnimateResult(video_path, audio, motion, partner_motion, files, timings, layout)
+                  f"{timer.total / audio.duration:.2f}; peak memory {peak_mb:.0f} MB)", file=sys.stderr)
+        return AnimateResult(video_path, audio, motion, partner_motion, files, timings, layout, peak_mb)
 
     @staticmethod
     def _check_side_outputs(outputs: AnimateOutputs) -> None:

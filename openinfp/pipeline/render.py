@@ -167,7 +167,7 @@ class FrameSource:
 
 
 def encode_frames(path: PathLike, frames: Iterable[np.ndarray], num_frames: int, fps: float,
-                  audio: Optional[np.ndarray] = None, sample_rate: int = 16_000, crf: int = 20,
+                  audio: Any = None, sample_rate: int = 16_000, crf: int = 20,
                   watermark: bool = True, label: bool = False, pm: Any = None,
                   metadata: Optional[dict[str, str]] = None, show_progress: bool = True,
                   threaded: bool = True, queue_frames: int = 8) -> Path:
@@ -183,7 +183,8 @@ def encode_frames(path: PathLike, frames: Iterable[np.ndarray], num_frames: int,
         frames: ``[H, W, 3]`` uint8 RGB frames; exactly ``num_frames`` are expected.
         num_frames: expected count (a mismatch is an error and nothing is written).
         fps: frame rate.
-        audio: ``[N]`` or ``[N, 2]`` float32 to mux (trimmed/padded to the video).
+        audio: ``[N]`` or ``[N, 2]`` float32, or a sequence of channel arrays, to mux
+            (trimmed/padded to the video).
         crf, watermark, label: encoder quality and provenance marks (``output`` config;
             the invisible watermark and the visible label are applied by the writer).
         pm: plugin manager whose ``on_frame_rendered`` hook observes each frame.
@@ -309,7 +310,8 @@ def render_motion_file(
     if audio is not None:
         from openinfp.audio.conversation import load_conversation
 
-        wave = load_conversation(audio, partner_audio, cfg.audio, fps=agent.fps).stereo()
+        conversation = load_conversation(audio, partner_audio, cfg.audio, fps=agent.fps)
+        wave = (conversation.agent, conversation.partner)
     elif partner_audio is not None:
         raise InputError("--partner-audio needs --audio (the agent's track) as well")
     if show_progress:

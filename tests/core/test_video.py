@@ -42,3 +42,46 @@ def test_rejects_bad_frames_and_names(tmp_path):
     with pytest.raises(InputError, match="no frames"):
         w.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def _decoded_audio(path) -> np.ndarray:
+    """``[C, n]`` float32 of the file's audio stream."""
+    import av
+
+    with av.open(str(path)) as container:
+        parts = [f.to_ndarray() for f in container.decode(container.streams.audio[0])]
+    return np.concatenate(parts, axis=1)
+
+
+def test_audio_as_separate_channels_muxes_like_a_stereo_array(tmp_path):
+    """Long conversations pass their two tracks without stacking them into one array."""
+    sr = 16000
+    t = np.arange(int(sr * 1.5)) / sr
+    left = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    right = (0.6 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
+    right[:100] = 1.7  # out of range: clipped to [-1, 1] in both cases
+    outs = {}
+    for name, audio in (("stacked", np.stack([left, right], 1)), ("channels", (left, right))):
+        outs[name] = tmp_path / f"{name}.mp4"
+        with VideoWriter(outs[name], fps=25, audio=audio, sample_rate=sr) as w:
+            for _ in range(50):  # 2 s of video: the audio is padded with silence to 2 s
+                w.write(np.zeros((32, 32, 3), np.uint8))
+    a, b = _decoded_audio(outs["stacked"]), _decoded_audio(outs["channels"])
+    assert a.shape == b.shape and a.shape[0] == 2
+    np.testing.assert_array_equal(a, b)
+    rms = np.sqrt((a[:, 8000:16000] ** 2).mean(axis=1))  # AAC decodes at 16 kHz here
+    assert 0.15 < rms[0] < 0.27 and 0.35 < rms[1] < 0.5  # left is the quieter tone
+    assert probe_video(outs["channels"])["audio_duration"] == pytest.approx(2.0, abs=0.05)
+
+
+def test_bad_audio_channels_are_refused_before_anything_is_written(tmp_path):
+    ok = np.zeros(1600, np.float32)
+    with pytest.raises(InputError, match="differ in length"):
+        VideoWriter(tmp_path / "a.mp4", audio=(ok, ok[:-1]))
+    with pytest.raises(InputError, match="1 or 2 arrays"):
+        VideoWriter(tmp_path / "b.mp4", audio=(ok, ok, ok))
+    bad = ok.copy()
+    bad[7] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        VideoWriter(tmp_path / "c.mp4", audio=(ok, bad))
+    assert list(tmp_path.iterdir()) == []

@@ -143,3 +143,23 @@ def test_bench_cli_writes_json_and_prints_table(tmp_path, capsys):
     code = main(["bench", "--runs", "0", "--json", str(out)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("openinfp: error:") and "--runs" in err and "\n" not in err
+
+
+def test_long_conversation_benchmark_reports_the_childs_peak_memory(tmp_path, capsys):
+    """`openinfp bench --long-minutes` runs the real `animate` on a generated conversation
+    (here 12 s at 64 px) and reports its peak memory and a complete output."""
+    out = tmp_path / "long.json"
+    assert main(["bench", "--long-minutes", "0.2", "--size", "64", "--json", str(out), "-q"]) == 0
+    report = json.loads(out.read_text())
+    assert report["expected_frames"] == 300 and report["frames"] == 300
+    assert report["video_duration_s"] == pytest.approx(12.0) and report["has_audio"]
+    # A real process that imported torch and mediapipe: hundreds of MB, not a placeholder.
+    assert 150 < report["peak_rss_mb"] < report["goal_mb"]
+    assert report["within_goal"] is True
+    assert report["audio_mb"] == pytest.approx(12 * 16_000 * 2 * 2 / 2**20, rel=0.01)  # 16-bit stereo WAV
+    assert "long conversation" in capsys.readouterr().out
+
+
+def test_long_conversation_benchmark_refuses_bad_lengths(tmp_path):
+    assert main(["bench", "--long-minutes", "0", "--json", str(tmp_path / "x.json")]) != 0
+    assert not (tmp_path / "x.json").exists()
