@@ -70,6 +70,7 @@ class ClosedLoopReport:
         landmark_error: ``[T]`` mean landmark distance between the rendered target
             landmarks and the re-tracked ones, in inter-ocular distances.
         lost: frames where no face was re-tracked.
+        driving_ypr, tracked_ypr: ``[T, 3]`` driving and re-tracked (yaw, pitch, roll), deg.
     """
 
     pose_error_deg: np.ndarray
@@ -78,12 +79,26 @@ class ClosedLoopReport:
     smile_corr: float
     landmark_error: np.ndarray
     lost: int
+    driving_ypr: np.ndarray
+    tracked_ypr: np.ndarray
+
+    def pose_gain(self) -> np.ndarray:
+        """``[3]`` re-tracked / driving slope per axis (yaw, pitch, roll), fitted through
+        the origin over the frames that drive that axis (1 = read in full)."""
+        gains = np.full(3, np.nan)
+        for k in range(3):
+            on = np.abs(self.driving_ypr[:, k]) > 0.5
+            if on.any():
+                d = self.driving_ypr[on, k]
+                gains[k] = float(self.tracked_ypr[on, k] @ d / (d @ d))
+        return gains
 
     def summary(self) -> str:
         return (f"median pose error {np.median(self.pose_error_deg):.2f} deg (p90 "
                 f"{np.percentile(self.pose_error_deg, 90):.2f}), jawOpen r={self.jaw_corr:.3f}, "
                 f"blink r={self.blink_corr:.3f}, smile r={self.smile_corr:.3f}, landmark error "
-                f"{np.median(self.landmark_error):.3f} IOD, lost {self.lost}")
+                f"{np.median(self.landmark_error):.3f} IOD, lost {self.lost}, yaw/pitch/roll gain "
+                f"{'/'.join(f'{g:.2f}' for g in self.pose_gain())}")
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
@@ -105,7 +120,7 @@ def closed_loop(portrait: np.ndarray, motions: torch.Tensor | None = None, rende
     renderer.setup(RenderSource(portrait=portrait))
     tracker = HeadTracker()
     ref = tracker.track_image(renderer.source_frame)
-    pose_err, lm_err, got, want = [], [], [], []
+    pose_err, lm_err, got, want, drive_ypr, got_ypr = [], [], [], [], [], []
     lost = 0
     for m in motions:
         frame = renderer.render_frame(m)
@@ -118,6 +133,8 @@ def closed_loop(portrait: np.ndarray, motions: torch.Tensor | None = None, rende
         ypr = matrix_to_euler_ypr(rel).numpy()
         drive = matrix_to_euler_ypr(rot6d_to_matrix(space.get(m, "head_rotation"))).numpy()
         pose_err.append(np.degrees(np.abs(ypr - drive)).max())
+        drive_ypr.append(np.degrees(drive))
+        got_ypr.append(np.degrees(ypr))
         target = renderer.target_landmarks(m)
         lm_err.append(np.linalg.norm(face.landmarks[:, :2] - target, axis=1).mean() / interocular_distance(target))
         got.append(face.weights - ref.weights)
@@ -132,4 +149,5 @@ def closed_loop(portrait: np.ndarray, motions: torch.Tensor | None = None, rende
         return _corr(got_a[:, idx].mean(1), want_a[:, idx].mean(1))
 
     return ClosedLoopReport(np.array(pose_err), corr("jawOpen"), corr("eyeBlinkLeft", "eyeBlinkRight"),
-                            corr("mouthSmileLeft", "mouthSmileRight"), np.array(lm_err), lost)
+                            corr("mouthSmileLeft", "mouthSmileRight"), np.array(lm_err), lost,
+                            np.array(drive_ypr), np.array(got_ypr))

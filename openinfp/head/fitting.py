@@ -4,12 +4,17 @@ Model: ``X_i = s * R @ (N_i + sum_k w_k B_ki) + t`` for landmarks ``X`` in the c
 frame (x right, y up, z towards the viewer; pixels), with the canonical neutral ``N`` and
 basis ``B`` of :mod:`openinfp.head.basis`.
 
-The image plane (x, y) carries the reliable evidence; MediaPipe's depth is a guess from
-appearance. So the fit is a weak-perspective one: it minimises the 2D reprojection
-error, with depth weighted by ``POSE_Z_WEIGHT`` / ``EXPR_Z_WEIGHT``. Pose: a weighted similarity
-(Umeyama) alignment on the rigid part of the face to start, then Gauss-Newton steps on
-the reprojection error. Expression: bounded linear least squares (``[0, 1]``, small
-ridge) on all landmarks in the camera frame. The two alternate a few times.
+Which evidence is trusted for what was measured on renderings of the Anny head at known
+angles (``scripts/build_head_basis.py --check-angles``): MediaPipe's image-plane (x, y)
+landmarks follow a turn (yaw) and a roll almost fully (92-100 % of the true motion), but
+follow a nod (pitch) only by about half (45-70 %: the network's landmarks stay close to
+its mean face when the head tilts up or down), while its depth follows a nod more closely
+and a turn less. So the fit is weak perspective in two steps: yaw, roll, scale and
+translation from the image plane (``POSE_Z_WEIGHT``), then the nod angle alone re-fitted
+with depth at full weight (``PITCH_Z_WEIGHT``), keeping yaw and roll. Pose starts from a
+weighted similarity (Umeyama) alignment on the rigid part of the face, then Gauss-Newton
+steps. Expression: bounded linear least squares (``[0, 1]``, small ridge) on all
+landmarks in the camera frame (depth at ``EXPR_Z_WEIGHT``). The two alternate a few times.
 """
 
 from __future__ import annotations
@@ -22,15 +27,21 @@ from scipy.optimize import lsq_linear
 
 from openinfp.head.basis import HeadBasis, head_basis
 
-POSE_Z_WEIGHT = 0.3
-"""Weight of MediaPipe's depth residuals in the pose fit (relative to x, y). Measured on
-renderings of the Anny head at known angles, depth is what makes pitch recoverable."""
+POSE_Z_WEIGHT = 0.0
+"""Weight of MediaPipe's depth residuals in the yaw/roll/scale/translation fit (relative to
+x, y): none, as its depth under-reads turns (70 % of the true depth change on the Anny
+renderings) while x follows them (92-98 %)."""
+PITCH_Z_WEIGHT = 1.0
+"""Weight of MediaPipe's depth residuals when the nod angle is re-fitted: equal to x, y
+(its image-plane landmarks move only about half as much as a nod moves the face)."""
 EXPR_Z_WEIGHT = 0.15
 """Weight of MediaPipe's depth residuals in the expression fit (the image plane is more
 reliable for lips and lids)."""
 RIDGE = 0.15
 """L2 penalty on each weight relative to its column's norm (a shape alone is shrunk by
-only ~2 %, but near-collinear combinations are kept from fighting each other)."""
+only ~2 %, but near-collinear combinations are kept from fighting each other). Larger
+values (0.3-0.6) raise the closed-loop jawOpen correlation by about 0.02 but bias mixed
+expressions on exact landmarks (a one-sided smile of 0.5 reads 0.3), so it stays small."""
 SECONDARY_RIDGE = 30.0
 """Extra ridge factor for the shapes whose landmark signature overlaps a primary one
 (e.g. ``mouthLowerDown`` vs ``jawOpen``), so the primary shape explains the motion."""
@@ -39,9 +50,14 @@ SECONDARY = ("mouthClose", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUp
              "mouthPressRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
              "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight", "jawForward", "cheekPuff",
              "mouthFrownLeft", "mouthFrownRight", "eyeSquintLeft", "eyeSquintRight")
+EXPR_OUTLINE_WEIGHT = 0.1
+"""Weight of the face-outline landmarks in the expression fit. MediaPipe puts the outline
+on the silhouette, and on a dropped jaw its chin moves only about half as far as the lower
+lip says it should (measured on the closed loop), so the lips and lids decide."""
 UNOBSERVABLE = ("tongueOut",)
 """Shapes with no landmark signature (always fitted as 0)."""
 _POSE_W = np.array([1.0, 1.0, POSE_Z_WEIGHT])
+_PITCH_W = np.array([1.0, 1.0, PITCH_Z_WEIGHT])
 _EXPR_W = np.array([1.0, 1.0, EXPR_Z_WEIGHT])
 
 
@@ -124,11 +140,48 @@ def refine_pose(model: np.ndarray, points: np.ndarray, weights: np.ndarray, scal
     return scale, rot, trans
 
 
+def refine_pitch(model: np.ndarray, points: np.ndarray, weights: np.ndarray, scale: float, rot: np.ndarray,
+                 trans: np.ndarray, steps: int = 6) -> tuple[float, np.ndarray, np.ndarray]:
+    """Gauss-Newton on the nod angle (with scale and translation), yaw and roll held.
+
+    The rotation is read as ``R = Ry(yaw) Rx(pitch) Rz(roll)`` (the order of
+    :func:`openinfp.core.rotations.euler_ypr_to_matrix`); changing the pitch by ``d``
+    turns ``R`` by ``d`` about the camera-frame axis ``a = R Rz(roll)^T e_x`` (the head's
+    ear-to-ear axis after its roll is undone). Residuals weighted by ``_PITCH_W`` per axis.
+    ``model``/``points`` ``[N, 3]``; returns the refined ``(s, R, t)``.
+    """
+    sw = np.sqrt(weights)[:, None] * _PITCH_W[None, :]  # [N, 3]
+    for _ in range(steps):
+        roll = np.arctan2(rot[1, 0], rot[1, 1])
+        axis = rot @ np.array([np.cos(roll), -np.sin(roll), 0.0])
+        q = model @ rot.T
+        resid = (scale * q + trans - points) * sw
+        jac = np.concatenate([scale * np.cross(axis, q)[:, :, None], scale * q[:, :, None],
+                              np.broadcast_to(np.eye(3), (len(q), 3, 3))], 2) * sw[..., None]  # [N, 3, 5]
+        delta = np.linalg.lstsq(jac.reshape(-1, 5), -resid.reshape(-1), rcond=None)[0]
+        rot = _exp_so3(delta[0] * axis) @ rot
+        scale *= float(np.exp(delta[1]))
+        trans = trans + delta[2:]
+        if np.abs(delta).max() < 1e-7:
+            break
+    return scale, rot, trans
+
+
 @lru_cache(maxsize=1)
 def _fitted_columns() -> np.ndarray:
     from openinfp.core.arkit import ARKIT_NAMES
 
     return np.array([n not in UNOBSERVABLE for n in ARKIT_NAMES])
+
+
+@lru_cache(maxsize=1)
+def _expression_row_weights() -> np.ndarray:
+    """``[478 * 3]`` square-root weights of the expression residuals (landmark x axis)."""
+    from openinfp.head.landmarks import FACE_OVAL, NUM_LANDMARKS
+
+    per_landmark = np.ones(NUM_LANDMARKS)
+    per_landmark[list(FACE_OVAL)] = EXPR_OUTLINE_WEIGHT
+    return (np.sqrt(per_landmark)[:, None] * _EXPR_W[None, :]).reshape(-1)
 
 
 @lru_cache(maxsize=1)
@@ -145,9 +198,9 @@ def fit_expression(points: np.ndarray, scale: float, rot: np.ndarray, trans: np.
     basis = basis or head_basis()
     cols = _fitted_columns()
     # Columns: each shape's landmark displacement as seen by the camera (s R B_k).
-    a = scale * np.einsum("ij,knj->nik", rot, basis.basis[cols]) * _EXPR_W[None, :, None]  # [478, 3, K]
-    a = a.reshape(-1, cols.sum())
-    b = ((points - (scale * basis.neutral @ rot.T + trans)) * _EXPR_W).reshape(-1)
+    rows = _expression_row_weights()
+    a = scale * np.einsum("ij,knj->nik", rot, basis.basis[cols]).reshape(-1, cols.sum()) * rows[:, None]
+    b = (points - (scale * basis.neutral @ rot.T + trans)).reshape(-1) * rows
     lam = RIDGE * np.linalg.norm(a, axis=0) * _ridge_scale()
     a = np.vstack([a, np.diag(lam)])
     b = np.concatenate([b, np.zeros(a.shape[1])])
@@ -170,6 +223,13 @@ def lift_to_canonical(points_xy: np.ndarray, depth: np.ndarray | float, scale: f
     return np.concatenate([xy, depth[:, None]], 1)
 
 
+def _refine(model: np.ndarray, points: np.ndarray, weights: np.ndarray, scale: float, rot: np.ndarray,
+            trans: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Yaw, roll, scale, translation from the image plane, then the nod with depth."""
+    scale, rot, trans = refine_pose(model, points, weights, scale, rot, trans)
+    return refine_pitch(model, points, weights, scale, rot, trans)
+
+
 def fit_pose_and_expression(points: np.ndarray, basis: HeadBasis | None = None, iterations: int = 3) -> PoseFit:
     """Fit pose and ARKit weights to camera-frame landmarks ``[478, 3]`` (pixels)."""
     basis = basis or head_basis()
@@ -177,9 +237,9 @@ def fit_pose_and_expression(points: np.ndarray, basis: HeadBasis | None = None, 
     weights = np.zeros(52)
     scale, rot, trans = similarity_align(basis.neutral, points, rigid)
     for _ in range(iterations):
-        scale, rot, trans = refine_pose(basis.shape(weights), points, rigid, scale, rot, trans)
+        scale, rot, trans = _refine(basis.shape(weights), points, rigid, scale, rot, trans)
         weights = fit_expression(points, scale, rot, trans, basis)
-    scale, rot, trans = refine_pose(basis.shape(weights), points, rigid, scale, rot, trans)
+    scale, rot, trans = _refine(basis.shape(weights), points, rigid, scale, rot, trans)
     model = basis.shape(weights)
     # The person's own face in the canonical frame: image-plane evidence, model depth
     # (MediaPipe's depth is too flat and noisy to render rotations from).
