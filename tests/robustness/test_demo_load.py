@@ -2,7 +2,8 @@
 ``openinfp demo`` process. Every request completes or gets a clear "busy" answer, the
 server survives, and on shutdown its temporary work folder (uploads, results) is gone.
 
-Slow (a server start and several full runs): ``pytest -m slow tests/robustness``.
+Part of the default run (issue #10 asks for it in CI): about a minute on 2 cores (one
+server start, a few short runs; most requests get the busy answer at once).
 """
 
 from __future__ import annotations
@@ -67,7 +68,6 @@ def _wait_ready(url: str, timeout: float = 120) -> None:
     raise AssertionError(f"{url} never answered")
 
 
-@pytest.mark.slow
 def test_twenty_concurrent_requests_complete_or_get_busy(tmp_path, astronaut):
     from gradio_client import Client, handle_file
     from PIL import Image
