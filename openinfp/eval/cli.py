@@ -64,7 +64,7 @@ def _run_long(args: argparse.Namespace) -> int:
         raise InputError(f"--long-minutes must be positive, got {args.long_minutes}")
     if not args.quiet:
         print(f"openinfp: animating a {args.long_minutes:g}-minute conversation at {args.size}x{args.size} "
-              "(a child process; this takes about as long as the conversation on 2 cores at 256 px)",
+              "in a child process (on 2 cores at 256 px this takes about a fifth of the conversation's length)",
               file=sys.stderr)
     report = run_long_conversation(args.long_minutes, size=args.size, seed=args.seed)
     write_report(report, args.json)
