@@ -203,6 +203,56 @@ def figures_clip(height: int, width: int, frames: int, rng: np.random.Generator,
         yield np.clip(img, 0, 255).astype(np.uint8)
 
 
+def body_render_clip(index: int, height: int, frames: int, rng: np.random.Generator) -> Frames:
+    """The body renderers' real output: two people in a :class:`~openinfp.body.scene.TwoPersonScene`.
+
+    Even ``index``: the ``skeleton`` renderer, odd: ``anny`` (its model data is built
+    into the Anny cache on first use). The layout (facing / side by side) and camera
+    (full body / upper body) alternate; each body sways, nods and swings its arms.
+    Frames are ``[height, scene width, 3]``.
+    """
+    import torch
+
+    from openinfp.body.config import AnnyRenderOptions, SkeletonRenderOptions
+    from openinfp.body.convert import neutral_smplx_motion, relaxed_pose_rotmats
+    from openinfp.body.motion_space import set_joint_rotations
+    from openinfp.body.scene import TwoPersonScene
+    from openinfp.core.rotations import axis_angle_to_matrix
+
+    camera = ("full_body", "upper_body")[(index // 2) % 2]
+    if index % 2 == 0:
+        from openinfp.body.skeleton_renderer import SkeletonRenderer
+
+        renderer = SkeletonRenderer(SkeletonRenderOptions(camera=camera, size=height))
+    else:
+        from openinfp.body.anny_renderer import AnnyRenderer
+
+        renderer = AnnyRenderer(AnnyRenderOptions(camera=camera, size=height))
+    scene = TwoPersonScene(renderer, layout=("facing", "side_by_side")[(index // 4) % 2])
+    t = torch.arange(frames, dtype=torch.float32)[:, None] / 25.0  # seconds
+    relaxed = relaxed_pose_rotmats()
+    motions = []
+    for _ in range(2):
+        motion = neutral_smplx_motion(frames)
+        freq = torch.tensor(rng.uniform(0.3, 1.2, 3), dtype=torch.float32)
+        phase = torch.tensor(rng.uniform(0, 2 * np.pi, 3), dtype=torch.float32)
+        wave = torch.sin(2 * np.pi * freq * t + phase)  # [T, 3]: sway, nod, arm swing
+        motion.motion = motion.space.set(motion.motion, "transl", 0.03 * wave[:, :1] * torch.tensor([1.0, 0.0, 0.3]))
+
+        def about(axis: int, angle: torch.Tensor) -> torch.Tensor:
+            aa = torch.zeros(frames, 3)
+            aa[:, axis] = angle
+            return axis_angle_to_matrix(aa)
+
+        motion.motion = set_joint_rotations(motion.motion, {
+            "neck": about(0, 0.15 * wave[:, 1]),
+            "left_shoulder": about(0, 0.35 * wave[:, 2]) @ relaxed["left_shoulder"],
+            "right_shoulder": about(0, -0.35 * wave[:, 2]) @ relaxed["right_shoulder"],
+        })
+        motions.append(motion)
+    yield from scene.render_pair(*motions)
+
+
 def transcode(src: os.PathLike | str, dst: os.PathLike | str, scale: float = 1.0, crf: int = 23,
               bitrate_factor: float | None = None) -> Path:
     """Re-encode a video with libx264 (``veryfast``), as a sharing site or a user would.

@@ -9,7 +9,9 @@ Positives (written by :class:`~openinfp.core.video.VideoWriter`, watermark on):
     the portrait renderer), ``side_by_side`` (1024x512: two of them), ``body_scene``
     (768x512: flat backdrop, floor, two moving figures; every other one near-black),
     ``moving_camera`` (512x512: a real photo filmed by a panning, zooming, shaking
-    camera with sensor noise; a stress case, not what the renderers make).
+    camera with sensor noise; a stress case, not what the renderers make),
+    ``body_render`` (the real ``skeleton`` and ``anny`` renderers' two-person scenes,
+    512 px high, moving bodies).
 
 Negatives (watermark off): ``photo_camera`` (512x512) and ``photo_camera_wide``
     (1024x512) real photos filmed by the virtual camera, ``photo_portrait`` (the
@@ -38,7 +40,7 @@ import numpy as np
 from openinfp.provenance import clips as C
 from openinfp.provenance.watermark import DEFAULT_KEY, GRID, THRESHOLD, cell_gains, embed_watermark
 
-POSITIVE_KINDS = ("portrait", "side_by_side", "body_scene", "moving_camera")
+POSITIVE_KINDS = ("portrait", "side_by_side", "body_scene", "moving_camera", "body_render")
 NEGATIVE_KINDS = ("photo_camera", "photo_camera_wide", "photo_portrait", "body_scene", "noise")
 
 
@@ -89,6 +91,8 @@ def _clip(kind: str, index: int, frames: int, rng: np.random.Generator) -> tuple
     if kind == "body_scene":
         dark = index % 2 == 1
         return ("figures (dark)" if dark else "figures"), C.figures_clip(512, 768, frames, rng, dark=dark)
+    if kind == "body_render":
+        return ("skeleton" if index % 2 == 0 else "anny"), C.body_render_clip(index, 512, frames, rng)
     if kind in ("moving_camera", "photo_camera"):
         return photo, C.camera_clip(C.load_photo(photo), 512, 512, frames, rng)
     if kind == "photo_camera_wide":

@@ -69,8 +69,8 @@ THRESHOLD = 4.0
 """Detection threshold on the score (standard normal for unmarked videos)."""
 
 _HIGHPASS_SIGMA = 2.0  # analysis px (half a cell): removes content below the mark's band
-_NORM_SIGMA = 4.0  # analysis px (a cell): neighbourhood of the local variance estimate
-_NORM_FLOOR = 1.0  # 8-bit levels: keeps flat or compressed-flat regions from dividing by ~0
+_NORM_SIGMA = 2.0  # analysis px (half a cell): neighbourhood of the local variance estimate
+_NORM_FLOOR = 2.0  # 8-bit levels: about the coding noise of a re-encode; flat regions count as this noisy
 _WHITEN_RADIUS = 2  # cell-domain frequencies: the spectrum is averaged over (2r+1)^2 of them
 
 
