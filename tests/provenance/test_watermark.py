@@ -9,7 +9,7 @@ from openinfp.core.errors import InputError
 from openinfp.provenance import clips as C
 from openinfp.provenance.watermark import (
     GRID, STRENGTH, THRESHOLD, WatermarkDetector, cell_gains, detect_watermark,
-    embed_watermark, frame_luma, score_evidence, watermark_pattern,
+    embed_watermark, frame_luma, score_evidence, watermark_pattern, whiten_cells,
 )
 from openinfp.provenance.verify import read_video_evidence, verify_video
 
@@ -82,6 +82,48 @@ def test_score_is_standard_normal_for_unmarked_content():
     scores = np.array(scores)
     assert abs(scores.mean()) < 0.1 and abs(scores.std() - 1) < 0.1
     assert (scores >= THRESHOLD).sum() == 0
+
+
+def _band_power(cells: np.ndarray) -> tuple[float, float]:
+    """Mean spectral power of a cell map below 1/8 and above 1/4 cycles per cell."""
+    power = np.abs(np.fft.fft2(cells)) ** 2
+    f = np.hypot(*np.meshgrid(np.fft.fftfreq(cells.shape[0]), np.fft.fftfreq(cells.shape[1]), indexing="ij"))
+    return float(power[(f > 0) & (f < 0.125)].mean()), float(power[f > 0.25].mean())
+
+
+def test_whitening_flattens_coloured_content_and_keeps_zero():
+    import cv2
+
+    rng = np.random.default_rng(0)
+    smooth = cv2.GaussianBlur(rng.normal(size=(GRID, GRID)), (0, 0), 2.0)  # most power at low frequencies
+    low, high = _band_power(smooth)
+    assert low / high > 100
+    low, high = _band_power(whiten_cells(smooth))
+    assert 0.5 < low / high < 2
+    assert np.array_equal(whiten_cells(np.zeros((GRID, GRID))), np.zeros((GRID, GRID)))
+
+
+def test_whitening_lifts_a_mark_weakened_by_reencoding(tmp_path):
+    """Dense texture under a moving camera at CRF 32 (the weakest case of the first
+    measurement): whitening the cell map raises the score above the threshold."""
+    from openinfp.core.video import VideoWriter
+
+    with VideoWriter(tmp_path / "m.mp4", fps=25) as writer:
+        writer.write_all(C.camera_clip(C.load_photo("immunohistochemistry"), 256, 256, 12, np.random.default_rng(0)))
+    detector, *_ = read_video_evidence(C.transcode(tmp_path / "m.mp4", tmp_path / "q.mp4", crf=32))
+    raw, white = score_evidence(detector.cell_map()).score, detector.result().score
+    assert white > raw + 0.5 and white >= THRESHOLD, (raw, white)
+
+
+def test_body_renderer_output_survives_quarter_bitrate(tmp_path):
+    """The real skeleton renderer's two-person scene (flat gradient backdrop), re-encoded
+    at a quarter of its bitrate, still carries the mark."""
+    from openinfp.core.video import VideoWriter
+
+    with VideoWriter(tmp_path / "b.mp4", fps=25) as writer:
+        writer.write_all(C.body_render_clip(0, 256, 10, np.random.default_rng(0)))
+    report = verify_video(C.transcode(tmp_path / "b.mp4", tmp_path / "q.mp4", bitrate_factor=0.25))
+    assert report.watermark.present and report.watermark.score > 2 * THRESHOLD, report.format()
 
 
 def test_detector_accepts_luma_frames_of_mixed_sizes(portrait_frames):
