@@ -38,6 +38,9 @@ from openinfp.core.threads import torch_threads
 
 GRID_FPS = 100.0
 """Diarization frames per second (10 ms, also the Resemblyzer mel hop)."""
+MAX_LINKAGE_WINDOWS = 3000
+"""Windows clustered by average linkage (about 10 min of speech); longer recordings
+seed the two voices from this many evenly spaced windows (bounded memory)."""
 
 
 class Segment(NamedTuple):
@@ -164,12 +167,14 @@ def _resemblyzer_mel(wave: np.ndarray, speech: np.ndarray) -> np.ndarray:
     The voice encoder was trained on speech normalised to -30 dBFS, so the wave is
     scaled to that level measured over its speech frames.
     """
+    from openinfp.audio.activity import frame_power
+
     frame = int(SAMPLE_RATE / GRID_FPS)
-    sq = np.pad(wave.astype(np.float64) ** 2, (0, speech.shape[0] * frame - wave.shape[0]))
-    power = sq.reshape(-1, frame).mean(axis=1)
+    power = frame_power(wave, GRID_FPS, speech.shape[0])  # in blocks: no hour-long float64 copies
     rms = np.sqrt(max(power[speech].mean(), 1e-12))
     gain = 10 ** (-30 / 20) / rms
-    return mel_spectrogram(wave * gain, SAMPLE_RATE, n_fft=400, hop=frame, n_mels=40)
+    # Mel power is quadratic in the wave: scale it rather than a copy of the wave.
+    return mel_spectrogram(wave, SAMPLE_RATE, n_fft=400, hop=frame, n_mels=40) * np.float32(gain ** 2)
 
 
 def _runs(mask: np.ndarray, value) -> list[tuple[int, int]]:
@@ -217,8 +222,15 @@ def _two_clusters(emb: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.
         return np.zeros(emb.shape[0], np.int64), emb[:1].copy()
     from sklearn.cluster import AgglomerativeClustering
 
-    assign = AgglomerativeClustering(n_clusters=2, metric="cosine", linkage="average").fit_predict(emb)
-    centroids = _centroids(emb, weights, assign)
+    # Average linkage needs all pairwise distances (O(M^2) memory and time): on long
+    # recordings seed the two voices from evenly spaced windows, then let the k-means
+    # steps below assign every window.
+    seed = np.unique(np.linspace(0, emb.shape[0] - 1, min(emb.shape[0], MAX_LINKAGE_WINDOWS)).round().astype(int))
+    seed_assign = AgglomerativeClustering(n_clusters=2, metric="cosine", linkage="average").fit_predict(emb[seed])
+    centroids = _centroids(emb[seed], weights[seed], seed_assign)
+    assign = seed_assign if seed.shape[0] == emb.shape[0] else np.argmax(emb @ centroids.T, axis=1)
+    if seed.shape[0] != emb.shape[0]:
+        centroids = _centroids(emb, weights, assign)
     for _ in range(10):  # spherical k-means refinement
         new = np.argmax(emb @ centroids.T, axis=1)
         if len(set(new.tolist())) < 2 or np.array_equal(new, assign):

@@ -47,13 +47,18 @@ def hann(length: int) -> np.ndarray:
 def power_spectrogram(wave: np.ndarray, n_fft: int, hop: int, win_length: int | None = None,
                       center: bool = True) -> np.ndarray:
     """``|STFT|^2`` with a Hann window: ``[N]`` -> ``[T, n_fft // 2 + 1]`` float32."""
-    win_length = win_length or n_fft
     frames = frame_signal(wave, n_fft, hop, center=center)
+    spec = np.fft.rfft(frames * _stft_window(n_fft, win_length), axis=1)
+    return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+
+
+def _stft_window(n_fft: int, win_length: int | None) -> np.ndarray:
+    """``[n_fft]`` float32: a Hann window of ``win_length`` centred in ``n_fft`` zeros."""
+    win_length = win_length or n_fft
     window = np.zeros(n_fft, dtype=np.float32)
     left = (n_fft - win_length) // 2
     window[left:left + win_length] = hann(win_length)
-    spec = np.fft.rfft(frames * window, axis=1)
-    return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+    return window
 
 
 def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
@@ -86,7 +91,18 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0,
 
 
 def mel_spectrogram(wave: np.ndarray, sample_rate: int, n_fft: int, hop: int, n_mels: int,
-                    win_length: int | None = None, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
-    """Mel power spectrogram ``[T, n_mels]`` (not logged), centred frames."""
-    power = power_spectrogram(wave, n_fft, hop, win_length)
-    return power @ mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax).T
+                    win_length: int | None = None, fmin: float = 0.0, fmax: float | None = None,
+                    block_frames: int = 8192) -> np.ndarray:
+    """Mel power spectrogram ``[T, n_mels]`` float32 (not logged), centred frames.
+
+    The spectra are computed ``block_frames`` frames at a time (the same values as all
+    at once), so an hour of audio needs no hour-long complex spectrogram.
+    """
+    frames = frame_signal(wave, n_fft, hop, center=True)
+    window = _stft_window(n_fft, win_length)
+    bank = mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax).T
+    out = np.empty((frames.shape[0], n_mels), np.float32)
+    for i in range(0, frames.shape[0], max(1, block_frames)):
+        spec = np.fft.rfft(frames[i:i + block_frames] * window, axis=1)
+        out[i:i + block_frames] = (spec.real ** 2 + spec.imag ** 2).astype(np.float32) @ bank
+    return out

@@ -116,3 +116,29 @@ def test_memory_of_reading_a_conversation_grows_like_its_samples(tmp_path):
     growth, samples = peak_long - peak_short, samples_long - samples_short
     assert samples == 2 * 4 * 16_000 * 360
     assert growth < 3.0 * samples, f"{growth / 2**20:.0f} MB more for {samples / 2**20:.0f} MB more samples"
+
+
+def test_mel_spectrogram_blocks_match_one_shot(short_scripted):
+    from openinfp.audio.spectral import mel_spectrogram
+
+    wave = short_scripted[0].agent
+    whole = mel_spectrogram(wave, 16_000, 400, 160, 40, block_frames=10**9)
+    for block in (1, 333):
+        np.testing.assert_allclose(mel_spectrogram(wave, 16_000, 400, 160, 40, block_frames=block), whole,
+                                   rtol=1e-6, atol=1e-9 * float(whole.max()))
+
+
+def test_long_mixes_seed_the_voices_from_a_subset_of_windows(scripted, monkeypatch):
+    """Average linkage is quadratic in the number of windows; past MAX_LINKAGE_WINDOWS
+    the voices are seeded from evenly spaced windows. On a real two-voice mix that
+    gives the same speakers as clustering every window."""
+    from openinfp.audio import diarize
+
+    conversation, _ = scripted
+    mix = conversation.agent + conversation.partner
+    full = diarize.diarize_frames(mix)
+    monkeypatch.setattr(diarize, "MAX_LINKAGE_WINDOWS", 40)
+    seeded = diarize.diarize_frames(mix)
+    assert full.num_speakers == seeded.num_speakers == 2
+    speech = full.labels >= 0
+    assert np.mean(full.labels[speech] == seeded.labels[speech]) > 0.98
