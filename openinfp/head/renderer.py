@@ -29,12 +29,14 @@ import cv2
 import numpy as np
 import torch
 
+from openinfp.core.arkit import arkit_index
 from openinfp.core.errors import InputError
 from openinfp.core.interfaces import RenderSource
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import rot6d_to_matrix
 from openinfp.head.basis import head_basis
 from openinfp.head.compositing import paint_mouth_interior
+from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.config import HeadConfig
 from openinfp.head.fitting import lift_to_canonical
 from openinfp.head.image_io import load_portrait
@@ -70,6 +72,7 @@ class _Source:
     ring_expr: np.ndarray      # [R] share of that landmark's expression motion it follows
     num_fixed: int             # trailing border points (never move)
     mouth_area: float          # source inner-lip area on the canvas (px^2)
+    lid_skin: LidSkin          # the canvas with closed-lid skin in the eyes (painted blinks)
     warp: ControlWarp
 
 
@@ -131,7 +134,7 @@ class PortraitRenderer:
             image=canvas, face=face, sigma=sigma, center=center, points=points,
             ring_canon=np.concatenate(ring_canon), ring_weight=np.concatenate(ring_wt),
             ring_oval=np.concatenate(ring_src), ring_expr=np.concatenate(ring_expr), num_fixed=len(border),
-            mouth_area=polygon_area(lm[list(LIPS_INNER)]),
+            mouth_area=polygon_area(lm[list(LIPS_INNER)]), lid_skin=prepare_lid_skin(canvas, lm),
             warp=ControlWarp(points, h, w, step=self.config.grid_step),
         )
 
@@ -178,10 +181,11 @@ class PortraitRenderer:
             yield self.render_frame(row)
 
     def target_landmarks(self, motion: torch.Tensor) -> np.ndarray:
-        """Where the 478 landmarks land on the canvas for one motion ``[62]``: ``[478, 2]``."""
-        return self._targets(motion)[0]
+        """Where the 478 landmarks land on the canvas for one motion ``[62]``: ``[478, 2]``
+        (with the lids where a blink puts them, though the lids are painted, not warped)."""
+        return self._targets(motion).landmarks
 
-    def _targets(self, motion: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _targets(self, motion: torch.Tensor) -> "_Targets":
         src = self._require()
         space = head_motion_space()
         m = motion.detach().to(torch.float32).cpu()
@@ -200,31 +204,55 @@ class PortraitRenderer:
             return np.stack([sigma * cam[:, 0] + center[0], -sigma * cam[:, 1] + center[1]], 1)
 
         basis = head_basis()
-        offsets = basis.offsets(weights)
-        shape = src.face.shape + offsets
-        lm = project(shape)
-        # Irises ride with the lids (no lid sweeps across a still iris in a blink) plus gaze.
-        expression = lm - project(src.face.shape)  # the non-rigid part of each landmark's motion
+        # The closing part of a blink is painted (see eyelids.py), not warped: warping
+        # the lid down drags brows and glasses frames into the eye.
+        closing = np.clip(weights[list(_BLINKS)], 0.0, 1.0) if self.config.eyelids else np.zeros(2)
+        warp_weights = weights.copy()
+        warp_weights[list(_BLINKS)] -= closing
+        rest = project(src.face.shape)
+        warp_lm = project(src.face.shape + basis.offsets(warp_weights))
+        # Irises ride with the lids (no lid sweeps across a still iris) plus gaze.
+        expression = warp_lm - rest  # the non-rigid part of each landmark's motion
         for iris, upper, lower in ((RIGHT_IRIS, RIGHT_EYE_UPPER, RIGHT_EYE_LOWER),
                                    (LEFT_IRIS, LEFT_EYE_UPPER, LEFT_EYE_LOWER)):
-            lm[list(iris)] += expression[list(upper) + list(lower)].mean(0)
-        rigid_ring = project(src.ring_canon)
-        return lm, rigid_ring, expression
+            warp_lm[list(iris)] += expression[list(upper) + list(lower)].mean(0)
+        lm = warp_lm
+        if closing.any():
+            lm = warp_lm + project(np.tensordot(closing, basis.basis[list(_BLINKS)], axes=1)) - center
+        return _Targets(lm, warp_lm, project(src.ring_canon), expression, closing)
 
     def render_frame(self, motion: torch.Tensor) -> np.ndarray:
         """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""
         src = self._require()
-        lm, ring, expression = self._targets(motion)
-        n_lm = lm.shape[0]
-        n_ring = ring.shape[0]
+        tg = self._targets(motion)
+        n_lm = tg.warp_landmarks.shape[0]
+        n_ring = tg.ring.shape[0]
         disp = np.zeros_like(src.points)
-        disp[:n_lm] = lm - src.points[:n_lm]
-        disp[n_lm:n_lm + n_ring] = ((ring - src.points[n_lm:n_lm + n_ring]) * src.ring_weight[:, None]
-                                    + expression[src.ring_oval] * src.ring_expr[:, None])
-        frame = src.warp.apply(src.image, disp)
+        disp[:n_lm] = tg.warp_landmarks - src.points[:n_lm]
+        disp[n_lm:n_lm + n_ring] = ((tg.ring - src.points[n_lm:n_lm + n_ring]) * src.ring_weight[:, None]
+                                    + tg.expression[src.ring_oval] * src.ring_expr[:, None])
+        maps = src.warp.backward_map(disp)
+        frame = cv2.remap(src.image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if tg.closing.any():
+            paint_closing_lids(frame, maps, tg.warp_landmarks, tg.landmarks, tg.closing, src.lid_skin)
         if self.config.mouth_interior:
-            paint_mouth_interior(frame, lm, src.mouth_area)
+            paint_mouth_interior(frame, tg.landmarks, src.mouth_area)
         return frame
+
+
+@dataclass
+class _Targets:
+    """Where things go on the canvas for one motion frame."""
+
+    landmarks: np.ndarray       # [478, 2] full target (lids closed by the blink)
+    warp_landmarks: np.ndarray  # [478, 2] what the warp moves the landmarks to (no blink closure)
+    ring: np.ndarray            # [R, 2] rigidly moved ring points
+    expression: np.ndarray      # [478, 2] non-rigid motion of the warped landmarks
+    closing: np.ndarray         # [2] blink weight painted per eye (subject's right, left)
+
+
+_BLINKS = (arkit_index("eyeBlinkRight"), arkit_index("eyeBlinkLeft"))
+"""Blink weights in the order of :data:`openinfp.head.eyelids.EYES`."""
 
 
 def _border_points(h: int, w: int, spacing: float) -> np.ndarray:

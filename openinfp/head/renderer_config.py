@@ -18,3 +18,4 @@ class PortraitRendererConfig:
     face_index: int = field(default=0, metadata={"help": "which face when several: 0 = largest"})
     grid_step: int = field(default=4, metadata={"help": "warp grid spacing in px (smaller = sharper, slower)"})
     mouth_interior: bool = field(default=True, metadata={"help": "paint a cavity and teeth when the mouth opens"})
+    eyelids: bool = field(default=True, metadata={"help": "paint closing lids on blinks (False: warp the lids down)"})
