@@ -27,7 +27,7 @@ import numpy as np
 
 from openinfp.audio.activity import speech_activity, two_track_activity
 from openinfp.audio.config import AudioConfig
-from openinfp.audio.io import AudioClip, load_audio, resample
+from openinfp.audio.io import AudioClip, load_audio_resampled, resample
 from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
 from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.io import PathLike
@@ -69,7 +69,7 @@ def load_conversation(
             raise ConfigError(f"audio.{flag} applies to a single mono file, but two files were given "
                               f"({agent_path}, {partner_path})")
         return _from_two_files(agent_path, partner_path, cfg, fps)
-    clip = load_audio(agent_path, max_duration_s=cfg.max_duration_s)
+    clip = load_audio_resampled(agent_path, SAMPLE_RATE, max_duration_s=cfg.max_duration_s)
     notes = list(clip.notes)
     name = Path(str(agent_path)).name
     identical = clip.num_channels == 2 and _channels_identical(clip.wave)
@@ -108,6 +108,8 @@ def to_mono16k(clip: AudioClip) -> tuple[np.ndarray, list[str]]:
         else:
             notes.append(f"{Path(clip.path).name}: {wave.shape[1]} channels mixed down to mono")
             wave = wave.mean(axis=1)
+    if clip.sample_rate == SAMPLE_RATE:
+        return wave, notes  # already 16 kHz: no copy (nothing downstream writes into it)
     return resample(wave, clip.sample_rate, SAMPLE_RATE), notes
 
 
@@ -138,11 +140,8 @@ def _from_stereo(clip: AudioClip, cfg: AudioConfig, fps: float, notes: list[str]
     if clip.num_channels > 2:
         notes.append(f"{name} has {clip.num_channels} channels; used channel 1 (left) and 2 (right), "
                      f"ignored channels 3-{clip.num_channels}")
-    left = resample(clip.wave[:, 0], clip.sample_rate, SAMPLE_RATE)
-    right = resample(clip.wave[:, 1], clip.sample_rate, SAMPLE_RATE)
-    # The decoded file is not needed any more: let it go before the VAD runs (long
-    # files would otherwise hold two copies of the audio).
-    clip.wave = clip.wave[:0]
+    # The clip is at 16 kHz with each channel contiguous: the tracks are views, not copies.
+    left, right = clip.wave[:, 0], clip.wave[:, 1]
     agent, partner = (left, right) if cfg.agent_channel == "left" else (right, left)
     other = "right" if cfg.agent_channel == "left" else "left"
     source = f"{name} (agent = {cfg.agent_channel} channel, partner = {other})"
@@ -151,7 +150,8 @@ def _from_stereo(clip: AudioClip, cfg: AudioConfig, fps: float, notes: list[str]
 
 
 def _from_two_files(agent_path: PathLike, partner_path: PathLike, cfg: AudioConfig, fps: float) -> ConversationAudio:
-    clips = [load_audio(p, max_duration_s=cfg.max_duration_s) for p in (agent_path, partner_path)]
+    clips = [load_audio_resampled(p, SAMPLE_RATE, max_duration_s=cfg.max_duration_s)
+             for p in (agent_path, partner_path)]
     notes: list[str] = []
     waves = []
     for clip in clips:

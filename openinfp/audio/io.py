@@ -251,23 +251,123 @@ def _resample_1d(wave: np.ndarray, up: int, down: int, block_out: int) -> np.nda
     """Polyphase ``up / down`` resampling of ``[N]`` in blocks (zeros outside the signal)."""
     from scipy.signal import resample_poly
 
-    n_out = -(-wave.shape[0] * up // down)
-    block = max(1, block_out // up) * up  # a multiple of `up`: every block starts on an input sample
-    # Context on each side, a multiple of `down` so it maps to whole output samples;
-    # scipy's default filter reaches 10 * max(up, down) samples at the upsampled rate.
-    reach = -(-10 * max(up, down) // up) + 8
-    margin = -(-reach // down) * down
-    skip = margin * up // down
-    out = np.empty(n_out, np.float32)
-    for m0 in range(0, n_out, block):
-        m1 = min(n_out, m0 + block)
-        start = m0 // up * down - margin
-        stop = start + margin + -(-(m1 - m0) * down // up) + margin
+    out = np.empty(-(-wave.shape[0] * up // down), np.float32)
+    for m0, m1, start, stop, skip in _resample_plan(wave.shape[0], up, down, block_out):
         segment = np.zeros(stop - start, np.float32)
         lo, hi = max(start, 0), min(stop, wave.shape[0])
         segment[lo - start:hi - start] = wave[lo:hi]
         out[m0:m1] = resample_poly(segment, up, down)[skip:skip + m1 - m0]
     return out
+
+
+def _resample_plan(n_in: int, up: int, down: int, block_out: int):
+    """Blocks of a polyphase ``up / down`` resampling of ``n_in`` samples.
+
+    Yields ``(m0, m1, start, stop, skip)``: output samples ``[m0, m1)`` are
+    ``resample_poly(x[start:stop], up, down)[skip:skip + m1 - m0]``, where ``x`` is the
+    input with zeros outside ``[0, n_in)``; equal to resampling the whole input at once.
+    """
+    n_out = -(-n_in * up // down)
+    block = max(1, block_out // up) * up  # a multiple of `up`: every block starts on an input sample
+    # Context on each side, a multiple of `down` so it maps to whole output samples;
+    # scipy's default filter reaches 10 * max(up, down) samples at the upsampled rate.
+    reach = -(-10 * max(up, down) // up) + 8 if (up, down) != (1, 1) else 0
+    margin = -(-reach // down) * down
+    for m0 in range(0, n_out, block):
+        m1 = min(n_out, m0 + block)
+        start = m0 // up * down - margin
+        stop = start + margin + -(-(m1 - m0) * down // up) + margin
+        yield m0, m1, start, stop, margin * up // down
+
+
+_SEEKABLE_FORMATS = {"WAV", "WAVEX", "W64", "RF64", "AIFF", "AIFC", "CAF", "FLAC"}
+"""libsndfile formats read block by block by :func:`load_audio_resampled` (exact seeking)."""
+
+
+def load_audio_resampled(path: PathLike, sample_rate: int, max_duration_s: Optional[float] = None,
+                         block_out: int = 1 << 20) -> AudioClip:
+    """Decode ``path`` at ``sample_rate``, in bounded memory where the format allows.
+
+    PCM files libsndfile can seek (wav, flac, aiff, ...) are read block by block and
+    resampled straight into the output, so the file's own samples are never held
+    whole (an hour of 48 kHz stereo would be 1.4 GB of float32). Other formats are
+    decoded whole (FFmpeg) and then resampled in blocks. Either way the result equals
+    :func:`load_audio` followed by :func:`resample` (same checks, clipping and notes).
+
+    Returns:
+        An :class:`AudioClip` at ``sample_rate`` whose ``wave`` is ``[N]`` (mono) or
+        ``[N, C]`` with each channel contiguous in memory (Fortran order), so
+        ``wave[:, c]`` is a track without a copy.
+    """
+    p = require_file(path, "audio file")
+    streamed = _read_soundfile_resampled(p, int(sample_rate), max_duration_s, block_out)
+    if streamed is not None:
+        return streamed
+    clip = load_audio(p, max_duration_s=max_duration_s)
+    wave = clip.wave
+    if clip.sample_rate != sample_rate or wave.ndim == 2:
+        channels = wave[:, None] if wave.ndim == 1 else wave
+        out = np.empty((-(-channels.shape[0] * sample_rate // clip.sample_rate), channels.shape[1]),
+                       np.float32, order="F")
+        for c in range(channels.shape[1]):
+            out[:, c] = resample(channels[:, c], clip.sample_rate, sample_rate, block_out)
+        wave = out[:, 0] if clip.wave.ndim == 1 else out
+    return AudioClip(wave, int(sample_rate), clip.path, clip.notes)
+
+
+def _read_soundfile_resampled(p: Path, sample_rate: int, limit: Optional[float],
+                              block_out: int) -> Optional[AudioClip]:
+    """The block-by-block path of :func:`load_audio_resampled`; ``None`` if it does not apply."""
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    if p.suffix.lower() in _FFMPEG_SUFFIXES:
+        return None
+    try:
+        f = sf.SoundFile(str(p))
+    except Exception:  # not for libsndfile: load_audio reports or falls back to FFmpeg
+        return None
+    with f:
+        if f.format not in _SEEKABLE_FORMATS or not f.seekable() or f.samplerate <= 0 or f.frames <= 0:
+            return None
+        rate_in, n_in, n_ch = int(f.samplerate), int(f.frames), int(f.channels)
+        _too_long(p, n_in / rate_in, limit)
+        g = gcd(rate_in, sample_rate)
+        up, down = sample_rate // g, rate_in // g
+        out = np.empty((-(-n_in * up // down), n_ch), np.float32, order="F")
+        bad = 0
+        try:
+            for m0, m1, start, stop, skip in _resample_plan(n_in, up, down, block_out):
+                segment = np.zeros((stop - start, n_ch), np.float32)
+                lo, hi = max(start, 0), min(stop, n_in)
+                f.seek(lo)
+                got = f.read(hi - lo, dtype="float32", always_2d=True)
+                segment[lo - start:lo - start + got.shape[0]] = got
+                # Count bad samples once: in this block's own input range (blocks' contexts overlap).
+                own_lo = m0 // up * down
+                own_hi = min(n_in, own_lo + -(-(m1 - m0) * down // up))
+                own = segment[own_lo - start:own_hi - start]
+                bad += int(own.size - np.count_nonzero(np.isfinite(own)))
+                if bad:
+                    continue
+                np.clip(segment, -1.0, 1.0, out=segment)
+                for c in range(n_ch):
+                    column = np.ascontiguousarray(segment[:, c])
+                    full = column if (up, down) == (1, 1) else resample_poly(column, up, down)
+                    out[m0:m1, c] = full[skip:skip + m1 - m0]
+        except Exception:  # a damaged stretch: load_audio's whole-file path decodes what it can
+            return None
+    if bad:
+        raise InputError(
+            f"audio file {p} contains {bad} NaN or infinite samples; re-export it as PCM or clean float"
+        )
+    notes: list[str] = []
+    if p.suffix.lower() in (".wav", ".wave"):
+        missing = _wav_missing_bytes(p)
+        if missing > 0:
+            notes.append(f"{p.name} is truncated ({missing} bytes of audio data missing); "
+                         f"used the {n_in / rate_in:.2f} s that are present")
+    return AudioClip(out[:, 0] if n_ch == 1 else out, sample_rate, str(p), notes)
 
 
 def write_audio(path: PathLike, wave: np.ndarray, sample_rate: int) -> Path:

@@ -142,3 +142,52 @@ def test_long_mixes_seed_the_voices_from_a_subset_of_windows(scripted, monkeypat
     assert full.num_speakers == seeded.num_speakers == 2
     speech = full.labels >= 0
     assert np.mean(full.labels[speech] == seeded.labels[speech]) > 0.98
+
+
+@pytest.mark.parametrize("rate,channels,fmt", [(44_100, 2, "WAV"), (48_000, 1, "WAV"), (16_000, 2, "WAV"),
+                                               (22_050, 3, "FLAC"), (32_000, 2, "OGG")])
+def test_block_by_block_reading_equals_whole_file_decoding(tmp_path, rate, channels, fmt):
+    """``load_audio_resampled`` (what conversations are read with) gives the samples of
+    ``load_audio`` + ``resample``, with each channel contiguous."""
+    import soundfile as sf
+
+    from openinfp.audio.io import load_audio, load_audio_resampled, resample
+
+    rng = np.random.default_rng(rate)
+    n = int(2.3 * rate) + 5
+    data = np.clip(rng.normal(0.0, 0.4, (n, channels)), -1.2, 1.2).astype(np.float32)  # some samples clip
+    path = tmp_path / f"x.{fmt.lower()}"
+    sf.write(str(path), data, rate, format=fmt, **({"subtype": "FLOAT"} if fmt == "WAV" else {}))
+    reference_clip = load_audio(path)
+    wave = reference_clip.wave if reference_clip.wave.ndim == 2 else reference_clip.wave[:, None]
+    reference = np.stack([resample(wave[:, c], rate, 16_000) for c in range(channels)], axis=1)
+    for block in (997, 1 << 20):
+        clip = load_audio_resampled(path, 16_000, block_out=block)
+        got = clip.wave if clip.wave.ndim == 2 else clip.wave[:, None]
+        assert clip.sample_rate == 16_000 and got.shape == reference.shape
+        np.testing.assert_allclose(got, reference, atol=1e-6)
+        assert all(got[:, c].flags.c_contiguous for c in range(channels))
+    if fmt != "OGG":  # lossless: out-of-range samples were there, and load_audio clipped them
+        assert np.abs(data).max() > 1.0 and np.abs(reference_clip.wave).max() <= 1.0
+
+
+def test_block_by_block_reading_keeps_the_checks(tmp_path):
+    import soundfile as sf
+
+    from openinfp.audio.io import load_audio_resampled
+    from openinfp.core.errors import InputError
+
+    data = np.zeros((48_000, 2), np.float32)
+    data[[5, 30_000, 47_999], 1] = np.nan
+    sf.write(str(tmp_path / "nan.wav"), data, 48_000, subtype="FLOAT")
+    with pytest.raises(InputError, match="contains 3 NaN"):
+        load_audio_resampled(tmp_path / "nan.wav", 16_000, block_out=1000)
+    sf.write(str(tmp_path / "long.wav"), np.zeros((48_000 * 3, 1), np.float32), 48_000)
+    with pytest.raises(InputError, match="over the limit"):
+        load_audio_resampled(tmp_path / "long.wav", 16_000, max_duration_s=2.0)
+    full = tmp_path / "full.wav"
+    sf.write(str(full), np.full((16_000, 2), 0.1, np.float32), 16_000, subtype="PCM_16")
+    data = full.read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[: len(data) // 2])
+    clip = load_audio_resampled(tmp_path / "cut.wav", 16_000)
+    assert 0.45 < clip.duration < 0.55 and any("truncated" in n for n in clip.notes)
