@@ -207,7 +207,15 @@ def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: st
     channels = {c.shape[0] for c in chunks}
     if len(channels) != 1:
         raise InputError(f"audio file {p} changes its channel count mid-stream ({sorted(channels)}); re-export it")
-    wave = np.concatenate(chunks, axis=1).T
+    # Move the decoded frames into one [N, C] array (channels contiguous), freeing each
+    # frame as it is copied: the peak is one copy of the audio, not two.
+    wave = np.empty((total, channels.pop()), np.float32, order="F")
+    chunks.reverse()
+    pos = 0
+    while chunks:
+        chunk = chunks.pop()
+        wave.T[:, pos:pos + chunk.shape[1]] = chunk
+        pos += chunk.shape[1]
     return AudioClip(wave, rate, str(p), notes)
 
 
