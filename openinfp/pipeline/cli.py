@@ -46,6 +46,9 @@ def add_animate_arguments(p: argparse.ArgumentParser) -> None:
                         "implies --mono-mix)")
     g.add_argument("--partner-only", action="store_true",
                    help="a mono AUDIO is the partner: the portrait only listens")
+    g.add_argument("--max-duration", type=float, default=None, metavar="SECONDS",
+                   help="refuse longer audio before decoding it (default: 7200; same as "
+                        "--set audio.max_duration_s=SECONDS)")
     g.add_argument("--script", metavar="FILE", default=None,
                    help="text file with a two-person script ('A: ...' / 'B: ...' lines) spoken by two "
                         "eSpeak NG voices; A is the portrait")
@@ -86,6 +89,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     pairs = {
         "audio.agent_channel": getattr(args, "agent_channel", None),
         "audio.agent_speaker": getattr(args, "agent_speaker", None),
+        "audio.max_duration_s": getattr(args, "max_duration", None),
         "seed": getattr(args, "seed", None),
         "model.sampler.steps": getattr(args, "steps", None),
         "model.checkpoint": getattr(args, "checkpoint", None),

@@ -29,6 +29,8 @@ CASES = [
      "over the limit of 1 s"),
     ("animate_audio_nan", ["animate", "{d}/astronaut.png", "{d}/nan.wav", "-o", "{o}/v.mp4", "-q"],
      "NaN or infinite samples"),
+    ("animate_audio_over_length_limit", ["animate", "{d}/astronaut.png", "{d}/stereo.wav", "--max-duration", "1",
+                                         "-o", "{o}/v.mp4", "-q"], "over the limit of 1 s"),
     # --- scripts --------------------------------------------------------------------
     ("script_empty", ["speak", "{d}/empty.txt", "-o", "{o}/s.wav"], "is empty (0 bytes)"),
     ("script_no_speaker_label", ["speak", "{d}/nolabel.txt", "-o", "{o}/s.wav"], "has no speaker label"),
