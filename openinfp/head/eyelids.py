@@ -48,14 +48,13 @@ LASH_WIDTH = 0.045
 LID_SAMPLES = 17
 """Points along each lid line (corner to corner) of the painted lid."""
 LASH_REACH_UP, LASH_REACH_DOWN, LASH_REACH_SIDE = 0.11, 0.04, 0.05
-COVER_SIDE = 0.0
-"""The painted lid does not reach past the eye corners (they anchor the tracker's pose)."""
+"""How far (eye widths) the lashes reach beyond the lid lines and corners: the part of
+the source filled with skin. A fully closed lid also covers ``LASH_REACH_UP`` above the
+open lid (hiding the open eye's own lash line, which would otherwise read as a
+still-open lid), but never reaches past the corners (they anchor the tracker's pose)."""
 DARK_FRACTION = 0.6
 """Pixels darker than this fraction of the skin around an eye are not skin (lashes, brows,
 frames): never a source of the lid's colour."""
-"""How far (eye widths) the lashes reach beyond the lid lines and corners: the part of
-the source filled with skin, and how far above the open lid a fully closed lid covers
-(hiding the open eye's own lash line, which would otherwise read as a still-open lid)."""
 
 
 @dataclass(frozen=True)
@@ -200,10 +199,9 @@ def paint_closing_lids(frame: np.ndarray, maps: tuple[np.ndarray, np.ndarray], o
         # The lid covers from its edge up to the open lid line, reaching over the open
         # eye's own lashes as it closes (the filled region of the lid skin).
         reach = closure * LASH_REACH_UP * width
-        top_u = np.concatenate([[-COVER_SIDE * width * closure], u[inner], [width * (1 + COVER_SIDE * closure)]])
         top_v = np.concatenate([[0.0], upper[inner] - reach, [0.0]])
         edge_pts = origin + u[:, None] * axis + edge_v[:, None] * normal
-        top_pts = origin + top_u[:, None] * axis + top_v[:, None] * normal
+        top_pts = origin + u[:, None] * axis + top_v[:, None] * normal
         cover = np.concatenate([top_pts, edge_pts[::-1]])
         pad = int(np.ceil(LASH_WIDTH * width)) + 3
         x0, y0 = np.floor(cover.min(0)).astype(int) - pad

@@ -17,7 +17,8 @@ The face landmarks are moved by this 3D model and projected; a ring of points ar
 the face (hair, ears) follows the head rigidly, fading to still below the chin (neck)
 and at the canvas border (shoulders, background); :mod:`openinfp.head.warp` turns those
 displacements into one dense remap per frame. The mouth interior is painted where the
-lips open wider than in the source.
+lips open wider than in the source, and a blink's closing lid is painted over the eye
+(:mod:`openinfp.head.eyelids`) rather than warped down.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from openinfp.core.interfaces import RenderSource
 from openinfp.head.closed_loop import make_motion
 from openinfp.head.landmarks import LEFT_EYE, LEFT_IRIS, RIGHT_EYE, RIGHT_IRIS
 
