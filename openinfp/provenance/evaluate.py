@@ -7,7 +7,9 @@ command.
 Positives (written by :class:`~openinfp.core.video.VideoWriter`, watermark on):
     ``portrait`` (512x512: a real photo with a moving head region, fixed camera, like
     the portrait renderer), ``side_by_side`` (1024x512: two of them), ``body_scene``
-    (768x512: flat backdrop, floor, two moving figures; every other one near-black),
+    (768x512: flat backdrop, floor, two moving stick figures; every other one
+    near-black; a synthetic stand-in far flatter and cheaper to encode than the real
+    renderers' output, so a stress case at low bitrates),
     ``moving_camera`` (512x512: a real photo filmed by a panning, zooming, shaking
     camera with sensor noise; a stress case, not what the renderers make),
     ``body_render`` (the real ``skeleton`` and ``anny`` renderers' two-person scenes,
