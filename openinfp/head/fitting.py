@@ -13,8 +13,11 @@ and a turn less. So the fit is weak perspective in two steps: yaw, roll, scale a
 translation from the image plane (``POSE_Z_WEIGHT``), then the nod angle alone re-fitted
 with depth at full weight (``PITCH_Z_WEIGHT``), keeping yaw and roll. Pose starts from a
 weighted similarity (Umeyama) alignment on the rigid part of the face, then Gauss-Newton
-steps. Expression: bounded linear least squares (``[0, 1]``, small ridge) on all
-landmarks in the camera frame (depth at ``EXPR_Z_WEIGHT``). The two alternate a few times.
+steps. Expression: bounded linear least squares (small ridge) on the landmarks in the
+camera frame (depth at ``EXPR_Z_WEIGHT``), with the chin's skin landmarks left out (they
+follow MediaPipe's mean face more than the image: the lips decide how far the jaw
+opened) and room above 1 inside the fit (weights are clipped to [0, 1] afterwards). The
+two alternate a few times.
 """
 
 from __future__ import annotations
@@ -54,6 +57,23 @@ EXPR_OUTLINE_WEIGHT = 0.1
 """Weight of the face-outline landmarks in the expression fit. MediaPipe puts the outline
 on the silhouette, and on a dropped jaw its chin moves only about half as far as the lower
 lip says it should (measured on the closed loop), so the lips and lids decide."""
+EXPR_CHIN_WEIGHT = 0.0
+"""Weight of the chin's skin landmarks (see :func:`chin_skin_landmarks`) in the expression
+fit. On an open jaw MediaPipe moves them only 50 % (rendered portraits) to 77 % (renderings
+of the Anny head) as far as the jaw moved them, while the lip contour, which lies on sharp
+colour edges, follows 77-87 %; with those ~90 points in the fit the jaw read a third to a
+half of its value and pose changes leaked into it (closed-loop jawOpen r 0.90-0.95), left
+out it reads two thirds (r 0.95-0.97, docs/HEAD.md)."""
+CHIN_MIN_MOTION = 0.05
+"""Canonical units (IOD): in-plane jawOpen displacement from which a skin landmark counts as chin."""
+CHIN_ABOVE_CORNERS = 0.1
+"""Canonical units (IOD): how far above the mouth corners the chin region reaches (the
+cheeks above carry a smile and stay in the fit)."""
+EXPR_UPPER_BOUND = 1.5
+"""Upper bound of each weight inside the fit; results are clipped to 1 afterwards. A
+person's own expression can exceed the Anny target (the astronaut's neutral face reads a
+smile of 0.94): with a hard bound at 1 a stronger smile had to be explained by other
+shapes (a closing jaw), which the headroom avoids."""
 UNOBSERVABLE = ("tongueOut",)
 """Shapes with no landmark signature (always fitted as 0)."""
 _POSE_W = np.array([1.0, 1.0, POSE_Z_WEIGHT])
@@ -175,12 +195,30 @@ def _fitted_columns() -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
+def chin_skin_landmarks() -> tuple[int, ...]:
+    """Skin landmarks of the chin and lower cheeks: the mesh points (not lips, not irises)
+    that ``jawOpen`` moves in the image plane by more than ``CHIN_MIN_MOTION`` and that lie
+    below ``CHIN_ABOVE_CORNERS`` over the mouth corners (from the shipped basis)."""
+    from openinfp.core.arkit import arkit_index
+    from openinfp.head.landmarks import IRIS, LIPS_INNER, LIPS_OUTER, MOUTH_CORNERS, NUM_LANDMARKS
+
+    basis = head_basis()
+    motion = np.linalg.norm(basis.basis[arkit_index("jawOpen"), :, :2], axis=1)
+    top = basis.neutral[list(MOUTH_CORNERS), 1].mean() + CHIN_ABOVE_CORNERS
+    skip = set(LIPS_INNER) | set(LIPS_OUTER) | set(IRIS)
+    return tuple(i for i in range(NUM_LANDMARKS)
+                 if i not in skip and motion[i] > CHIN_MIN_MOTION and basis.neutral[i, 1] < top)
+
+
+@lru_cache(maxsize=1)
 def _expression_row_weights() -> np.ndarray:
     """``[478 * 3]`` square-root weights of the expression residuals (landmark x axis)."""
     from openinfp.head.landmarks import FACE_OVAL, NUM_LANDMARKS
 
     per_landmark = np.ones(NUM_LANDMARKS)
     per_landmark[list(FACE_OVAL)] = EXPR_OUTLINE_WEIGHT
+    chin = list(chin_skin_landmarks())
+    per_landmark[chin] = np.minimum(per_landmark[chin], EXPR_CHIN_WEIGHT)
     return (np.sqrt(per_landmark)[:, None] * _EXPR_W[None, :]).reshape(-1)
 
 
@@ -204,7 +242,7 @@ def fit_expression(points: np.ndarray, scale: float, rot: np.ndarray, trans: np.
     lam = RIDGE * np.linalg.norm(a, axis=0) * _ridge_scale()
     a = np.vstack([a, np.diag(lam)])
     b = np.concatenate([b, np.zeros(a.shape[1])])
-    sol = lsq_linear(a, b, bounds=(0.0, 1.0), method="bvls").x
+    sol = lsq_linear(a, b, bounds=(0.0, EXPR_UPPER_BOUND), method="bvls").x
     weights = np.zeros(52)
     weights[cols] = np.clip(sol, 0.0, 1.0)
     return weights

@@ -46,12 +46,7 @@ def _variants():
     }
 
 
-_WIDE_XFAIL = pytest.mark.xfail(
-    reason="jawOpen r 0.897 (warped lids: 0.903): on frames with painted closed eyes MediaPipe moves its "
-           "lower-face landmarks slightly and the fit reads jaw (see docs/HEAD.md, Limits)", strict=False)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_WIDE_XFAIL) if n == "wide" else n for n in _variants()])
+@pytest.mark.parametrize("name", list(_variants()))
 def test_closed_loop_transformed_astronaut(name):
     _check(closed_loop(_variants()[name], sweep_motions(8)))
