@@ -53,3 +53,27 @@ def test_one_euro_follows_fast_steps_and_removes_jitter():
     noise = np.random.default_rng(0).normal(0, 0.01, 200)
     smooth = np.array([g(np.array([x]))[0] for x in noise])
     assert smooth[20:].std() < 0.5 * noise[20:].std()
+
+
+def test_chin_skin_landmarks_are_the_chin_not_lips_or_eyes():
+    from openinfp.head.fitting import chin_skin_landmarks
+    from openinfp.head.landmarks import CHIN, IRIS, LEFT_EYE, LIPS_INNER, LIPS_OUTER, RIGHT_EYE
+
+    chin = set(chin_skin_landmarks())
+    assert CHIN in chin and 50 < len(chin) < 150
+    assert not chin & (set(LIPS_INNER) | set(LIPS_OUTER) | set(IRIS) | set(LEFT_EYE) | set(RIGHT_EYE))
+
+
+def test_jaw_is_read_from_the_lips_when_the_chin_lags():
+    # MediaPipe moves the chin's skin points only about half as far as an open jaw does;
+    # the lips decide, so the jaw still reads close to its value.
+    from openinfp.head.fitting import chin_skin_landmarks
+
+    b = head_basis()
+    weights = np.zeros(52)
+    weights[arkit_index("jawOpen")] = 0.6
+    shape = b.shape(weights)
+    chin = list(chin_skin_landmarks())
+    shape[chin] = b.neutral[chin] + 0.5 * (shape[chin] - b.neutral[chin])
+    fit = fit_pose_and_expression(90.0 * shape + np.array([250.0, -300.0, 0.0]))
+    assert abs(fit.weights[arkit_index("jawOpen")] - 0.6) < 0.1, fit.weights[arkit_index("jawOpen")]
