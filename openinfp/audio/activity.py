@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from openinfp.audio.spectral import padded_slice
 from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.errors import DependencyError, InputError
 from openinfp.core.threads import torch_threads
@@ -91,12 +92,8 @@ def _batched_forward(model, wave: np.ndarray, n_chunks: int) -> np.ndarray:
     out = np.empty(n_rows * seg, np.float32)
     for r0 in range(0, n_rows, _BATCH_ROWS):
         r1 = min(n_rows, r0 + _BATCH_ROWS)
-        rows = np.zeros((r1 - r0, row_len), np.float32)
-        for i, r in enumerate(range(r0, r1)):
-            start = (r * seg - warm) * VAD_CHUNK
-            lo, hi = max(start, 0), min(start + row_len, wave.shape[0])
-            if hi > lo:
-                rows[i, lo - start:hi - start] = wave[lo:hi]
+        starts = [(r * seg - warm) * VAD_CHUNK for r in range(r0, r1)]
+        rows = np.stack([padded_slice(wave, start, start + row_len) for start in starts])
         probs = model.audio_forward(torch.from_numpy(rows), SAMPLE_RATE).numpy()
         out[r0 * seg:r1 * seg] = probs[:, warm:].reshape(-1)
     return out[:n_chunks]

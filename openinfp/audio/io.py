@@ -259,12 +259,11 @@ def _resample_1d(wave: np.ndarray, up: int, down: int, block_out: int) -> np.nda
     """Polyphase ``up / down`` resampling of ``[N]`` in blocks (zeros outside the signal)."""
     from scipy.signal import resample_poly
 
+    from openinfp.audio.spectral import padded_slice
+
     out = np.empty(-(-wave.shape[0] * up // down), np.float32)
     for m0, m1, start, stop, skip in _resample_plan(wave.shape[0], up, down, block_out):
-        segment = np.zeros(stop - start, np.float32)
-        lo, hi = max(start, 0), min(stop, wave.shape[0])
-        segment[lo - start:hi - start] = wave[lo:hi]
-        out[m0:m1] = resample_poly(segment, up, down)[skip:skip + m1 - m0]
+        out[m0:m1] = resample_poly(padded_slice(wave, start, stop), up, down)[skip:skip + m1 - m0]
     return out
 
 

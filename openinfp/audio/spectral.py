@@ -38,6 +38,19 @@ def frame_signal(wave: np.ndarray, frame_length: int, hop: int, center: bool = T
     )
 
 
+def padded_slice(wave: np.ndarray, start: int, stop: int, length: int | None = None) -> np.ndarray:
+    """``wave[start:stop]`` as a float32 copy, with zeros where the range leaves
+    ``[0, length)`` (``length`` defaults to the wave's own): block-wise processing of
+    long signals reads its blocks, with context on both sides, through this.
+    """
+    limit = wave.shape[0] if length is None else min(length, wave.shape[0])
+    out = np.zeros((stop - start,) + wave.shape[1:], np.float32)
+    lo, hi = max(start, 0), min(stop, limit)
+    if hi > lo:
+        out[lo - start:hi - start] = wave[lo:hi]
+    return out
+
+
 @lru_cache(maxsize=8)
 def hann(length: int) -> np.ndarray:
     """Periodic Hann window ``[length]`` (the STFT convention)."""

@@ -32,7 +32,7 @@ from typing import Optional
 import numpy as np
 
 from openinfp.audio.activity import resample_steps
-from openinfp.audio.spectral import frame_signal, hann, mel_filterbank
+from openinfp.audio.spectral import frame_signal, hann, mel_filterbank, padded_slice
 from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.errors import InputError
 
@@ -175,20 +175,11 @@ def _grid_analysis(wave: np.ndarray, n_grid: int, options: FeatureOptions,
     return mel, hop_energy, voicing, period
 
 
-def _padded_slice(wave: np.ndarray, start: int, stop: int, length: int) -> np.ndarray:
-    """``wave[start:stop]`` as float32, with zeros outside ``[0, length)`` and past the data."""
-    out = np.zeros(stop - start, np.float32)
-    lo, hi = max(start, 0), min(stop, length, wave.shape[0])
-    if hi > lo:
-        out[lo - start:hi - start] = wave[lo:hi]
-    return out
-
-
 def _cell_frames(wave: np.ndarray, g0: int, g1: int, win: int, hop: int) -> np.ndarray:
     """``[g1 - g0, win]`` frames centred on the middle of grid cells ``g0..g1-1``."""
     pad = (win - hop) // 2
     start = g0 * hop - pad
-    block = _padded_slice(wave, start, (g1 - 1) * hop - pad + win, wave.shape[0])
+    block = padded_slice(wave, start, (g1 - 1) * hop - pad + win, wave.shape[0])
     return frame_signal(block, win, hop, center=False)[:g1 - g0]
 
 
@@ -205,7 +196,7 @@ def _pitch_frames(wave: np.ndarray, length: int, g0: int, g1: int) -> np.ndarray
     hop8, pad8 = GRID_HOP // 2, (PITCH_WINDOW - GRID_HOP // 2) // 2
     first8, stop8 = g0 * hop8 - pad8, (g1 - 1) * hop8 - pad8 + PITCH_WINDOW  # 8 kHz sample range
     start16 = 2 * first8 - RESAMPLE_MARGIN
-    segment = _padded_slice(wave, start16, 2 * stop8 + RESAMPLE_MARGIN, length)
+    segment = padded_slice(wave, start16, 2 * stop8 + RESAMPLE_MARGIN, length)
     low = resample_poly(segment, 1, 2)[RESAMPLE_MARGIN // 2:][:stop8 - first8].astype(np.float32)
     # Outside the track the 8 kHz signal is exact silence (as when the whole track is resampled).
     index = np.arange(first8, stop8)
