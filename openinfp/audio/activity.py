@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from openinfp.audio.spectral import padded_slice
-from openinfp.core.audio import SAMPLE_RATE
+from openinfp.core.audio import SAMPLE_RATE, count_non_finite
 from openinfp.core.errors import DependencyError, InputError
 from openinfp.core.threads import torch_threads
 
@@ -188,7 +188,7 @@ def _check_wave(wave16k: np.ndarray) -> np.ndarray:
     wave = np.asarray(wave16k, dtype=np.float32)
     if wave.ndim != 1:
         raise InputError(f"speech activity needs a mono [N] waveform, got shape {wave.shape}")
-    if not np.all(np.isfinite(wave)):
+    if count_non_finite(wave):
         raise InputError("speech activity: the waveform contains NaN or infinite samples")
     return wave
 

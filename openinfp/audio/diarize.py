@@ -31,7 +31,7 @@ import numpy as np
 
 from openinfp.audio.activity import VAD_RATE, binarize, resample_steps, vad_probabilities
 from openinfp.audio.spectral import mel_spectrogram
-from openinfp.core.audio import SAMPLE_RATE
+from openinfp.core.audio import SAMPLE_RATE, count_non_finite
 from openinfp.core.errors import DependencyError, InputError
 from openinfp.core.io import PathLike, atomic_output, require_file
 from openinfp.core.threads import torch_threads
@@ -124,7 +124,7 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
     wave = np.asarray(wave16k, dtype=np.float32)
     if wave.ndim != 1 or wave.shape[0] == 0:
         raise InputError(f"diarization needs a non-empty mono [N] waveform, got shape {wave.shape}")
-    if not np.all(np.isfinite(wave)):
+    if count_non_finite(wave):
         raise InputError("diarization: the waveform contains NaN or infinite samples")
     n_grid = int(np.ceil(wave.shape[0] / SAMPLE_RATE * GRID_FPS))
     probs = resample_steps(vad_probabilities(wave), VAD_RATE, GRID_FPS, n_grid)
@@ -227,9 +227,9 @@ def _two_clusters(emb: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.
     # steps below assign every window.
     seed = np.unique(np.linspace(0, emb.shape[0] - 1, min(emb.shape[0], MAX_LINKAGE_WINDOWS)).round().astype(int))
     seed_assign = AgglomerativeClustering(n_clusters=2, metric="cosine", linkage="average").fit_predict(emb[seed])
-    centroids = _centroids(emb[seed], weights[seed], seed_assign)
-    assign = seed_assign if seed.shape[0] == emb.shape[0] else np.argmax(emb @ centroids.T, axis=1)
-    if seed.shape[0] != emb.shape[0]:
+    assign, centroids = seed_assign, _centroids(emb[seed], weights[seed], seed_assign)
+    if seed.shape[0] < emb.shape[0]:  # every window joins the nearer seeded voice
+        assign = np.argmax(emb @ centroids.T, axis=1)
         centroids = _centroids(emb, weights, assign)
     for _ in range(10):  # spherical k-means refinement
         new = np.argmax(emb @ centroids.T, axis=1)

@@ -21,6 +21,7 @@ from typing import Optional
 
 import numpy as np
 
+from openinfp.core.audio import count_non_finite
 from openinfp.core.errors import DependencyError, InputError
 from openinfp.core.io import PathLike, atomic_output, require_file
 
@@ -88,11 +89,9 @@ def load_audio(path: PathLike, max_duration_s: Optional[float] = None) -> AudioC
     wave = clip.wave
     if wave.shape[0] == 0:
         raise InputError(f"audio file {p} holds no samples (0 s of audio); check the export")
-    bad = _count_non_finite(wave)
+    bad = count_non_finite(wave)
     if bad:
-        raise InputError(
-            f"audio file {p} contains {bad} NaN or infinite samples; re-export it as PCM or clean float"
-        )
+        raise _non_finite_error(p, bad)
     if wave.ndim == 2 and wave.shape[1] == 1:
         wave = wave[:, 0]
     wave = np.ascontiguousarray(wave, dtype=np.float32)
@@ -102,9 +101,18 @@ def load_audio(path: PathLike, max_duration_s: Optional[float] = None) -> AudioC
     return clip
 
 
-def _count_non_finite(wave: np.ndarray, block: int = 1 << 20) -> int:
-    """Number of NaN/inf samples, counted in blocks (no full-size temporary mask)."""
-    return sum(int(np.count_nonzero(~np.isfinite(wave[i:i + block]))) for i in range(0, wave.shape[0], block))
+def _non_finite_error(p: Path, bad: int) -> InputError:
+    return InputError(f"audio file {p} contains {bad} NaN or infinite samples; re-export it as PCM or clean float")
+
+
+def _truncation_notes(p: Path, seconds: float) -> list[str]:
+    """A note when ``p`` is a WAV whose data chunk ends early (``seconds`` were read)."""
+    if p.suffix.lower() not in (".wav", ".wave"):
+        return []
+    missing = _wav_missing_bytes(p)
+    if missing <= 0:
+        return []
+    return [f"{p.name} is truncated ({missing} bytes of audio data missing); used the {seconds:.2f} s that are present"]
 
 
 def _too_long(p: Path, seconds: float, limit: Optional[float]) -> None:
@@ -129,11 +137,7 @@ def _read_soundfile(p: Path, limit: Optional[float], notes: list[str]) -> tuple[
         wave, sr = sf.read(str(p), dtype="float32", always_2d=True)
     except Exception as exc:
         return None, str(exc).splitlines()[0]
-    if p.suffix.lower() in (".wav", ".wave"):
-        missing = _wav_missing_bytes(p)
-        if missing > 0:
-            notes.append(f"{p.name} is truncated ({missing} bytes of audio data missing); "
-                         f"used the {wave.shape[0] / sr:.2f} s that are present")
+    notes += _truncation_notes(p, wave.shape[0] / sr)
     return AudioClip(wave, int(sr), str(p), notes), ""
 
 
@@ -247,8 +251,8 @@ def resample(wave: np.ndarray, sr_from: int, sr_to: int, block_out: int = 1 << 2
         return wave.copy()
     g = gcd(sr_from, sr_to)
     up, down = sr_to // g, sr_from // g
-    if wave.ndim == 2:
-        out = np.empty((-(-wave.shape[0] * up // down), wave.shape[1]), np.float32)
+    if wave.ndim == 2:  # channel by channel into a channel-contiguous (Fortran-order) array
+        out = np.empty((-(-wave.shape[0] * up // down), wave.shape[1]), np.float32, order="F")
         for c in range(wave.shape[1]):
             out[:, c] = _resample_1d(wave[:, c], up, down, block_out)
         return out
@@ -312,14 +316,9 @@ def load_audio_resampled(path: PathLike, sample_rate: int, max_duration_s: Optio
         return streamed
     clip = load_audio(p, max_duration_s=max_duration_s)
     wave = clip.wave
-    if clip.sample_rate != sample_rate or wave.ndim == 2:
-        channels = wave[:, None] if wave.ndim == 1 else wave
-        out = np.empty((-(-channels.shape[0] * sample_rate // clip.sample_rate), channels.shape[1]),
-                       np.float32, order="F")
-        for c in range(channels.shape[1]):
-            out[:, c] = resample(channels[:, c], clip.sample_rate, sample_rate, block_out)
-        wave = out[:, 0] if clip.wave.ndim == 1 else out
-    return AudioClip(wave, int(sample_rate), clip.path, clip.notes)
+    if clip.sample_rate != sample_rate:
+        wave = resample(wave, clip.sample_rate, sample_rate, block_out)
+    return AudioClip(np.asfortranarray(wave), int(sample_rate), clip.path, clip.notes)
 
 
 def _read_soundfile_resampled(p: Path, sample_rate: int, limit: Optional[float],
@@ -354,7 +353,7 @@ def _read_soundfile_resampled(p: Path, sample_rate: int, limit: Optional[float],
                 own_lo = m0 // up * down
                 own_hi = min(n_in, own_lo + -(-(m1 - m0) * down // up))
                 own = segment[own_lo - start:own_hi - start]
-                bad += int(own.size - np.count_nonzero(np.isfinite(own)))
+                bad += count_non_finite(own)
                 if bad:
                     continue
                 np.clip(segment, -1.0, 1.0, out=segment)
@@ -365,16 +364,8 @@ def _read_soundfile_resampled(p: Path, sample_rate: int, limit: Optional[float],
         except Exception:  # a damaged stretch: load_audio's whole-file path decodes what it can
             return None
     if bad:
-        raise InputError(
-            f"audio file {p} contains {bad} NaN or infinite samples; re-export it as PCM or clean float"
-        )
-    notes: list[str] = []
-    if p.suffix.lower() in (".wav", ".wave"):
-        missing = _wav_missing_bytes(p)
-        if missing > 0:
-            notes.append(f"{p.name} is truncated ({missing} bytes of audio data missing); "
-                         f"used the {n_in / rate_in:.2f} s that are present")
-    return AudioClip(out[:, 0] if n_ch == 1 else out, sample_rate, str(p), notes)
+        raise _non_finite_error(p, bad)
+    return AudioClip(out[:, 0] if n_ch == 1 else out, sample_rate, str(p), _truncation_notes(p, n_in / rate_in))
 
 
 def write_audio(path: PathLike, wave: np.ndarray, sample_rate: int) -> Path:

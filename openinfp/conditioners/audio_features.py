@@ -33,7 +33,7 @@ import numpy as np
 
 from openinfp.audio.activity import resample_steps
 from openinfp.audio.spectral import frame_signal, hann, mel_filterbank, padded_slice
-from openinfp.core.audio import SAMPLE_RATE
+from openinfp.core.audio import SAMPLE_RATE, count_non_finite
 from openinfp.core.errors import InputError
 
 GRID_HOP = 160
@@ -104,7 +104,7 @@ def track_features(wave16k: np.ndarray, num_frames: int, fps: float = 25.0,
     wave = np.asarray(wave16k, dtype=np.float32)
     if wave.ndim != 1:
         raise InputError(f"audio features need a mono [N] track, got shape {wave.shape}")
-    if not np.all(np.isfinite(wave)):
+    if count_non_finite(wave):
         raise InputError("audio features: the track contains NaN or infinite samples")
     if num_frames < 1:
         raise InputError(f"audio features: num_frames must be at least 1, got {num_frames}")

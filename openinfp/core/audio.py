@@ -96,11 +96,17 @@ class ConversationAudio:
         return np.stack([self.agent, self.partner], axis=1)
 
 
+def count_non_finite(wave: np.ndarray, block: int = 1 << 20) -> int:
+    """Number of NaN/inf values of ``wave`` (any shape, counted along the first axis in
+    blocks, so an hour of audio needs no full-size temporary mask)."""
+    return sum(int(np.count_nonzero(~np.isfinite(wave[i:i + block]))) for i in range(0, wave.shape[0], block))
+
+
 def _check_track(name: str, wave: np.ndarray) -> np.ndarray:
     wave = np.asarray(wave)
     if wave.ndim != 1:
         raise InputError(f"{name} track must be mono (1-D), got shape {wave.shape}")
     wave = wave.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(wave)):
+    if count_non_finite(wave):
         raise InputError(f"{name} track contains NaN or infinite samples")
     return wave

@@ -263,11 +263,10 @@ def _as_audio(audio: Union[np.ndarray, Sequence[np.ndarray]]) -> tuple[np.ndarra
                              f"{[c.shape for c in channels]}")
         if len({c.shape[0] for c in channels}) != 1:
             raise InputError(f"audio channels to mux differ in length: {[c.shape[0] for c in channels]} samples")
-    block = 1 << 20
-    for channel in channels:
-        for start in range(0, channel.shape[0], block):
-            if not np.all(np.isfinite(channel[start:start + block])):
-                raise InputError("audio to mux contains NaN or infinite samples")
+    from openinfp.core.audio import count_non_finite
+
+    if any(count_non_finite(channel) for channel in channels):
+        raise InputError("audio to mux contains NaN or infinite samples")
     return channels
 
 

@@ -4,9 +4,9 @@ Warping the upper lid down to close an eye drags whatever lies above it into the
 opening: on a portrait with glasses the dark frame just above the eyes is smeared into
 vertical streaks, and the compressed iris stays visible. So the renderer warps the
 face *without* the closing part of a blink and this module paints the lid that covers
-the opening: eyelid skin (its colour sampled once from the portrait's own lid and
-under-eye skin, skipping dark pixels such as lashes, brows and glasses frames and
-bright glints), a soft shadow towards the lid edge, and a lash line along the edge.
+the opening: eyelid skin (the eye opening and nearby dark pixels such as lashes, brows
+and glasses frames inpainted once from the surrounding skin, then warped with the
+face), a soft shadow towards the lid edge, and a lash line along the edge.
 The painted part grows with the blink, so a half blink covers the top of the iris and a
 full one the whole opening; zero blink paints nothing.
 """

@@ -23,7 +23,6 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional
 
 from openinfp.core.errors import InputError
 
@@ -90,17 +89,15 @@ def write_long_conversation(path: Path, minutes: float, seed: int = 0) -> Path:
     return path
 
 
-def run_long_conversation(minutes: float, size: int = 256, workdir: Optional[Path] = None, seed: int = 0,
-                          keep_video: bool = False) -> LongRunReport:
+def run_long_conversation(minutes: float, size: int = 256, seed: int = 0) -> LongRunReport:
     """Write a ``minutes``-long conversation and time/measure ``openinfp animate`` on it.
+
+    The WAV, portrait and MP4 live in a temporary folder, removed afterwards.
 
     Args:
         minutes: conversation length.
         size: output frame size (``--size``).
-        workdir: where the WAV, portrait and MP4 go (a temporary folder by default,
-            removed afterwards unless ``keep_video``).
         seed: dialogue pauses and the pipeline's seed.
-        keep_video: keep the folder with the outputs (its path is printed).
 
     Raises:
         InputError: bad arguments, or ``animate`` failed (its last output lines quoted).
@@ -112,10 +109,8 @@ def run_long_conversation(minutes: float, size: int = 256, workdir: Optional[Pat
 
     if size < 16 or size % 2:
         raise InputError(f"--size must be even and at least 16, got {size}")
-    own = workdir is None
-    folder = Path(tempfile.mkdtemp(prefix="openinfp-long-")) if own else Path(workdir)
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
+    with tempfile.TemporaryDirectory(prefix="openinfp-long-") as tmp:
+        folder = Path(tmp)
         wav = write_long_conversation(folder / "conversation.wav", minutes, seed)
         portrait = folder / "portrait.png"
         Image.fromarray(skimage.data.astronaut()).save(portrait)
@@ -133,17 +128,11 @@ def run_long_conversation(minutes: float, size: int = 256, workdir: Optional[Pat
         info = probe_video(video)
         seconds = minutes * 60.0
         report = LongRunReport(
-            minutes=minutes, size=size, audio_mb=round(wav.stat().st_size / 2**20, 3), peak_rss_mb=round(peak_mb, 1),
+            minutes=minutes, size=size, audio_mb=round(wav.stat().st_size / 2**20, 3),
+            peak_rss_mb=round(peak_mb, 1),
             wall_s=round(wall, 2), real_time_factor=round(wall / seconds, 4), frames=int(info["frames"]),
             expected_frames=int(round(seconds * 25)), video_duration_s=float(info["duration"]),
             has_audio=bool(info["has_audio"]))
-    finally:
-        if own and not keep_video:
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)
-    if keep_video:
-        print(f"openinfp: long-run outputs kept in {folder}", file=sys.stderr)
     return report
 
 
