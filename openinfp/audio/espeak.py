@@ -135,6 +135,10 @@ class _Engine:
             self.lib.espeak_SetParameter(_RANGE, int(pitch_range), 0)
             self.lib.espeak_SetParameter(_VOLUME, 100, 0)
             self._chunks, self._events = [], []
+            # eSpeak seeds its noise source from the clock: fix it so a script speaks the
+            # same way in every process (the wave still depends on what this process spoke before).
+            if hasattr(self.lib, "espeak_ng_SetRandSeed"):
+                self.lib.espeak_ng_SetRandSeed(ctypes.c_long(0))
             buf = ctypes.create_string_buffer(text.encode("utf-8"))
             err = self.lib.espeak_Synth(buf, len(buf), 0, 0, 0, _CHARS_UTF8, None, None)
             if err != 0:
