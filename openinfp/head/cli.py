@@ -1,4 +1,4 @@
-"""CLI commands of the head stage: ``track``, ``export`` and ``reenact``.
+"""CLI commands of the head stage: ``track``, ``export``, ``reenact`` and ``check-video``.
 
 ``add_*`` functions import nothing heavy (the CLI builds every parser at start-up).
 """
@@ -114,4 +114,37 @@ def run_reenact(args: argparse.Namespace) -> int:
                                          smoothing=args.smoothing),
                   audio=not args.no_audio, crf=args.crf, progress=not args.quiet)
     print(f"wrote {Path(out)}")
+    return 0
+
+
+# ----- check-video ----------------------------------------------------------------------
+def add_check_video_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("video", help="a video of one person talking (the largest face is used)")
+    p.add_argument("--max-frames", type=int, default=900, help="frames read from the start (default: 900)")
+    p.add_argument("--side-by-side", default=None,
+                   help="also write an .mp4 of each real frame next to its self-reenacted frame")
+    p.add_argument("--json", default=None, help="also write the figures as JSON to this file")
+    _add_face_args(p)
+    p.add_argument("--smoothing", type=float, default=1.0, help="temporal smoothing strength (0 = off)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run_check_video(args: argparse.Namespace) -> int:
+    import json
+
+    from openinfp.core.errors import InputError
+    from openinfp.core.io import atomic_output
+    from openinfp.head.video_check import check_talking_video
+
+    if args.json is not None and not str(args.json).endswith(".json"):
+        raise InputError(f"--json {args.json} must end in .json")
+    report = check_talking_video(args.video, _head_config(args), max_frames=args.max_frames,
+                                 side_by_side=args.side_by_side, progress=not args.quiet)
+    print(report.summary())
+    if args.json is not None:
+        with atomic_output(args.json) as tmp:
+            tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        print(f"wrote {args.json}")
+    if args.side_by_side is not None:
+        print(f"wrote {args.side_by_side}")
     return 0

@@ -25,15 +25,16 @@ class OneEuroFilter:
         fps: sampling rate.
         min_cutoff: cut-off (Hz) when the signal is still, scalar or ``[D]``.
         beta: how fast the cut-off rises with speed (per unit/s), scalar or ``[D]``.
-        d_cutoff: cut-off (Hz) of the speed estimate.
+        d_cutoff: cut-off (Hz) of the speed estimate, scalar or ``[D]``. A low one
+            smooths the speed but reacts late to the start of a motion (lag).
     """
 
     def __init__(self, fps: float, min_cutoff: np.ndarray | float = 1.0, beta: np.ndarray | float = 0.0,
-                 d_cutoff: float = 1.0) -> None:
+                 d_cutoff: np.ndarray | float = 1.0) -> None:
         self.dt = 1.0 / fps
         self.min_cutoff = np.asarray(min_cutoff, np.float64)
         self.beta = np.asarray(beta, np.float64)
-        self.d_cutoff = d_cutoff
+        self.d_cutoff = np.asarray(d_cutoff, np.float64)
         self._x: Optional[np.ndarray] = None
         self._dx: Optional[np.ndarray] = None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 import numpy as np
 import torch
@@ -231,25 +231,34 @@ class HeadTracker:
         Raises:
             InputError: unreadable video, or no face in any frame.
         """
+        from tqdm import tqdm
+
         from openinfp.core.video import probe_video, read_frames
 
         p = Path(path)
         info = probe_video(p)
         fps = info["fps"] or 25.0
+        frames = tqdm(read_frames(p), total=info["frames"], desc=f"tracking {p.name}", unit="frame",
+                      disable=not progress, leave=False)
+        return self.motion_from_faces(self.track_frames(frames, str(p)), fps, str(p))
+
+    def motion_from_faces(self, faces: Iterable[Optional[TrackedFace]], fps: float, what: str = "video"
+                          ) -> MotionSequence:
+        """Per-frame tracked faces (``None`` = no face) -> the smoothed motion of :meth:`track_video`.
+
+        Raises:
+            InputError: no face in any frame.
+        """
         space = head_motion_space()
-        rows: list[np.ndarray] = []
+        rows: list[Optional[np.ndarray]] = []
         found: list[bool] = []
         ref: Optional[TrackedFace] = None
         last: Optional[np.ndarray] = None
         smoother = self._smoother(fps)
-        from tqdm import tqdm
-
-        frames = tqdm(read_frames(p), total=info["frames"], desc=f"tracking {p.name}", unit="frame",
-                      disable=not progress, leave=False)
-        for face in self.track_frames(frames, str(p)):
+        for face in faces:
             if face is None:
                 found.append(False)
-                rows.append(last if last is not None else None)
+                rows.append(last)
                 continue
             if ref is None:
                 ref = face
@@ -262,7 +271,7 @@ class HeadTracker:
             rows.append(vec)
             found.append(True)
         if ref is None:
-            raise InputError(f"no face found in any frame of {p}; faces must be visible and at least "
+            raise InputError(f"no face found in any frame of {what}; faces must be visible and at least "
                              f"{self.config.min_face_px} px wide")
         first = next(r for r in rows if r is not None)
         motion = np.stack([first if r is None else r for r in rows]).astype(np.float32)
@@ -277,8 +286,14 @@ class HeadTracker:
         space = head_motion_space()
         min_cutoff = np.zeros(space.dim)
         beta = np.zeros(space.dim)
-        for name, (cut, b) in {"head_rotation": (1.0, 1.5), "head_translation": (1.0, 1.5),
-                               "head_scale": (1.0, 1.5), "arkit": (3.0, 8.0)}.items():
+        d_cutoff = np.zeros(space.dim)
+        # (min cut-off Hz, beta, speed cut-off Hz), tuned with `openinfp check-video` on a
+        # real talking video and on a still face with sensor noise (docs/HEAD.md). The speed
+        # estimate reacts within a frame (3 Hz): at 1 Hz the jaw trailed the lips by half a
+        # frame and the head lagged a moving talker, for hardly less jitter on a still face.
+        for name, (cut, b, d_cut) in {"head_rotation": (1.0, 5.0, 3.0), "head_translation": (1.0, 5.0, 3.0),
+                                      "head_scale": (1.0, 5.0, 3.0), "arkit": (3.0, 8.0, 3.0)}.items():
             min_cutoff[space.index(name)] = cut / level
             beta[space.index(name)] = b / level
-        return OneEuroFilter(fps, min_cutoff, beta)
+            d_cutoff[space.index(name)] = d_cut
+        return OneEuroFilter(fps, min_cutoff, beta, d_cutoff)

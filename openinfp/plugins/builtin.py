@@ -110,6 +110,11 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "openinfp.head.cli:add_reenact_arguments", "openinfp.head.cli:run_reenact",
                        "Track DRIVING_VIDEO, transfer its motion relative to its first frame onto PORTRAIT (which "
                        "keeps its own pose and face shape) and write an MP4 with the driving video's audio."),
+        CliCommandSpec("check-video", "check the tracker and renderer on a real talking video",
+                       "openinfp.head.cli:add_check_video_arguments", "openinfp.head.cli:run_check_video",
+                       "Track VIDEO, compare the tracked jaw and blinks with the raw lip and lid gaps (and the "
+                       "smoothing's lag), then self-reenact the video from its first frame and report the "
+                       "landmark error in inter-ocular distances. No ground truth needed. See docs/HEAD.md."),
         CliCommandSpec("diarize", "who speaks when in a two-speaker mono mix -> RTTM",
                        "openinfp.audio.commands:add_diarize_arguments", "openinfp.audio.commands:run_diarize",
                        "Find the two speakers of a mono recording (Silero VAD + Resemblyzer voice embeddings + "
