@@ -1,21 +1,25 @@
 """Test videos for the watermark measurement: real photos filmed by a virtual camera,
-noise and texture videos, a two-figure scene, and the re-encodings to survive.
+noise and texture videos, a two-figure scene, real camera videos given by the user,
+and the re-encodings to survive.
 
-Every source is a file inside an installed package (scikit-image, scikit-learn,
-matplotlib sample data); nothing is downloaded. Clips are generators of ``[H, W, 3]``
-uint8 RGB frames so they stream straight into :class:`~openinfp.core.video.VideoWriter`.
+Every built-in source is a file inside an installed package (scikit-image,
+scikit-learn, matplotlib sample data); nothing is downloaded. Clips are generators of
+``[H, W, 3]`` uint8 RGB frames so they stream straight into
+:class:`~openinfp.core.video.VideoWriter`.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
 from openinfp.core.errors import InputError
+from openinfp.core.io import require_file
 
 Frames = Iterator[np.ndarray]
 
@@ -254,7 +258,7 @@ def body_render_clip(index: int, height: int, frames: int, rng: np.random.Genera
 
 
 def transcode(src: os.PathLike | str, dst: os.PathLike | str, scale: float = 1.0, crf: int = 23,
-              bitrate_factor: float | None = None) -> Path:
+              bitrate_factor: float | None = None, max_frames: Optional[int] = None) -> Path:
     """Re-encode a video with libx264 (``veryfast``), as a sharing site or a user would.
 
     Args:
@@ -263,9 +267,12 @@ def transcode(src: os.PathLike | str, dst: os.PathLike | str, scale: float = 1.0
         scale: resize factor (area filter; sizes rounded to even numbers).
         crf: constant quality (ffmpeg's default is 23; ours is 20).
         bitrate_factor: instead of ``crf``, target this fraction of ``src``'s bitrate
-            (e.g. 0.25: a quarter of the bits).
+            (e.g. 0.25: a quarter of the bits; the source's average over its whole
+            duration).
+        max_frames: re-encode only this many first frames (default: all).
 
-    Audio is dropped. Returns ``dst``.
+    Audio is dropped; an odd frame side (possible in a camera's file, not in ours) loses
+    its last row or column, since yuv420p needs even sizes. Returns ``dst``.
     """
     import av
     import cv2
@@ -276,15 +283,24 @@ def transcode(src: os.PathLike | str, dst: os.PathLike | str, scale: float = 1.0
         rate = vin.average_rate or 25
         target = None
         if bitrate_factor is not None:
-            seconds = float(vin.duration * vin.time_base) if vin.duration else (vin.frames / float(rate))
+            if vin.duration:
+                seconds = float(vin.duration * vin.time_base)
+            elif vin.frames:
+                seconds = vin.frames / float(rate)
+            else:  # no per-stream length in the header: the container's (microseconds)
+                seconds = (inp.duration or 0) / 1e6
             target = int(bitrate_factor * os.path.getsize(src) * 8 / max(seconds, 1e-3))
         stream = None
-        for frame in inp.decode(vin):
+        for index, frame in enumerate(inp.decode(vin)):
+            if max_frames is not None and index >= max_frames:
+                break
             img = frame.to_ndarray(format="rgb24")
             if scale != 1.0:
                 h = max(2, int(round(img.shape[0] * scale / 2)) * 2)
                 w = max(2, int(round(img.shape[1] * scale / 2)) * 2)
                 img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+            else:
+                img = even_crop(img)
             if stream is None:
                 stream = out.add_stream("libx264", rate=rate)
                 stream.width, stream.height, stream.pix_fmt = img.shape[1], img.shape[0], "yuv420p"
@@ -309,3 +325,92 @@ TRANSFORMS: dict[str, dict] = {
     "half_size_crf28": {"scale": 0.5, "crf": 28},
 }
 """Re-encodings a watermarked video must survive: name -> :func:`transcode` arguments."""
+
+
+# --------------------------------------------------------------------------------------
+# Real videos given by the user (``evaluate --real-videos``)
+# --------------------------------------------------------------------------------------
+
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".y4m")
+"""File endings taken from a folder given to :func:`find_videos` (named files are
+tried whatever their ending)."""
+
+
+@dataclass(frozen=True)
+class RealVideo:
+    """A decodable video file: its path, first frame's size and frame rate."""
+
+    path: Path
+    width: int
+    height: int
+    fps: float
+
+
+def find_videos(paths: Sequence[os.PathLike | str]) -> list[Path]:
+    """Video files named by ``paths``: files as given, folders searched (recursively,
+    sorted) for files ending in :data:`VIDEO_SUFFIXES`.
+
+    Raises:
+        InputError: a path does not exist, or a folder holds no video file.
+    """
+    found: list[Path] = []
+    for item in paths:
+        p = Path(item)
+        if p.is_dir():
+            videos = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_SUFFIXES)
+            if not videos:
+                raise InputError(f"folder {p} holds no video file (looked for {', '.join(VIDEO_SUFFIXES)})")
+            found += videos
+        else:
+            found.append(require_file(p, "video"))
+    return list(dict.fromkeys(found))  # a file named twice is scored once
+
+
+def probe_video(path: os.PathLike | str) -> RealVideo:
+    """Open ``path`` and decode its first frame.
+
+    Raises:
+        InputError: not a readable video, no video stream, or no decodable frame.
+    """
+    import av  # lazy: PyAV is only needed to read videos
+
+    p = require_file(path, "video")
+    try:
+        with av.open(os.fspath(p)) as container:
+            if not container.streams.video:
+                raise InputError(f"{p} has no video stream; give a video file such as .mp4")
+            stream = container.streams.video[0]
+            first = next(iter(container.decode(stream)), None)
+            if first is None:
+                raise InputError(f"video {p} has no decodable frames")
+            fps = float(stream.average_rate or stream.guessed_rate or 25)
+            return RealVideo(p, int(first.width), int(first.height), fps)
+    except av.error.FFmpegError as exc:
+        raise InputError(f"{p} is not a readable video ({type(exc).__name__}); "
+                         "give a video file such as .mp4") from None
+
+
+def video_frames(path: os.PathLike | str, max_frames: int) -> Frames:
+    """Stream the first ``max_frames`` frames of a video as ``[H, W, 3]`` uint8 RGB,
+    exactly as decoded (one frame in memory at a time).
+
+    Raises:
+        InputError: the video cannot be decoded part-way.
+    """
+    import av
+
+    try:
+        with av.open(os.fspath(path)) as container:
+            for index, frame in enumerate(container.decode(container.streams.video[0])):
+                if index >= max_frames:
+                    return
+                yield frame.to_ndarray(format="rgb24")
+    except av.error.FFmpegError as exc:
+        raise InputError(f"video {path} cannot be decoded ({type(exc).__name__}: {exc})") from None
+
+
+def even_crop(frame: np.ndarray) -> np.ndarray:
+    """Drop the last row and/or column of a frame with an odd side (yuv420p needs even
+    sizes); even frames are returned unchanged."""
+    h, w = frame.shape[0] // 2 * 2, frame.shape[1] // 2 * 2
+    return frame if (h, w) == frame.shape[:2] else np.ascontiguousarray(frame[:h, :w])
