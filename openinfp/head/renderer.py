@@ -36,7 +36,7 @@ from openinfp.core.interfaces import RenderSource
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import rot6d_to_matrix
 from openinfp.head.basis import head_basis
-from openinfp.head.compositing import paint_mouth_interior
+from openinfp.head.compositing import opening_strength, paint_mouth_interior
 from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.config import HeadConfig
 from openinfp.head.fitting import lift_to_canonical
@@ -72,7 +72,7 @@ class _Source:
     ring_oval: np.ndarray      # [R] face-outline landmark each ring point was spread from
     ring_expr: np.ndarray      # [R] share of that landmark's expression motion it follows
     num_fixed: int             # trailing border points (never move)
-    mouth_area: float          # source inner-lip area on the canvas (px^2)
+    mouth_area: float          # source inner-lip area in the face's canonical frame (IOD^2)
     lid_skin: LidSkin          # the canvas with closed-lid skin in the eyes (painted blinks)
     warp: ControlWarp
 
@@ -135,7 +135,7 @@ class PortraitRenderer:
             image=canvas, face=face, sigma=sigma, center=center, points=points,
             ring_canon=np.concatenate(ring_canon), ring_weight=np.concatenate(ring_wt),
             ring_oval=np.concatenate(ring_src), ring_expr=np.concatenate(ring_expr), num_fixed=len(border),
-            mouth_area=polygon_area(lm[list(LIPS_INNER)]), lid_skin=prepare_lid_skin(canvas, lm),
+            mouth_area=polygon_area(face.shape[list(LIPS_INNER), :2]), lid_skin=prepare_lid_skin(canvas, lm),
             warp=ControlWarp(points, h, w, step=self.config.grid_step),
         )
 
@@ -211,7 +211,9 @@ class PortraitRenderer:
         warp_weights = weights.copy()
         warp_weights[list(_BLINKS)] -= closing
         rest = project(src.face.shape)
-        warp_lm = project(src.face.shape + basis.offsets(warp_weights))
+        canonical = src.face.shape + basis.offsets(warp_weights)
+        warp_lm = project(canonical)
+        mouth = opening_strength(polygon_area(canonical[list(LIPS_INNER), :2]), src.mouth_area)
         # Irises ride with the lids (no lid sweeps across a still iris) plus gaze.
         expression = warp_lm - rest  # the non-rigid part of each landmark's motion
         for iris, upper, lower in ((RIGHT_IRIS, RIGHT_EYE_UPPER, RIGHT_EYE_LOWER),
@@ -220,7 +222,7 @@ class PortraitRenderer:
         lm = warp_lm
         if closing.any():
             lm = warp_lm + project(np.tensordot(closing, basis.basis[list(_BLINKS)], axes=1)) - center
-        return _Targets(lm, warp_lm, project(src.ring_canon), expression, closing)
+        return _Targets(lm, warp_lm, project(src.ring_canon), expression, closing, mouth)
 
     def render_frame(self, motion: torch.Tensor) -> np.ndarray:
         """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""
@@ -232,12 +234,15 @@ class PortraitRenderer:
         disp[:n_lm] = tg.warp_landmarks - src.points[:n_lm]
         disp[n_lm:n_lm + n_ring] = ((tg.ring - src.points[n_lm:n_lm + n_ring]) * src.ring_weight[:, None]
                                     + tg.expression[src.ring_oval] * src.ring_expr[:, None])
+        if self.config.unfold:
+            movable = np.arange(len(disp)) < len(disp) - src.num_fixed
+            disp = src.warp.unfold(disp, movable)
         maps = src.warp.backward_map(disp)
         frame = cv2.remap(src.image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if tg.closing.any():
             paint_closing_lids(frame, maps, tg.warp_landmarks, tg.landmarks, tg.closing, src.lid_skin)
         if self.config.mouth_interior:
-            paint_mouth_interior(frame, tg.landmarks, src.mouth_area)
+            paint_mouth_interior(frame, tg.landmarks, tg.mouth_strength)
         return frame
 
 
@@ -250,6 +255,7 @@ class _Targets:
     ring: np.ndarray            # [R, 2] rigidly moved ring points
     expression: np.ndarray      # [478, 2] non-rigid motion of the warped landmarks
     closing: np.ndarray         # [2] blink weight painted per eye (subject's right, left)
+    mouth_strength: float       # 0..1 blend of the painted mouth interior
 
 
 _BLINKS = (arkit_index("eyeBlinkRight"), arkit_index("eyeBlinkLeft"))

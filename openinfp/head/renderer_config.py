@@ -19,3 +19,5 @@ class PortraitRendererConfig:
     grid_step: int = field(default=4, metadata={"help": "warp grid spacing in px (smaller = sharper, slower)"})
     mouth_interior: bool = field(default=True, metadata={"help": "paint a cavity and teeth when the mouth opens"})
     eyelids: bool = field(default=True, metadata={"help": "paint closing lids on blinks (False: warp the lids down)"})
+    unfold: bool = field(default=True, metadata={"help": "keep the warp from folding over itself (False: spikes "
+                                                 "at the mouth corners on nods, along the far cheek on turns)"})

@@ -4,7 +4,7 @@ Built once per source image (:class:`ControlWarp`): a Delaunay triangulation of 
 control points on the source and, for every node of a coarse grid (every ``step``
 pixels), the barycentric weights of the triangle it falls in. Per frame the control
 displacements become a coarse *forward* displacement field (one sparse mat-vec), which
-is inverted on the coarse grid by fixed-point iteration (cheap: a few thousand nodes),
+is inverted on the coarse grid by Newton iteration (cheap: a few thousand nodes),
 upsampled bilinearly, and applied with a single ``cv2.remap``. Nothing is rasterised in
 Python, so a 512x512 frame takes a few milliseconds.
 """
@@ -17,6 +17,13 @@ from scipy import sparse
 from scipy.spatial import Delaunay
 
 
+MIN_JACOBIAN = 0.05
+"""Where the warp's local area ratio is below this (squeezed flat or folded), the
+inversion takes a plain fixed-point step instead of a Newton step."""
+MAX_STEP_RATIO = 2.0
+"""Longest Newton step of the inversion, in multiples of the current residual."""
+
+
 class ControlWarp:
     """Backward-mapping warp of a fixed ``(height, width)`` canvas.
 
@@ -25,7 +32,7 @@ class ControlWarp:
             Their convex hull should cover the canvas (add canvas corners).
         height, width: canvas size in pixels.
         step: coarse grid spacing in pixels (smaller = sharper, slower).
-        iterations: fixed-point iterations of the inversion.
+        iterations: Newton iterations of the inversion.
     """
 
     def __init__(self, points: np.ndarray, height: int, width: int, step: int = 4, iterations: int = 4) -> None:
@@ -45,6 +52,8 @@ class ControlWarp:
 
     def _barycentric_matrix(self, query: np.ndarray) -> sparse.csr_matrix:
         tri = Delaunay(self.points)
+        self.triangles = tri.simplices  # [M, 3] control-point indices
+        self._source_area = _signed_areas(self.points, self.triangles)
         simplex = tri.find_simplex(query)
         if np.any(simplex < 0):
             raise ValueError("control points do not cover the canvas; add its corners")
@@ -55,6 +64,34 @@ class ControlWarp:
         cols = tri.simplices[simplex].reshape(-1)
         return sparse.csr_matrix((bary.reshape(-1), (rows, cols)), shape=(len(query), len(self.points)))
 
+    def unfold(self, displacements: np.ndarray, movable: np.ndarray, iterations: int = 30) -> np.ndarray:
+        """Displacements ``[N, 2]`` changed as little as needed so no triangle flips over.
+
+        A flipped triangle folds the image onto itself: the dense warp then shows the
+        same pixels twice, as thin spikes (seen at the mouth corners on a nod and along
+        the far cheek on a turn). Each pass pulls the movable vertices (``movable``:
+        ``[N]`` bool) of every flipped triangle halfway towards the triangle's mean
+        displacement, under which it would only translate; triangles that do not flip are
+        left exactly as asked, so a motion with no fold is unchanged. Returns a new array.
+        """
+        disp = np.array(displacements, np.float64)
+        sign = np.sign(self._source_area)
+        for _ in range(iterations):
+            area = _signed_areas(self.points + disp, self.triangles)
+            bad = (area * sign <= 0.0) & (sign != 0)
+            if not bad.any():
+                break
+            tris = self.triangles[bad]
+            mean = disp[tris].mean(1)  # [B, 2]
+            verts = tris.reshape(-1)
+            spread = np.repeat(mean, 3, axis=0)  # each flipped triangle's mean, once per vertex
+            n = len(disp)
+            total = np.stack([np.bincount(verts, spread[:, 0], n), np.bincount(verts, spread[:, 1], n)], 1)
+            count = np.bincount(verts, minlength=n).astype(np.float64)
+            pull = (count > 0) & movable
+            disp[pull] = 0.5 * disp[pull] + 0.5 * total[pull] / count[pull, None]
+        return disp
+
     def backward_map(self, displacements: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Full-resolution ``cv2.remap`` maps for control ``displacements`` ``[N, 2]``.
 
@@ -63,13 +100,30 @@ class ControlWarp:
         """
         gh, gw = self.grid_h, self.grid_w
         fwd = (self.weights @ np.asarray(displacements, np.float64)).astype(np.float32).reshape(gh, gw, 2)
-        # Invert q + F(q) = p on the grid: q <- p - F(q), sampling F bilinearly.
+        # Invert q + F(q) = p on the grid by Newton steps, F and its Jacobian sampled
+        # bilinearly. Plain fixed-point steps q <- p - F(q) stall where the warp squeezes
+        # the image: on a 12-20 deg turn or nod of the astronaut 0.1 % of the pixels were
+        # still 17-28 px off after 4 or 12 of them; 4 Newton steps leave 0.4-0.9 px.
+        dfx = np.gradient(fwd, axis=1) / self.step  # [gh, gw, 2]: dF/dx
+        dfy = np.gradient(fwd, axis=0) / self.step  # dF/dy
+        field = np.concatenate([fwd, dfx, dfy], -1)  # [gh, gw, 6]
         q = self.grid - fwd
         for _ in range(self.iterations):
             gxq = (q[..., 0] - self._offset) / self.step
             gyq = (q[..., 1] - self._offset) / self.step
-            f_at_q = cv2.remap(fwd, gxq, gyq, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            q = self.grid - f_at_q
+            at_q = cv2.remap(field, gxq, gyq, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            resid = q + at_q[..., :2] - self.grid
+            # J = I + dF/dq = [[a, b], [c, d]]
+            a, c, b, d = 1.0 + at_q[..., 2], at_q[..., 3], at_q[..., 4], 1.0 + at_q[..., 5]
+            det = a * d - b * c
+            ok = det > MIN_JACOBIAN
+            det = np.where(ok, det, 1.0)
+            step = np.stack([np.where(ok, (d * resid[..., 0] - b * resid[..., 1]) / det, resid[..., 0]),
+                             np.where(ok, (a * resid[..., 1] - c * resid[..., 0]) / det, resid[..., 1])], -1)
+            # Near a fold the linearisation overshoots: cap each step at MAX_STEP_RATIO x the residual.
+            length = np.linalg.norm(step, axis=-1, keepdims=True)
+            limit = MAX_STEP_RATIO * np.linalg.norm(resid, axis=-1, keepdims=True)
+            q = q - step * np.minimum(1.0, limit / np.maximum(length, 1e-9))
         back = q - self.grid  # backward offset at grid nodes
         full = cv2.resize(back, (gw * self.step, gh * self.step), interpolation=cv2.INTER_LINEAR)
         full = full[: self.height, : self.width] + self._pixel_grid
@@ -79,3 +133,9 @@ class ControlWarp:
         """Warp ``image`` ``[H, W, C]`` so control points move by ``displacements`` ``[N, 2]``."""
         map_x, map_y = self.backward_map(displacements)
         return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Signed areas ``[M]`` of ``triangles`` ``[M, 3]`` over ``points`` ``[N, 2]``."""
+    a, b, c = points[triangles[:, 0]], points[triangles[:, 1]], points[triangles[:, 2]]
+    return 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
