@@ -22,6 +22,8 @@ MIN_JACOBIAN = 0.05
 inversion takes a plain fixed-point step instead of a Newton step."""
 MAX_STEP_RATIO = 2.0
 """Longest Newton step of the inversion, in multiples of the current residual."""
+CONVERGED_PX = 0.02
+"""The inversion stops once every grid node is this close (px) to its target."""
 
 
 class ControlWarp:
@@ -108,22 +110,27 @@ class ControlWarp:
         dfy = np.gradient(fwd, axis=0) / self.step  # dF/dy
         field = np.concatenate([fwd, dfx, dfy], -1)  # [gh, gw, 6]
         q = self.grid - fwd
+        qx, qy = q[..., 0], q[..., 1]
+        px, py = self.grid[..., 0], self.grid[..., 1]
         for _ in range(self.iterations):
-            gxq = (q[..., 0] - self._offset) / self.step
-            gyq = (q[..., 1] - self._offset) / self.step
-            at_q = cv2.remap(field, gxq, gyq, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            resid = q + at_q[..., :2] - self.grid
+            at_q = cv2.remap(field, (qx - self._offset) / self.step, (qy - self._offset) / self.step,
+                             cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            rx, ry = qx + at_q[..., 0] - px, qy + at_q[..., 1] - py
+            resid = np.hypot(rx, ry)
+            if resid.max() < CONVERGED_PX:
+                break
             # J = I + dF/dq = [[a, b], [c, d]]
             a, c, b, d = 1.0 + at_q[..., 2], at_q[..., 3], at_q[..., 4], 1.0 + at_q[..., 5]
             det = a * d - b * c
             ok = det > MIN_JACOBIAN
-            det = np.where(ok, det, 1.0)
-            step = np.stack([np.where(ok, (d * resid[..., 0] - b * resid[..., 1]) / det, resid[..., 0]),
-                             np.where(ok, (a * resid[..., 1] - c * resid[..., 0]) / det, resid[..., 1])], -1)
+            inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 1.0)
+            sx = np.where(ok, (d * rx - b * ry) * inv, rx)
+            sy = np.where(ok, (a * ry - c * rx) * inv, ry)
             # Near a fold the linearisation overshoots: cap each step at MAX_STEP_RATIO x the residual.
-            length = np.linalg.norm(step, axis=-1, keepdims=True)
-            limit = MAX_STEP_RATIO * np.linalg.norm(resid, axis=-1, keepdims=True)
-            q = q - step * np.minimum(1.0, limit / np.maximum(length, 1e-9))
+            shrink = np.minimum(1.0, MAX_STEP_RATIO * resid / np.maximum(np.hypot(sx, sy), 1e-9))
+            qx = qx - sx * shrink
+            qy = qy - sy * shrink
+        q = np.stack([qx, qy], -1)
         back = q - self.grid  # backward offset at grid nodes
         full = cv2.resize(back, (gw * self.step, gh * self.step), interpolation=cv2.INTER_LINEAR)
         full = full[: self.height, : self.width] + self._pixel_grid
