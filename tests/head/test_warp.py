@@ -1,4 +1,4 @@
-"""The dense warp: exact inversion where the image is squeezed, no folds, clean mouths on nods."""
+"""The dense warp (exact inversion where the image is squeezed, no folds) and the painted mouth."""
 
 from __future__ import annotations
 
@@ -84,3 +84,35 @@ def test_a_nod_paints_no_mouth_and_renders_no_spikes(astronaut):
     # A real opening is painted.
     jaw = make_motion((0, 10, 0), jawOpen=0.7)
     assert np.abs(painted.render_frame(jaw).astype(int) - plain.render_frame(jaw)).max() > 60
+
+
+def test_open_mouth_shows_teeth_cavity_and_tongue_inside_the_lips(grace_hopper):
+    import cv2
+
+    from openinfp.core.interfaces import RenderSource
+    from openinfp.head.landmarks import LIP_INNER_CENTER_LOWER, LIP_INNER_CENTER_UPPER, LIPS_OUTER
+    from openinfp.head.renderer import PortraitRenderer, PortraitRendererConfig
+
+    plain = PortraitRenderer(PortraitRendererConfig(mouth_interior=False))
+    painted = PortraitRenderer()
+    for r in (plain, painted):
+        r.setup(RenderSource(portrait=grace_hopper))  # her mouth is closed in the photo
+    m = make_motion(jawOpen=0.9)
+    frame = painted.render_frame(m).astype(int)
+    lm = painted.target_landmarks(m)
+    top, bottom = lm[LIP_INNER_CENTER_UPPER], lm[LIP_INNER_CENTER_LOWER]
+    gap = bottom[1] - top[1]
+    x = int(round(0.5 * (top[0] + bottom[0])))
+
+    def at(frac: float) -> np.ndarray:
+        return frame[int(round(top[1] + frac * gap)), x]
+
+    teeth, cavity, tongue = at(0.1), at(0.45), at(0.85)
+    assert teeth.min() > 170                              # bright upper teeth under the upper lip
+    assert cavity.max() < 70                              # a dark mouth behind them
+    assert tongue[0] > cavity[0] + 40 and tongue[0] > tongue[1] + 40  # a red tongue low in the mouth
+    # Painting stays inside the lips.
+    changed = np.abs(frame - plain.render_frame(m)).max(-1) > 0
+    lips = np.zeros(changed.shape, np.uint8)
+    cv2.fillPoly(lips, [np.round(lm[list(LIPS_OUTER)]).astype(np.int32)], 1)
+    assert changed.any() and not (changed & (cv2.dilate(lips, np.ones((5, 5), np.uint8)) == 0)).any()
