@@ -19,7 +19,6 @@ with what the raw landmarks of the same frames show, and re-draws the video:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
