@@ -279,6 +279,9 @@ def probe_video(path: PathLike) -> dict:
     p = Path(path)
     try:
         with av.open(str(p)) as container:
+            if not container.streams.video:
+                kind = "an audio file" if container.streams.audio else "a media file"
+                raise InputError(f"{p} has no video stream (it is {kind}); give a video file")
             vs = container.streams.video[0]
             frames = sum(1 for _ in container.decode(vs))
             info = {

@@ -178,7 +178,7 @@ def check_talking_video(video: PathLike, head_config: Optional[HeadConfig] = Non
 
     path = require_file(video, "video")
     if max_frames < 3:
-        raise InputError(f"max_frames must be at least 3, got {max_frames}")
+        raise InputError(f"max_frames (--max-frames) must be at least 3, got {max_frames}")
     if side_by_side is not None and not str(side_by_side).lower().endswith(".mp4"):
         raise InputError(f"side-by-side output {side_by_side} must end in .mp4")
     info = probe_video(path)
@@ -207,7 +207,8 @@ def check_talking_video(video: PathLike, head_config: Optional[HeadConfig] = Non
             faces.append(face)
         found = np.array([f is not None for f in faces])
         if found.sum() < 3:
-            raise InputError(f"{path}: a face was found in only {int(found.sum())} of {len(faces)} frames; "
+            which = f"face {config.face_index} (0 = largest)" if config.face_index else "a face"
+            raise InputError(f"{path}: {which} was found in only {int(found.sum())} of {len(faces)} frames; "
                              f"the check needs at least 3 (faces at least {config.min_face_px} px wide)")
         motion = tracker.motion_from_faces(faces, fps, str(path))
     space = head_motion_space()

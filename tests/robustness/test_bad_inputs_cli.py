@@ -31,6 +31,12 @@ CASES = [
      "NaN or infinite samples"),
     ("animate_audio_over_length_limit", ["animate", "{d}/astronaut.png", "{d}/stereo.wav", "--max-duration", "1",
                                          "-o", "{o}/v.mp4", "-q"], "over the limit of 1 s"),
+    # --- videos ---------------------------------------------------------------------
+    ("video_is_audio_track", ["track", "{d}/stereo.wav", "-o", "{o}/m.npz"], "has no video stream"),
+    ("video_is_audio_reenact", ["reenact", "{d}/astronaut.png", "{d}/stereo.wav", "-o", "{o}/v.mp4", "--quiet"],
+     "has no video stream"),
+    ("video_is_audio_check", ["check-video", "{d}/stereo.wav", "--side-by-side", "{o}/v.mp4", "--quiet"],
+     "has no video stream"),
     # --- scripts --------------------------------------------------------------------
     ("script_empty", ["speak", "{d}/empty.txt", "-o", "{o}/s.wav"], "is empty (0 bytes)"),
     ("script_no_speaker_label", ["speak", "{d}/nolabel.txt", "-o", "{o}/s.wav"], "has no speaker label"),
