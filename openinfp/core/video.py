@@ -270,10 +270,15 @@ def _as_audio(audio: Union[np.ndarray, Sequence[np.ndarray]]) -> tuple[np.ndarra
     return channels
 
 
-def probe_video(path: PathLike) -> dict:
+def probe_video(path: PathLike, count_frames: bool = True) -> dict:
     """Basic facts of a video file: ``frames``, ``fps``, ``width``, ``height``,
     ``duration`` (s), ``codec``, ``pix_fmt``, ``has_audio``, ``audio_duration`` and
-    container ``metadata``."""
+    container ``metadata``.
+
+    ``count_frames=False`` skips decoding the whole video to count its frames (slow for
+    long videos) and takes the container's frame count, or duration x rate, instead;
+    ``frames`` is then an estimate for progress bars (0 when unknown).
+    """
     import av
 
     p = Path(path)
@@ -283,7 +288,12 @@ def probe_video(path: PathLike) -> dict:
                 kind = "an audio file" if container.streams.audio else "a media file"
                 raise InputError(f"{p} has no video stream (it is {kind}); give a video file")
             vs = container.streams.video[0]
-            frames = sum(1 for _ in container.decode(vs))
+            if count_frames:
+                frames = sum(1 for _ in container.decode(vs))
+            else:
+                seconds = float(vs.duration * vs.time_base) if vs.duration else (
+                    container.duration / 1e6 if container.duration else 0.0)
+                frames = int(vs.frames) or int(round(seconds * float(vs.average_rate or 0)))
             info = {
                 "frames": frames,
                 "fps": float(vs.average_rate) if vs.average_rate else 0.0,
@@ -307,6 +317,9 @@ def read_frames(path: PathLike) -> Iterable[np.ndarray]:
     """Yield the frames of a video as ``[H, W, 3]`` uint8 RGB."""
     import av
 
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            yield frame.to_ndarray(format="rgb24")
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(video=0):
+                yield frame.to_ndarray(format="rgb24")
+    except av.error.FFmpegError as exc:
+        raise InputError(f"video {path} cannot be read: {exc}") from None

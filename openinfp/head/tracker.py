@@ -236,9 +236,9 @@ class HeadTracker:
         from openinfp.core.video import probe_video, read_frames
 
         p = Path(path)
-        info = probe_video(p)
+        info = probe_video(p, count_frames=False)  # the frame count only sizes the progress bar
         fps = info["fps"] or 25.0
-        frames = tqdm(read_frames(p), total=info["frames"], desc=f"tracking {p.name}", unit="frame",
+        frames = tqdm(read_frames(p), total=info["frames"] or None, desc=f"tracking {p.name}", unit="frame",
                       disable=not progress, leave=False)
         return self.motion_from_faces(self.track_frames(frames, str(p)), fps, str(p))
 

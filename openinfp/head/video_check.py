@@ -181,7 +181,7 @@ def check_talking_video(video: PathLike, head_config: Optional[HeadConfig] = Non
         raise InputError(f"max_frames (--max-frames) must be at least 3, got {max_frames}")
     if side_by_side is not None and not str(side_by_side).lower().endswith(".mp4"):
         raise InputError(f"side-by-side output {side_by_side} must end in .mp4")
-    info = probe_video(path)
+    info = probe_video(path, count_frames=False)  # sizes progress bars only
     fps = float(info["fps"] or 25.0)
     config = head_config or HeadConfig()
     total = min(max_frames, info["frames"]) if info["frames"] else max_frames
