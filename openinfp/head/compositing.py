@@ -1,12 +1,16 @@
 """Cheap per-frame touches the warp cannot make: the inside of an opening mouth.
 
 When the lips part further than in the source photo, the warp can only stretch lip
-pixels into the gap. We paint a dark cavity with a hint of upper and lower teeth
-inside the target inner-lip contour, blended in proportion to how much of the opening
-is new (so a source that already shows its teeth keeps them).
+pixels into the gap. We paint the inside of the mouth within the target inner-lip
+contour, blended in proportion to how much of the opening is new: a cavity, a tongue on
+wide openings, and the upper teeth: the portrait's own when its lips are parted in the
+photo (carried by the upper lip), painted ones otherwise.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -51,13 +55,67 @@ def uncross_lips(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.n
     return upper, partner[::-1]
 
 
-def paint_mouth_interior(frame: np.ndarray, target_lm: np.ndarray, strength: float) -> None:
+@dataclass(frozen=True)
+class SourceTeeth:
+    """What the portrait shows between its lips (its own teeth), kept at setup so an
+    opening mouth shows them under the upper lip instead of painted ones.
+
+    Attributes:
+        patch: ``[h, w, 3]`` float32 crop of the source canvas around the mouth.
+        alpha: ``[h, w]`` float32: 1 in the upper part of the source's lip opening, fading
+            out towards its lower lip (lower teeth would float in an opened mouth).
+        upper: ``[11, 2]`` the source's inner upper-lip points in patch pixels.
+    """
+
+    patch: np.ndarray
+    alpha: np.ndarray
+    upper: np.ndarray
+
+
+MIN_SOURCE_GAP = 0.08
+"""Lip gap (share of the mouth's width) from which the portrait's own teeth are reused."""
+
+
+def prepare_source_teeth(canvas: np.ndarray, landmarks: np.ndarray) -> Optional[SourceTeeth]:
+    """The portrait's own mouth opening as a :class:`SourceTeeth`, or ``None`` when its
+    lips are (nearly) closed. ``canvas``: ``[H, W, 3]`` uint8; ``landmarks``: ``[478, 2]``."""
+    upper = landmarks[list(LIPS_INNER_UPPER)].astype(np.float64)
+    lower = landmarks[list(LIPS_INNER_LOWER)].astype(np.float64)
+    mouth_w = float(np.linalg.norm(upper[-1] - upper[0]))
+    gap = float(np.median(lower[::-1, 1] - upper[:, 1]))
+    if mouth_w < 8 or gap < MIN_SOURCE_GAP * mouth_w:
+        return None
+    h, w = canvas.shape[:2]
+    pts = np.concatenate([upper, lower])
+    x0, y0 = np.maximum(np.floor(pts.min(0)).astype(int) - 4, 0)
+    x1, y1 = np.minimum(np.ceil(pts.max(0)).astype(int) + 5, [w, h])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    origin = np.array([x0, y0], np.float64)
+    mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.fillPoly(mask, [_poly(np.concatenate([upper, lower[1:-1]]), origin)], 1.0, cv2.LINE_AA, _SHIFT)
+    # Fade with depth below the upper lip, as a share of the opening in each column: full
+    # over its upper 55 %, gone at 85 %.
+    xs = np.arange(x0, x1, dtype=np.float64)
+    up_order, low_order = np.argsort(upper[:, 0]), np.argsort(lower[:, 0])
+    top = np.interp(xs, upper[up_order, 0], upper[up_order, 1]) - y0
+    bottom = np.interp(xs, lower[low_order, 0], lower[low_order, 1]) - y0
+    rows = np.arange(y1 - y0, dtype=np.float64)[:, None]
+    depth = (rows - top[None, :]) / np.maximum(bottom - top, 1.0)[None, :]
+    fade = np.clip((0.85 - depth) / 0.3, 0.0, 1.0).astype(np.float32)
+    return SourceTeeth(canvas[y0:y1, x0:x1].astype(np.float32), mask * fade, upper - origin)
+
+
+def paint_mouth_interior(frame: np.ndarray, target_lm: np.ndarray, strength: float,
+                         source_teeth: Optional[SourceTeeth] = None) -> None:
     """Paint the mouth interior into ``frame`` (in place).
 
     Args:
         frame: ``[H, W, 3]`` uint8 RGB, the warped frame.
         target_lm: ``[478, 2]`` landmark positions in this frame.
         strength: 0..1 blend of the painted interior (:func:`opening_strength`).
+        source_teeth: the portrait's own teeth (:func:`prepare_source_teeth`): shown
+            under the upper lip, carried by it, instead of painted teeth.
     """
     if strength <= 0.02:
         return
@@ -93,7 +151,9 @@ def paint_mouth_interior(frame: np.ndarray, target_lm: np.ndarray, strength: flo
     tongue_at = lower[len(lower) // 2] - origin - 0.1 * gap * down  # just inside the lower lip's middle
     interior = _cavity(mask, gap, side, tongue_at, mouth_w, down)
     band = min(0.45 * gap, 0.11 * mouth_w)
-    if band > 0.8:
+    if source_teeth is not None:
+        interior = _own_teeth(interior, source_teeth, upper - origin)
+    elif band > 0.8:
         teeth = np.zeros_like(mask)
         step = band * down
         cv2.fillPoly(teeth, [_poly(np.concatenate([upper, upper[::-1] + step]), origin)], 1.0, cv2.LINE_AA, _SHIFT)
@@ -121,6 +181,21 @@ CAVITY_EDGE_RGB = np.array([96, 38, 40], np.float32)
 TONGUE_RGB = np.array([150, 66, 70], np.float32)
 TONGUE_SHOW = 0.8
 """Opacity of the tongue at its middle."""
+
+
+def _own_teeth(interior: np.ndarray, teeth: SourceTeeth, upper: np.ndarray) -> np.ndarray:
+    """``interior`` ``[h, w, 3]`` with the portrait's own teeth laid under the target upper
+    lip ``upper`` ``[11, 2]`` (ROI pixels): the source opening follows the upper lip by a
+    similarity transform (the upper teeth move with the skull, not with the jaw)."""
+    # The middle of the upper lip rides on the skull; its ends drop with an opening jaw.
+    mid = slice(2, len(upper) - 2)
+    m, _ = cv2.estimateAffinePartial2D(teeth.upper[mid].astype(np.float32), upper[mid].astype(np.float32))
+    if m is None:
+        return interior
+    h, w = interior.shape[:2]
+    patch = cv2.warpAffine(teeth.patch, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    alpha = cv2.warpAffine(teeth.alpha, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0.0)[..., None]
+    return interior * (1 - alpha) + patch * alpha
 
 
 def _odd(size: float) -> int:

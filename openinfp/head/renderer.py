@@ -36,7 +36,7 @@ from openinfp.core.interfaces import RenderSource
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import rot6d_to_matrix
 from openinfp.head.basis import head_basis
-from openinfp.head.compositing import opening_strength, paint_mouth_interior
+from openinfp.head.compositing import SourceTeeth, opening_strength, paint_mouth_interior, prepare_source_teeth
 from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.config import HeadConfig
 from openinfp.head.fitting import lift_to_canonical
@@ -74,6 +74,7 @@ class _Source:
     num_fixed: int             # trailing border points (never move)
     mouth_area: float          # source inner-lip area in the face's canonical frame (IOD^2)
     lid_skin: LidSkin          # the canvas with closed-lid skin in the eyes (painted blinks)
+    teeth: Optional[SourceTeeth]  # the portrait's own teeth, when its lips are parted
     warp: ControlWarp
 
 
@@ -136,6 +137,7 @@ class PortraitRenderer:
             ring_canon=np.concatenate(ring_canon), ring_weight=np.concatenate(ring_wt),
             ring_oval=np.concatenate(ring_src), ring_expr=np.concatenate(ring_expr), num_fixed=len(border),
             mouth_area=polygon_area(face.shape[list(LIPS_INNER), :2]), lid_skin=prepare_lid_skin(canvas, lm),
+            teeth=prepare_source_teeth(canvas, lm),
             warp=ControlWarp(points, h, w, step=self.config.grid_step),
         )
 
@@ -242,7 +244,7 @@ class PortraitRenderer:
         if tg.closing.any():
             paint_closing_lids(frame, maps, tg.warp_landmarks, tg.landmarks, tg.closing, src.lid_skin)
         if self.config.mouth_interior:
-            paint_mouth_interior(frame, tg.landmarks, tg.mouth_strength)
+            paint_mouth_interior(frame, tg.landmarks, tg.mouth_strength, src.teeth)
         return frame
 
 

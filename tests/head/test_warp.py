@@ -116,3 +116,30 @@ def test_open_mouth_shows_teeth_cavity_and_tongue_inside_the_lips(grace_hopper):
     lips = np.zeros(changed.shape, np.uint8)
     cv2.fillPoly(lips, [np.round(lm[list(LIPS_OUTER)]).astype(np.int32)], 1)
     assert changed.any() and not (changed & (cv2.dilate(lips, np.ones((5, 5), np.uint8)) == 0)).any()
+
+
+def test_a_portrait_showing_its_teeth_keeps_them_when_the_mouth_opens(renderer, grace_hopper):
+    from openinfp.head.compositing import prepare_source_teeth
+    from openinfp.head.landmarks import LIP_INNER_CENTER_LOWER, LIP_INNER_CENTER_UPPER
+
+    # The astronaut smiles with parted lips; Grace Hopper's lips are closed.
+    src = renderer.source_frame
+    src_lm = renderer.target_landmarks(make_motion())
+    assert prepare_source_teeth(src, src_lm) is not None
+    from openinfp.core.interfaces import RenderSource
+    from openinfp.head.renderer import PortraitRenderer
+
+    grace = PortraitRenderer()
+    grace.setup(RenderSource(portrait=grace_hopper))
+    assert prepare_source_teeth(grace.source_frame, grace.target_landmarks(make_motion())) is None
+
+    def teeth_colour(frame, lm):
+        top, bottom = lm[LIP_INNER_CENTER_UPPER], lm[LIP_INNER_CENTER_LOWER]
+        y = int(round(top[1] + 0.25 * (bottom[1] - top[1])))
+        x = int(round(top[0]))
+        return frame[y - 1:y + 2, x - 6:x + 7].reshape(-1, 3).mean(0)
+
+    own = teeth_colour(src, src_lm)
+    m = make_motion(jawOpen=0.6)
+    opened = teeth_colour(renderer.render_frame(m), renderer.target_landmarks(m))
+    assert own.min() > 150 and np.abs(opened - own).max() < 30  # her own teeth, not painted ones
