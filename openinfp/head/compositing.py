@@ -35,15 +35,22 @@ def opening_strength(target_area: float, source_area: float) -> float:
     return float(np.clip((target_area / max(source_area, 1e-6) - 1.0) / 0.3, 0.0, 1.0))
 
 
+def _mouth_axes(upper: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Unit vector from corner to corner of the inner upper lip ``[K, 2]``, the unit normal
+    pointing to the chin (image y grows downwards), and the mouth's width in pixels."""
+    across = upper[-1] - upper[0]
+    width = max(float(np.linalg.norm(across)), 1e-6)
+    axis = across / width
+    down = np.array([-axis[1], axis[0]])
+    return axis, (down if down[1] >= 0 else -down), width
+
+
 def uncross_lips(upper: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Inner-lip contours ``[K, 2]`` (upper corner to corner, lower the other way round)
     with no point of the lower lip above its upper partner: such pairs (near the corners,
     when a turn or nod projects the lips across each other) meet at their midpoint, so the
     mouth polygon does not cross itself and paint a spike outside the mouth."""
-    across = upper[-1] - upper[0]
-    down = np.array([-across[1], across[0]]) / max(float(np.linalg.norm(across)), 1e-9)
-    if down[1] < 0:  # image y points down: "down" is towards the chin
-        down = -down
+    _, down, _ = _mouth_axes(upper)
     partner = lower[::-1]
     gap = (partner - upper) @ down
     crossed = gap < 0
@@ -136,12 +143,7 @@ def paint_mouth_interior(frame: np.ndarray, target_lm: np.ndarray, strength: flo
     cv2.fillPoly(mask, [_poly(inner, origin)], 1.0, cv2.LINE_AA, _SHIFT)
 
     # Mouth axis (corner to corner) and its downward normal, for shading by position.
-    across = upper[-1] - upper[0]
-    mouth_w = max(float(np.linalg.norm(across)), 1e-6)
-    axis = across / mouth_w
-    down = np.array([-axis[1], axis[0]])
-    if down[1] < 0:
-        down = -down
+    axis, down, mouth_w = _mouth_axes(upper)
     gap = float(np.median((lower[::-1] - upper) @ down))
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     centre = 0.5 * (upper[0] + upper[-1])
