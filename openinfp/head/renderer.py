@@ -71,7 +71,7 @@ class _Source:
     ring_weight: np.ndarray    # [R] rigid-motion weight of ring points
     ring_oval: np.ndarray      # [R] face-outline landmark each ring point was spread from
     ring_expr: np.ndarray      # [R] share of that landmark's expression motion it follows
-    num_fixed: int             # trailing border points (never move)
+    movable: np.ndarray        # [N] bool: control points the warp may move (all but the border)
     mouth_area: float          # source inner-lip area in the face's canonical frame (IOD^2)
     lid_skin: LidSkin          # the canvas with closed-lid skin in the eyes (painted blinks)
     teeth: Optional[SourceTeeth]  # the portrait's own teeth, when its lips are parted
@@ -135,7 +135,8 @@ class PortraitRenderer:
         self._src = _Source(
             image=canvas, face=face, sigma=sigma, center=center, points=points,
             ring_canon=np.concatenate(ring_canon), ring_weight=np.concatenate(ring_wt),
-            ring_oval=np.concatenate(ring_src), ring_expr=np.concatenate(ring_expr), num_fixed=len(border),
+            ring_oval=np.concatenate(ring_src), ring_expr=np.concatenate(ring_expr),
+            movable=np.arange(len(points)) < len(points) - len(border),
             mouth_area=polygon_area(face.shape[list(LIPS_INNER), :2]), lid_skin=prepare_lid_skin(canvas, lm),
             teeth=prepare_source_teeth(canvas, lm),
             warp=ControlWarp(points, h, w, step=self.config.grid_step),
@@ -237,8 +238,7 @@ class PortraitRenderer:
         disp[n_lm:n_lm + n_ring] = ((tg.ring - src.points[n_lm:n_lm + n_ring]) * src.ring_weight[:, None]
                                     + tg.expression[src.ring_oval] * src.ring_expr[:, None])
         if self.config.unfold:
-            movable = np.arange(len(disp)) < len(disp) - src.num_fixed
-            disp = src.warp.unfold(disp, movable)
+            disp = src.warp.unfold(disp, src.movable)
         maps = src.warp.backward_map(disp)
         frame = cv2.remap(src.image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if tg.closing.any():
