@@ -366,8 +366,9 @@ def find_videos(paths: Sequence[os.PathLike | str]) -> list[Path]:
     return list(dict.fromkeys(found))  # a file named twice is scored once
 
 
-def probe_video(path: os.PathLike | str) -> RealVideo:
-    """Open ``path`` and decode its first frame.
+def open_real_video(path: os.PathLike | str) -> RealVideo:
+    """Open ``path`` and decode its first frame (its size and rate; for the whole-file
+    facts of a video see :func:`openinfp.core.video.probe_video`).
 
     Raises:
         InputError: not a readable video, no video stream, or no decodable frame.
@@ -388,25 +389,6 @@ def probe_video(path: os.PathLike | str) -> RealVideo:
     except av.error.FFmpegError as exc:
         raise InputError(f"{p} is not a readable video ({type(exc).__name__}); "
                          "give a video file such as .mp4") from None
-
-
-def video_frames(path: os.PathLike | str, max_frames: int) -> Frames:
-    """Stream the first ``max_frames`` frames of a video as ``[H, W, 3]`` uint8 RGB,
-    exactly as decoded (one frame in memory at a time).
-
-    Raises:
-        InputError: the video cannot be decoded part-way.
-    """
-    import av
-
-    try:
-        with av.open(os.fspath(path)) as container:
-            for index, frame in enumerate(container.decode(container.streams.video[0])):
-                if index >= max_frames:
-                    return
-                yield frame.to_ndarray(format="rgb24")
-    except av.error.FFmpegError as exc:
-        raise InputError(f"video {path} cannot be decoded ({type(exc).__name__}: {exc})") from None
 
 
 def even_crop(frame: np.ndarray) -> np.ndarray:

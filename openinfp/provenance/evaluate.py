@@ -36,6 +36,7 @@ decoded is a one-line error. ``--clips 0`` scores the real videos alone.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
@@ -160,7 +161,7 @@ def select_real_videos(paths: Sequence[Path | str], min_side: int = MIN_REAL_SID
     """
     videos, skipped = [], []
     for path in C.find_videos(paths):
-        video = C.probe_video(path)
+        video = C.open_real_video(path)
         if min(video.width, video.height) < min_side:
             skipped.append(f"skipped {path}: {video.width}x{video.height} frames are smaller than the watermark "
                            f"supports (the {GRID}x{GRID}-cell pattern needs at least {min_side} px a side)")
@@ -212,7 +213,7 @@ def run(clips: int = 1, frames: int = 25, seed: int = 0, wrong_keys: int = 100, 
     """
     from tqdm import tqdm
 
-    from openinfp.core.video import VideoWriter
+    from openinfp.core.video import VideoWriter, read_frames
 
     trials: list[Trial] = []
     null_scores: list[np.ndarray] = []
@@ -231,7 +232,7 @@ def run(clips: int = 1, frames: int = 25, seed: int = 0, wrong_keys: int = 100, 
                 video = real_videos[index]
                 source, limit = names[index], real_frames
                 if marked:  # the camera's frames, marked and written as our renders are
-                    clip = _psnr_tap(map(C.even_crop, C.video_frames(video.path, real_frames)), psnrs)
+                    clip = _psnr_tap(map(C.even_crop, itertools.islice(read_frames(video.path), real_frames)), psnrs)
                     with VideoWriter(original, fps=video.fps, watermark=True) as writer:
                         writer.write_all(clip)
                 else:  # the camera's file itself: its own encoding, no mark
