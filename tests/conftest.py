@@ -25,3 +25,25 @@ def registry():
     from openinfp.core.registry import Registry
 
     return Registry.create(autoload=False)
+
+
+def _realdata_root():
+    """Where the real development set lives: ``$OPENINFP_REALDATA`` or ``../shared/realdata``.
+
+    The set is read in place (never copied into the repository); see its README.
+    """
+    from pathlib import Path
+
+    env = os.environ.get("OPENINFP_REALDATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
+
+@pytest.fixture(scope="session")
+def realdata():
+    """The real development set's root folder; skips the test (with the reason) if absent."""
+    root = _realdata_root()
+    if not (root / "README.md").is_file():
+        pytest.skip(f"real development set not found at {root} (set OPENINFP_REALDATA)")
+    return root
