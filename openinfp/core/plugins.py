@@ -56,7 +56,28 @@ def create_plugin_manager(
             raise PluginError(f"a plugin in entry-point group {ENTRY_POINT_GROUP!r} failed to load: {exc}") from exc
     for plugin in extra_plugins:
         pm.register(plugin)
+    check_hook_names(pm)
     return pm
+
+
+def check_hook_names(pm: pluggy.PluginManager) -> None:
+    """Refuse a plugin that implements a hook openinfp does not declare.
+
+    pluggy accepts such an implementation silently (``register_renderer`` for
+    ``register_renderers`` would simply never be called); this turns it into an error
+    that names the hook and the plugin, like :meth:`pluggy.PluginManager.check_pending`.
+
+    Raises:
+        PluginError: an implementation matches no hook in :mod:`openinfp.core.hookspecs`.
+    """
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        plugin_name = pm.get_name(exc.plugin) if exc.plugin is not None else "?"
+        known = ", ".join(sorted(n for n in dir(pm.hook) if not n.startswith("_")))
+        raise PluginError(
+            f"plugin {plugin_name!r} implements an unknown hook: {exc}. Known hooks: {known}"
+        ) from exc
 
 
 def plugin_source(pm: pluggy.PluginManager, plugin: Any) -> str:
@@ -80,9 +101,15 @@ def call_chain(pm: pluggy.PluginManager, hook_name: str, value: Any, key: str, *
     result replaces ``value`` for the next. Used for ``post_process_motion``.
     """
     hook = getattr(pm.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):  # pluggy's own call order: last registered first
-        args = {name: (value if name == key else kwargs[name]) for name in impl.argnames}
-        result = impl.function(**args)
+    impls = list(reversed(hook.get_hookimpls()))  # pluggy's own call order: last registered first
+    plugins = [impl.plugin for impl in impls]
+    for impl in impls:
+        # Each step goes through pluggy's own hook caller (restricted to one plugin), so
+        # hook-call monitoring and tracing see every call.
+        others = [p for p in plugins if p is not impl.plugin]
+        caller = pm.subset_hook_caller(hook_name, remove_plugins=others)
+        results = caller(**{key: value, **kwargs})
+        result = results[0] if results else None
         if result is not None:
             value = result
     return value
