@@ -68,7 +68,8 @@ class AudioConditioner:
         for role, wave, act in (("agent", audio.agent, audio.agent_activity),
                                 ("partner", audio.partner, audio.partner_activity)):
             activity = self._activity(wave, act, audio, fps, num_frames) if self.options.activity else None
-            feats = track_features(wave, num_frames, fps, activity, self._features)
+            loud = None if inputs.loud_db is None else inputs.loud_db.get(role)
+            feats = track_features(wave, num_frames, fps, activity, self._features, reference_db=loud)
             out.append(ConditionTokens(self.name, torch.from_numpy(feats), kind="frame",
                                        mask=_valid_mask(audio, fps, num_frames), role=role))
         return out

@@ -83,7 +83,7 @@ AUDIO_FEATURE_DIM = feature_dim(FeatureOptions().n_mels)
 
 def track_features(wave16k: np.ndarray, num_frames: int, fps: float = 25.0,
                    activity: Optional[np.ndarray] = None, options: FeatureOptions = FeatureOptions(),
-                   block_cells: int = BLOCK_CELLS) -> np.ndarray:
+                   block_cells: int = BLOCK_CELLS, reference_db: Optional[float] = None) -> np.ndarray:
     """Features of one mono track at the motion frame rate.
 
     Args:
@@ -97,6 +97,8 @@ def track_features(wave16k: np.ndarray, num_frames: int, fps: float = 25.0,
         block_cells: 10 ms cells analysed at once. The spectra of a whole hour would
             need several GB; in blocks the memory is bounded (about 60 MB per block of
             the default 6000 cells) and the result is the same up to float rounding.
+        reference_db: the track's loud level (dBFS) to measure levels against;
+            ``None`` measures it on ``wave16k`` (95th percentile of 10 ms energies).
 
     Returns:
         ``[T, F]`` float32, ``F = feature_dim(options.n_mels)``.
@@ -114,7 +116,7 @@ def track_features(wave16k: np.ndarray, num_frames: int, fps: float = 25.0,
     n_grid = int(np.ceil(num_frames / fps * GRID_RATE)) + 1
     mel, hop_energy, voicing, period = _grid_analysis(wave, n_grid, options, block_cells)
 
-    ref_db = _reference_db(hop_energy)
+    ref_db = _reference_db(hop_energy) if reference_db is None else float(reference_db)
     mel_db = _rel_db(mel, ref_db + _mel_offset_db(options))
     energy_db = _rel_db(hop_energy, ref_db)
     voicing, f0 = _gate_pitch(voicing, period, hop_energy, ref_db, options)
@@ -204,10 +206,14 @@ def _pitch_frames(wave: np.ndarray, length: int, g0: int, g1: int) -> np.ndarray
     return frame_signal(low, PITCH_WINDOW, hop8, center=False)[:g1 - g0]
 
 
+def reference_db_of(hop_energy_db: np.ndarray) -> float:
+    """The loud level (dBFS) for a 95th-percentile energy in dB (-20 dBFS if silent)."""
+    return float(hop_energy_db) if hop_energy_db > SILENT_TRACK_DBFS else -20.0
+
+
 def _reference_db(hop_energy: np.ndarray) -> float:
     """The track's loud level (95th percentile energy, dBFS); -20 dBFS for a silent track."""
-    loud = 10 * np.log10(np.quantile(hop_energy, 0.95) + 1e-12)
-    return float(loud) if loud > SILENT_TRACK_DBFS else -20.0
+    return reference_db_of(10 * np.log10(np.quantile(hop_energy, 0.95) + 1e-12))
 
 
 def _mel_offset_db(options: FeatureOptions) -> float:

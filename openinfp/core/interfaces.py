@@ -24,12 +24,17 @@ class ConditionInputs:
         text: a behaviour/style prompt ("calm, nods a lot while listening").
         image: a style reference photo, ``[H, W, 3]`` uint8 RGB.
         fps: motion frame rate that frame tokens must be aligned to.
+        loud_db: per role (``"agent"``, ``"partner"``) the track's loud level in dBFS
+            measured over more audio than ``audio`` holds (live mode keeps a running
+            one, so a pause is not normalised up to speech level); ``None``: each
+            track's own level.
     """
 
     audio: Optional[ConversationAudio] = None
     text: Optional[str] = None
     image: Optional[np.ndarray] = None
     fps: float = 25.0
+    loud_db: Optional[dict[str, float]] = None
 
 
 @runtime_checkable

@@ -158,6 +158,12 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "Read a BEAT2/EMAGE .npz (poses T x 165 axis-angle, trans, expressions, mocap_frame_rate) and "
                        "write an openinfp smplx motion file, or the reverse (head motion is lifted onto a body). "
                        "See docs/BODY.md."),
+        CliCommandSpec("live", "talk to the portrait through the microphone; it answers in real time",
+                       "openinfp.live.cli:add_live_arguments", "openinfp.live.cli:run_live",
+                       "Serve a page on this machine (default http://127.0.0.1:7861/) that sends the browser's "
+                       "microphone (you, the partner) to a live session and shows the portrait's frames as they "
+                       "are generated on the CPU; --agent-audio gives the portrait its own voice. See "
+                       "docs/PIPELINE.md (Live mode)."),
         CliCommandSpec("bench", "time every stage on this machine (median, spread, real-time factor)",
                        "openinfp.eval.cli:add_bench_arguments", "openinfp.eval.cli:run_bench_cli",
                        "Time audio features, diarization, guider + DiT, tracking, every renderer, video encoding "

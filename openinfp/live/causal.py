@@ -1,0 +1,271 @@
+"""Causal motion for live use: a few frames at a time, with a short look-ahead.
+
+The offline sampler (:func:`openinfp.core.sampling.sample_chained`) and
+:class:`~openinfp.core.streaming.MotionStream` produce whole DiT windows (2 s at the
+default 50 frames), so the first frame waits for 2 s of audio. Here every step samples
+one full window, exactly as the model was trained to see it (the last ``C`` emitted
+frames as context, guider features of the context span and the window), but keeps only
+its first ``chunk_frames`` frames and slides on. This is the model's own context
+hand-over applied at a finer hop, so no separate streaming model is needed.
+
+Audio that has not arrived yet is not invented: the conditioner sees the audio up to
+``now`` (the newest sample), and the guider features of frames past the last frame with
+audio are the last such frame's features repeated, as the offline sampler does at the
+end of a conversation. A frame is emitted once audio ``lookahead_frames`` past its end
+has arrived.
+
+Two things keep each step cheap and close to offline: the conditioner's frame tokens
+are cached and only the newest ``FRESH_FRAMES`` (plus a warm-up) are re-encoded per
+step; and each track's loud level, which the audio features are measured against, is a
+running 95th percentile over the whole session (:class:`RunningLoudLevel`) rather than
+that of the short segment, so a long pause is not normalised up to speech level.
+
+Latency of a frame (compute excluded) is at most ``(chunk_frames + lookahead_frames)
+/ fps``: 200 ms for the defaults (3 + 2 frames at 25 fps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import torch
+
+from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
+from openinfp.core.conditions import ConditionTokens
+from openinfp.core.errors import InputError
+from openinfp.core.generator import MotionGenerator
+from openinfp.core.motion import MotionSequence
+from openinfp.core.sampling import pad_frames
+from openinfp.conditioners.audio_features import reference_db_of
+
+EncodeAudio = Callable[[ConversationAudio, int, Optional[dict]], list[ConditionTokens]]
+"""``(audio, num_frames, loud_db) -> frame tokens`` of the audio conditioners (both tracks)."""
+
+FRESH_FRAMES = 8
+"""Frames before the newest chunk that are re-encoded each step (they gain right context)."""
+
+WARM_FRAMES = 12
+"""Audio frames encoded before the fresh ones and thrown away (voice activity and pitch
+trackers need some past signal)."""
+
+HOP = 160
+"""Samples per 10 ms energy cell (the audio features' analysis grid)."""
+
+
+@dataclass(frozen=True)
+class CausalSettings:
+    """How the live path trades latency for context.
+
+    Attributes:
+        chunk_frames: frames emitted per model call (3 = 120 ms at 25 fps).
+        lookahead_frames: audio needed past a chunk's last frame before it is emitted
+            (2 = 80 ms at 25 fps, within the ~100 ms a conversation tolerates).
+    """
+
+    chunk_frames: int = 3
+    lookahead_frames: int = 2
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.chunk_frames <= 25:
+            raise InputError(f"live chunk_frames must be in 1..25, got {self.chunk_frames}")
+        if not 0 <= self.lookahead_frames <= 25:
+            raise InputError(f"live lookahead_frames must be in 0..25, got {self.lookahead_frames}")
+
+
+class RunningLoudLevel:
+    """Running 95th percentile of a track's 10 ms energies, in dBFS (bounded memory).
+
+    Energies go into a 0.25 dB histogram, so the level of an hour costs the same as
+    that of a second. ``None`` until ``min_seconds`` of audio have arrived (the
+    conditioner then measures the segment itself, as offline).
+    """
+
+    def __init__(self, min_seconds: float = 1.0) -> None:
+        self._edges_db = np.arange(-140.0, 20.0, 0.25)
+        self._counts = np.zeros(self._edges_db.shape[0] + 1, np.int64)
+        self._rest = np.zeros(0, np.float32)
+        self._min_cells = int(min_seconds * SAMPLE_RATE / HOP)
+
+    def update(self, wave: np.ndarray) -> None:
+        joined = np.concatenate([self._rest, wave])
+        cells = joined.shape[0] // HOP
+        self._rest = joined[cells * HOP:]
+        if cells:
+            energy = np.mean(joined[:cells * HOP].reshape(cells, HOP).astype(np.float64) ** 2, axis=1)
+            db = 10 * np.log10(energy + 1e-12)
+            np.add.at(self._counts, np.searchsorted(self._edges_db, db), 1)
+
+    def level_db(self) -> Optional[float]:
+        total = int(self._counts.sum())
+        if total < self._min_cells:
+            return None
+        k = int(np.searchsorted(np.cumsum(self._counts), 0.95 * total))
+        return reference_db_of(float(self._edges_db[min(k, self._edges_db.shape[0] - 1)]))
+
+
+class CausalMotionStream:
+    """Motion for two live audio tracks, ``chunk_frames`` frames at a time.
+
+    Args:
+        generator: a loaded :class:`MotionGenerator` (its sampler settings are used).
+        encode_audio: the frame conditioners of the model (both tracks -> tokens).
+        style: global tokens (text prompt, style image), fixed for the session.
+        settings: chunk size and look-ahead.
+        seed: noise seed; the same audio pushed the same way gives the same motion.
+    """
+
+    def __init__(self, generator: MotionGenerator, encode_audio: EncodeAudio,
+                 style: Sequence[ConditionTokens] = (), settings: CausalSettings = CausalSettings(),
+                 seed: int = 0) -> None:
+        if any(s.kind != "global" for s in style):
+            raise InputError("live style tokens must be global (text prompt or style image)")
+        self.generator = generator
+        self.encode_audio = encode_audio
+        self.style = list(style)
+        self.settings = settings
+        self.fps = generator.fps
+        self.samples_per_frame = SAMPLE_RATE / self.fps
+        cfg = generator.dit.config
+        self.window, self.context = cfg.window, cfg.context
+        self._radius = generator.guider.receptive_radius  # guider frames needed on each side
+        self._fresh = FRESH_FRAMES + settings.chunk_frames + settings.lookahead_frames
+        self._sampler = generator.window_sampler(seed)
+        self._levels = {"agent": RunningLoudLevel(), "partner": RunningLoudLevel()}
+        self._agent = np.zeros(0, np.float32)
+        self._partner = np.zeros(0, np.float32)
+        self._offset = 0  # samples dropped from the front of the audio buffers
+        self._samples = 0  # samples pushed in total
+        self._done = 0  # frames emitted
+        self._history: Optional[torch.Tensor] = None  # [1, <=C, D] last emitted normalised frames
+        self._tokens: list[tuple[ConditionTokens, torch.Tensor]] = []  # (template, rows [T, F])
+        self._tok_start = 0  # absolute frame of the first cached token row
+        self._tok_end = 0  # frames with cached tokens: [tok_start, tok_end)
+
+    @property
+    def frames_emitted(self) -> int:
+        return self._done
+
+    @property
+    def seconds_received(self) -> float:
+        return self._samples / SAMPLE_RATE
+
+    @property
+    def algorithmic_latency_s(self) -> float:
+        """Worst-case delay from an audio sample to its frame, compute excluded."""
+        return (self.settings.chunk_frames + self.settings.lookahead_frames) / self.fps
+
+    def warm_up(self) -> None:
+        """Run every stage once on a second of silence, so the first real chunk does not
+        pay for lazy imports and first-call allocations; the stream state and the noise
+        sequence are left as they were."""
+        frames = int(self.fps)
+        silence = np.zeros(int(round(frames * self.samples_per_frame)), np.float32)
+        with torch.no_grad():
+            tokens = self.encode_audio(ConversationAudio(silence, silence, source="warm-up"), frames, None)
+            out = self.generator.guide(self.generator.guider.prepare(list(tokens) + self.style, frames))
+            cond = pad_frames(out.features, 0, self.context + self.window - frames)
+            rng = self._sampler.generator
+            state = rng.get_state()
+            self._sampler.window(cond, None)
+            rng.set_state(state)
+
+    def push(self, agent: np.ndarray, partner: np.ndarray) -> Optional[MotionSequence]:
+        """Add a chunk of both tracks (mono float32 at 16 kHz, equal length).
+
+        Returns:
+            The frames now due (``[k, D]``, ``k`` a multiple of ``chunk_frames``), or ``None``.
+        """
+        agent = np.asarray(agent, dtype=np.float32).reshape(-1)
+        partner = np.asarray(partner, dtype=np.float32).reshape(-1)
+        if agent.shape != partner.shape:
+            raise InputError(f"agent and partner chunks differ in length ({agent.shape[0]} vs {partner.shape[0]})")
+        if not (np.isfinite(agent).all() and np.isfinite(partner).all()):
+            raise InputError("audio chunk contains NaN or infinite samples")
+        self._agent = np.concatenate([self._agent, agent])
+        self._partner = np.concatenate([self._partner, partner])
+        self._levels["agent"].update(agent)
+        self._levels["partner"].update(partner)
+        self._samples += agent.shape[0]
+        arrived = int(self._samples // self.samples_per_frame)  # frames whose audio is complete
+        step = self.settings.chunk_frames
+        rows, logits = [], []
+        with torch.no_grad():
+            while self._done + step + self.settings.lookahead_frames <= arrived:
+                self._encode(arrived)
+                window, speaking = self._window(arrived)
+                rows.append(window[0, :step])
+                logits.append(speaking[0, :step])
+                self._remember(window[:, :step])
+                self._done += step
+                self._trim(arrived)
+        if not rows:
+            return None
+        return self.generator.to_motion(torch.cat(rows), torch.cat(logits))
+
+    def _encode(self, arrived: int) -> None:
+        """Bring the token cache up to ``arrived``, re-encoding the newest frames."""
+        if self._tok_end >= arrived and self._tokens:
+            return
+        write_from = max(0, min(arrived - self._fresh, self._tok_end))
+        enc_lo = max(0, write_from - WARM_FRAMES, self._offset_frames())
+        loud = {role: level.level_db() for role, level in self._levels.items()}
+        loud = {role: db for role, db in loud.items() if db is not None} or None
+        tokens = self.encode_audio(self._audio(enc_lo, arrived), arrived - enc_lo, loud)
+        if not self._tokens:
+            self._tokens = [(t, t.tokens[:0]) for t in tokens]
+            self._tok_start = self._tok_end = enc_lo
+            write_from = enc_lo
+        keep = write_from - self._tok_start
+        self._tokens = [(template, torch.cat([rows[:keep], new.tokens[write_from - enc_lo:]]))
+                        for (template, rows), new in zip(self._tokens, tokens)]
+        self._tok_end = arrived
+
+    def _window(self, arrived: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sample one window starting at the next frame: ``[1, N, D]`` and logits ``[1, N, 2]``."""
+        start, c, n = self._done, self.context, self.window
+        g_lo = max(self._tok_start, start - c - self._radius, 0)
+        frames = arrived - g_lo
+        tokens = [ConditionTokens(t.name, rows[g_lo - self._tok_start:], kind="frame", role=t.role)
+                  for t, rows in self._tokens]
+        inputs = self.generator.guider.prepare(tokens + self.style, frames)
+        out = self.generator.guide(inputs)
+        # features of frames [start - c, start + n), edge-replicated before 0 and past `arrived`
+        lo, hi = start - c - g_lo, start + n - g_lo
+        piece = out.features[:, max(lo, 0):min(hi, frames)]
+        cond = pad_frames(piece, max(0, -lo), max(0, hi - frames))
+        speaking = out.speaking_logits[:, start - g_lo:min(hi, frames)]
+        speaking = pad_frames(speaking, 0, n - speaking.shape[1])
+        context = self._history if self._history is not None and self._history.shape[1] == c else None
+        return self._sampler.window(cond, context), speaking
+
+    def _remember(self, emitted: torch.Tensor) -> None:
+        """Keep the last ``C`` emitted normalised frames as the next window's context."""
+        if self.context == 0:
+            return
+        joined = emitted if self._history is None else torch.cat([self._history, emitted], dim=1)
+        self._history = joined[:, -self.context:]
+
+    def _offset_frames(self) -> int:
+        return int(np.ceil(self._offset / self.samples_per_frame - 1e-9))
+
+    def _audio(self, lo_frame: int, hi_frame: int) -> ConversationAudio:
+        a = int(round(lo_frame * self.samples_per_frame)) - self._offset
+        b = int(round(hi_frame * self.samples_per_frame)) - self._offset
+        if a < 0:
+            raise RuntimeError("live audio buffer trimmed too early")  # internal invariant
+        return ConversationAudio(self._agent[a:b].copy(), self._partner[a:b].copy(), source="live")
+
+    def _trim(self, arrived: int) -> None:
+        """Drop audio and tokens no later step needs (bounded memory for any length)."""
+        keep_audio = max(0, arrived - self._fresh - WARM_FRAMES)
+        drop = int(round(keep_audio * self.samples_per_frame)) - self._offset
+        if drop > 0:
+            self._agent, self._partner = self._agent[drop:], self._partner[drop:]
+            self._offset += drop
+        keep_tokens = max(self._tok_start, self._done - self.context - self._radius)
+        cut = keep_tokens - self._tok_start
+        if cut > 0:
+            self._tokens = [(t, rows[cut:]) for t, rows in self._tokens]
+            self._tok_start = keep_tokens
