@@ -4,13 +4,18 @@ The CLI owns three commands (``plugins``, ``config``, and ``--version``); every 
 subcommand comes from a plugin's ``register_cli_commands`` hook (the built-in plugin
 contributes ``animate``, ``track``, ... as their features exist). User errors
 (:class:`~openinfp.core.errors.OpenInfpError`) print one line and exit non-zero.
+SIGTERM (``kill``, a timeout, a service stop) is handled like Ctrl-C: the run unwinds,
+temporary outputs are removed, and the exit code is 143.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
-from typing import Optional, Sequence
+import threading
+from typing import Iterator, Optional, Sequence
 
 from openinfp import __version__
 from openinfp.core.errors import OpenInfpError
@@ -104,8 +109,34 @@ def build_parser(registry) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup path (temporary outputs) runs."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`Terminated` (main thread only; restored after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``openinfp`` console script; returns the exit code."""
+    with sigterm_as_interrupt():
+        return _main(argv)
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     try:
         from openinfp.core.registry import Registry
 
@@ -120,6 +151,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except OpenInfpError as exc:
         print(f"openinfp: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print("openinfp: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("openinfp: interrupted", file=sys.stderr)
         return 130

@@ -22,7 +22,7 @@ from typing import Optional
 import numpy as np
 
 from openinfp.core.audio import count_non_finite
-from openinfp.core.errors import DependencyError, InputError
+from openinfp.core.errors import ConfigError, DependencyError, InputError, OutputError  # noqa: F401
 from openinfp.core.io import PathLike, atomic_output, require_file
 
 SUPPORTED_HINT = "wav, flac, ogg/opus, mp3, m4a/aac, or a video file with an audio track"
@@ -375,7 +375,11 @@ def write_audio(path: PathLike, wave: np.ndarray, sample_rate: int) -> Path:
     target = Path(path)
     if target.suffix.lower() not in (".wav", ".flac"):
         raise InputError(f"output {target} must end in .wav or .flac")
-    with atomic_output(target) as tmp:
-        sf.write(str(tmp), np.clip(np.asarray(wave, dtype=np.float32), -1.0, 1.0), int(sample_rate),
-                 subtype="PCM_16", format=target.suffix[1:].upper())
+    with atomic_output(target, what="output audio") as tmp:
+        try:
+            sf.write(str(tmp), np.clip(np.asarray(wave, dtype=np.float32), -1.0, 1.0), int(sample_rate),
+                     subtype="PCM_16", format=target.suffix[1:].upper())
+        except sf.SoundFileError as exc:  # libsndfile hides errno ("System error.")
+            raise OutputError(f"cannot write output audio {target}: {_first_line(exc)} (disk full or "
+                              "not writable?); free some space or choose another folder") from None
     return target

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from openinfp.core.errors import InputError
-from openinfp.core.io import PathLike, atomic_output, require_file
+from openinfp.core.io import PathLike, atomic_output, require_file, write_npz
 from openinfp.core.motion_space import MotionSpace
 
 FORMAT_VERSION = 1
@@ -85,9 +85,8 @@ class MotionSequence:
             if np.asarray(value).dtype == object:
                 raise InputError(f"annotation {key!r} must be a numeric or string array, not objects")
             arrays[_ANNOTATION_PREFIX + key] = np.asarray(value)
-        with atomic_output(path, suffix=".npz") as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
+        with atomic_output(path, suffix=".npz", what="motion file") as tmp:
+            write_npz(tmp, arrays)
 
     @classmethod
     def load(
