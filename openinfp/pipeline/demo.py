@@ -240,9 +240,9 @@ def _mono_overrides(meaning: str, audio: Optional[Path], partner_audio: Optional
     if audio is None or partner_audio is not None:
         return []
     if meaning != "agent":
-        from openinfp.audio.io import load_audio
+        from openinfp.audio.io import probe_audio
 
-        if load_audio(audio).num_channels >= 2:
+        if probe_audio(audio).channels >= 2:  # the header only: nothing is decoded here
             return []
     return mono_overrides(meaning)
 

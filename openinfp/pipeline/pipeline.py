@@ -31,7 +31,7 @@ import numpy as np
 from openinfp.core.audio import ConversationAudio
 from openinfp.core.config import PipelineConfig, load_config
 from openinfp.core.errors import ConfigError, InputError
-from openinfp.core.io import PathLike, atomic_output
+from openinfp.core.io import PathLike, atomic_output, check_output_path
 from openinfp.core.motion import MotionSequence
 from openinfp.core.threads import torch_threads
 
@@ -228,7 +228,11 @@ class ConversationPipeline:
             raise InputError("no audio: give a conversation audio file or a script (--script FILE)")
         from openinfp.audio.conversation import load_conversation
 
-        return load_conversation(audio, partner_audio, self.config.audio, fps=self.config.fps)
+        conversation = load_conversation(audio, partner_audio, self.config.audio, fps=self.config.fps)
+        if conversation.duration * self.config.fps < 1.0:
+            raise InputError(f"audio {audio} is {conversation.duration * 1000:.0f} ms long, shorter than one "
+                             f"motion frame ({1000 / self.config.fps:.0f} ms); give a longer recording")
+        return conversation
 
     def load_image(self, image: ImageInput, what: str = "portrait") -> np.ndarray:
         """``[H, W, 3]`` uint8 RGB from a path or an array (EXIF, RGBA and grayscale handled)."""
@@ -420,6 +424,7 @@ class ConversationPipeline:
         video_path = Path(outputs.video)
         if video_path.suffix.lower() != ".mp4":
             raise InputError(f"output video {video_path} must end in .mp4")
+        check_output_path(video_path, "output video")  # before the work: read-only folder, long name, ...
         self._check_side_outputs(outputs)
         pm.hook.on_pipeline_start(config=cfg)
         preload = self._preload(cfg.motion_space, self.conditioner_names(inputs.prompt, inputs.style_image))
@@ -508,8 +513,7 @@ class ConversationPipeline:
             p = Path(path)
             if p.suffix.lower() != suffix:
                 raise InputError(f"{key.replace('_', ' ')} output {p} must end in {suffix}")
-            if p.is_dir():
-                raise InputError(f"{key.replace('_', ' ')} output {p} is a directory; give a file name")
+            check_output_path(p, f"{key.replace('_', ' ')} output")
 
 
 def _describe(image: Optional[ImageInput], what: str) -> str:
