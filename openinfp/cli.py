@@ -61,7 +61,7 @@ def _run_plugins(args: argparse.Namespace) -> int:
 def _add_config_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="show or list configuration presets",
                        description="Inspect configuration presets and overrides.")
-    csub = p.add_subparsers(dest="config_cmd", metavar="{show,list}")
+    csub = p.add_subparsers(dest="config_cmd", metavar="{show,list,keys}")
     csub.required = True
     show = csub.add_parser("show", help="print the merged config of a preset (with key=value overrides)",
                            description="Print PRESET merged over the defaults, with overrides applied and "
@@ -71,6 +71,10 @@ def _add_config_command(sub: argparse._SubParsersAction) -> None:
     show.set_defaults(_run=_run_config_show)
     lst = csub.add_parser("list", help="list the available presets")
     lst.set_defaults(_run=_run_config_list)
+    keys = csub.add_parser("keys", help="list every config key with its type, default, bounds and help",
+                           description="Every config key (what --set KEY=VALUE accepts): type, default, "
+                                       "the valid range or choices, and what it does.")
+    keys.set_defaults(_run=_run_config_keys)
 
 
 def _run_config_show(args: argparse.Namespace) -> int:
@@ -78,6 +82,14 @@ def _run_config_show(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.preset, args.overrides, registry=args._registry)
     print(to_yaml(cfg), end="")
+    return 0
+
+
+def _run_config_keys(args: argparse.Namespace) -> int:
+    from openinfp.core.config import describe_fields
+
+    for line in describe_fields():
+        print(line)
     return 0
 
 

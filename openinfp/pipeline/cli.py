@@ -137,10 +137,19 @@ def shipped_model_available(motion_space: str) -> bool:
 
 
 def _check_steps_and_size(args: argparse.Namespace) -> None:
-    if getattr(args, "steps", None) is not None and args.steps < 1:
-        raise InputError(f"--steps must be at least 1, got {args.steps}")
-    if getattr(args, "size", None) is not None and not 64 <= args.size <= 4096:
-        raise InputError(f"--size must be between 64 and 4096 pixels, got {args.size}")
+    from openinfp.core.config import OutputConfig, field_range
+    from openinfp.core.model_config import SamplerConfig
+
+    if getattr(args, "steps", None) is not None:
+        lo, hi = field_range(SamplerConfig, "steps")
+        if args.steps < lo:
+            raise InputError(f"--steps must be at least {lo}, got {args.steps}")
+        if args.steps > hi:
+            raise InputError(f"--steps must be at most {hi}, got {args.steps}")
+    if getattr(args, "size", None) is not None:
+        lo, hi = field_range(OutputConfig, "size")
+        if not lo <= args.size <= hi:
+            raise InputError(f"--size must be between {lo} and {hi} pixels, got {args.size}")
 
 
 def _read_script(path: str) -> str:
