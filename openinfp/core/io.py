@@ -78,9 +78,23 @@ def _shorten(text: str, max_bytes: int) -> str:
     return raw[:max(0, max_bytes)].decode("utf-8", errors="ignore")
 
 
+def _exists(p: Path) -> bool:
+    try:
+        return p.exists()
+    except OSError:  # e.g. a name over the file system's limit
+        return False
+
+
+def _is_dir(p: Path) -> bool:
+    try:
+        return p.is_dir()
+    except OSError:
+        return False
+
+
 def _existing_ancestor(folder: Path) -> Path:
     p = folder
-    while not p.exists() and p != p.parent:
+    while not _exists(p) and p != p.parent:
         p = p.parent
     return p
 
@@ -106,18 +120,18 @@ def check_output_path(path: PathLike, what: str = "output") -> Path:
     target = Path(path)
     if not target.name or target.name in (".", ".."):
         raise OutputError(f"{what} {str(target)!r} has no file name; give a file name")
-    if target.is_dir():
-        raise OutputError(f"{what} {target} is a directory; give a file name")
     folder = target.parent
     ancestor = _existing_ancestor(folder)
-    if not ancestor.is_dir():
+    if not _is_dir(ancestor):
         raise OutputError(f"cannot write {what} {target}: {ancestor} is a file, not a folder; choose another path")
     limit = name_max(ancestor)
     for part in [target.name] + [p.name for p in _missing_folders(folder)]:
         size = len(os.fsencode(part))
         if size > limit:
-            raise OutputError(f"cannot write {what} {target}: the name {_shorten(part, 40)}... is {size} bytes, "
+            raise OutputError(f"cannot write {what} {_shorten(str(target), 80)}...: a name in it is {size} bytes, "
                               f"over this file system's limit of {limit}; choose a shorter name")
+    if _is_dir(target):
+        raise OutputError(f"{what} {target} is a directory; give a file name")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {what} {target}: folder {ancestor} is not writable; choose another folder")
     try:  # root passes os.access even where the file system refuses: try it
@@ -146,7 +160,7 @@ def _missing_folders(folder: Path) -> list[Path]:
     """Folders of ``folder``'s chain that do not exist yet, outermost first."""
     missing = []
     p = folder
-    while not p.exists() and p != p.parent:
+    while not _exists(p) and p != p.parent:
         missing.append(p)
         p = p.parent
     return list(reversed(missing))
