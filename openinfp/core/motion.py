@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Mapping, Optional
 
 import numpy as np
@@ -188,19 +189,32 @@ def _read_npy_header(fh) -> tuple[tuple[int, ...], np.dtype]:
     return tuple(int(n) for n in shape), np.dtype(dtype)
 
 
-def _check_npz_headers(p, max_duration_s: float) -> None:
-    """Check sizes, dtypes and the motion's duration from the archive's directory and
-    the ``.npy`` headers, before any array is read (a 2 MB file may declare gigabytes)."""
+def check_npz_archive(path: PathLike, what: str = "motion file",
+                      max_bytes: int = MAX_MOTION_BYTES) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Check an ``.npz`` from its zip directory and ``.npy`` headers, reading no array.
+
+    Refused: more than ``max_bytes`` of arrays (a few MB of zeros can declare
+    gigabytes), object arrays (pickles), damaged headers, and arrays that declare more
+    data than the archive holds. Use it before ``np.load`` on any user ``.npz``.
+
+    Returns:
+        ``{key: (shape, dtype)}`` of every array (empty when ``path`` is not a zip file:
+        ``np.load`` then reports what it is).
+
+    Raises:
+        InputError: one line naming ``what`` and the problem.
+    """
+    p = Path(path)
     try:
         zf = zipfile.ZipFile(p)
     except (OSError, zipfile.BadZipFile, EOFError):
-        return  # not an archive: np.load says what it is (a pickle, a lone .npy, junk)
+        return {}  # not an archive: np.load says what it is (a pickle, a lone .npy, junk)
     headers: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
     with zf:
         total = sum(info.file_size for info in zf.infolist())
-        if total > MAX_MOTION_BYTES:
-            raise InputError(f"motion file {p} holds {total / 2**20:.0f} MB of arrays, more than the "
-                             f"{MAX_MOTION_BYTES / 2**20:.0f} MB a motion file may hold")
+        if total > max_bytes:
+            raise InputError(f"{what} {p} holds {total / 2**20:.0f} MB of arrays, more than the "
+                             f"{max_bytes / 2**20:.0f} MB a {what} may hold")
         for info in zf.infolist():
             if not info.filename.endswith(".npy"):
                 continue
@@ -210,22 +224,28 @@ def _check_npz_headers(p, max_duration_s: float) -> None:
                     shape, dtype = _read_npy_header(fh)
                     header_bytes = fh.tell()
             except (ValueError, OSError, zipfile.BadZipFile, EOFError, SyntaxError) as exc:
-                raise InputError(f"motion file {p}: the header of array {key!r} is damaged ({exc})") from None
+                raise InputError(f"{what} {p}: the header of array {key!r} is damaged ({exc})") from None
             if dtype.hasobject:
-                raise InputError(f"motion file {p} holds pickled objects, which are refused (array {key!r})")
+                raise InputError(f"{what} {p} holds pickled objects, which are refused (array {key!r})")
             declared = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
             if declared > info.file_size - header_bytes:
-                raise InputError(f"motion file {p}: array {key!r} declares {shape} {dtype} ({declared} bytes) but the "
+                raise InputError(f"{what} {p}: array {key!r} declares {shape} {dtype} ({declared} bytes) but the "
                                  f"archive holds {max(0, info.file_size - header_bytes)} bytes; the file is damaged "
                                  "or truncated")
             headers[key] = (shape, dtype)
-        if "motion" not in headers or "fps" not in headers or headers["fps"][0] != ():
-            return  # reported with the other layout problems after loading
-        try:
-            with zf.open("fps.npy") as fh:
-                fps = float(np.lib.format.read_array(fh, allow_pickle=False))
-        except (ValueError, TypeError, OSError, zipfile.BadZipFile, EOFError):
-            return
+    return headers
+
+
+def _check_npz_headers(p: Path, max_duration_s: float) -> None:
+    """:func:`check_npz_archive`, then the motion's fps and duration (only ``fps`` is read)."""
+    headers = check_npz_archive(p)
+    if "motion" not in headers or "fps" not in headers or headers["fps"][0] != ():
+        return  # reported with the other layout problems after loading
+    try:
+        with zipfile.ZipFile(p) as zf, zf.open("fps.npy") as fh:
+            fps = float(np.lib.format.read_array(fh, allow_pickle=False))
+    except (ValueError, TypeError, OSError, zipfile.BadZipFile, EOFError):
+        return
     shape = headers["motion"][0]
     lo, hi = MOTION_FPS_RANGE
     if not lo <= fps <= hi:

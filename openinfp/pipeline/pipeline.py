@@ -215,8 +215,13 @@ class ConversationPipeline:
                 raise InputError("the script is empty; write lines like 'A: Hello.' and 'B: Hi!'")
             from openinfp.audio.script import script_to_conversation
 
-            conversation, _turns = script_to_conversation(script, seed=self.config.seed, fps=self.config.fps)
             limit = self.config.audio.max_duration_s
+            # Speech runs at about 15 characters a second; no voice reaches 40. A longer
+            # script cannot fit the limit: refuse it before minutes of synthesis.
+            if len(script) > limit * 40:
+                raise InputError(f"the script has {len(script)} characters, more than can be spoken in the limit "
+                                 f"of {limit:g} s (audio.max_duration_s); shorten it or raise the limit")
+            conversation, _turns = script_to_conversation(script, seed=self.config.seed, fps=self.config.fps)
             if conversation.duration > limit:
                 raise InputError(f"the script speaks for {conversation.duration:.0f} s, over the limit of "
                                  f"{limit:g} s (audio.max_duration_s); shorten it or raise the limit")
