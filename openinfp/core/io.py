@@ -62,6 +62,11 @@ def new_file_mode() -> int:
     return 0o666 & ~current_umask()
 
 
+def new_dir_mode() -> int:
+    """Permission bits a plain ``mkdir`` gives a new folder: ``0o777 & ~umask``."""
+    return 0o777 & ~current_umask()
+
+
 def name_max(folder: PathLike) -> int:
     """Longest file name (bytes) the file system of ``folder`` allows (255 if unknown)."""
     try:
@@ -235,6 +240,16 @@ def temporary_sibling(target: PathLike, suffix: Optional[str] = None) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=suffix, dir=target.parent)
     os.close(fd)
     return Path(name)
+
+
+def temporary_sibling_dir(target: PathLike) -> Path:
+    """Create an empty hidden folder ``.NAME.XXXXXXXX`` beside ``target`` (name shortened
+    to fit), with the permissions of a plain ``mkdir`` (not ``mkdtemp``'s 0700)."""
+    target = Path(target)
+    budget = name_max(target.parent) - _TEMP_RANDOM - 2
+    folder = Path(tempfile.mkdtemp(prefix=f".{_shorten(target.name, min(budget, 100))}.", dir=target.parent))
+    os.chmod(folder, new_dir_mode())
+    return folder
 
 
 def publish(tmp: PathLike, target: PathLike) -> None:

@@ -244,3 +244,16 @@ def test_sigterm_removes_the_temporary_video_like_ctrl_c(tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert err.decode().strip() == "openinfp: terminated"
     assert not out.exists(), list(out.iterdir())
+
+
+def test_atomically_written_folders_get_normal_permissions(tmp_path):
+    """Checkpoint folders are written under a temporary name too (mkdtemp makes 0700)."""
+    from openinfp.core.checkpoint import write_folder_atomically
+
+    old = os.umask(0o022)
+    try:
+        target = write_folder_atomically(tmp_path / ("c" * 255), lambda d: (d / "config.json").write_text("{}"))
+    finally:
+        os.umask(old)
+    assert _mode(target) == 0o755 and _mode(target / "config.json") == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
