@@ -314,13 +314,16 @@ def _collect_quietly() -> None:
         sys.unraisablehook = hook
 
 
-def write_npz(file: Any, arrays: Mapping[str, Any]) -> None:
-    """``np.savez(file, **arrays)`` (same format), closing the archive even when a write fails."""
+def write_npz(file: Any, arrays: Mapping[str, Any], compress: bool = False) -> None:
+    """``np.savez(file, **arrays)`` (``np.savez_compressed`` with ``compress``), in the
+    same format, but closing the archive even when a write fails (numpy leaves it to the
+    garbage collector, which retries the failed write and prints a traceback)."""
     import zipfile
 
     import numpy as np
 
-    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+    mode = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(file, mode="w", compression=mode, allowZip64=True) as zf:
         for key, value in arrays.items():
             with zf.open(f"{key}.npy", mode="w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
