@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import signal
 import sys
 import threading
@@ -21,6 +22,8 @@ from openinfp import __version__
 from openinfp.core.errors import OpenInfpError
 
 _OWN_COMMANDS = ("plugins", "config")
+_FILE_SYSTEM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM,
+                                 errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENOENT})
 
 
 def _add_plugins_command(sub: argparse._SubParsersAction) -> None:
@@ -163,6 +166,14 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     except OpenInfpError as exc:
         print(f"openinfp: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        # A safety net for file-system failures no stage turned into an OpenInfpError
+        # (disk full, read-only, permissions, over-long names): one line, no traceback.
+        if exc.errno not in _FILE_SYSTEM_ERRNOS:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"openinfp: error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except Terminated:
         print("openinfp: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM

@@ -257,3 +257,12 @@ def test_atomically_written_folders_get_normal_permissions(tmp_path):
         os.umask(old)
     assert _mode(target) == 0o755 and _mode(target / "config.json") == 0o644
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_file_system_errors_of_any_command_are_one_line(tmp_path, run_cli):
+    """The CLI's safety net: a command whose outputs are not yet checked up front still
+    ends with one line (here `synth` into a folder below a file)."""
+    (tmp_path / "file").write_text("x")
+    code, err = run_cli(["synth", "--hours", "0.001", "--out", str(tmp_path / "file" / "corpus"), "--quiet"])
+    assert code == 2 and err.startswith("openinfp: error: ") and len(err.strip().splitlines()) == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
