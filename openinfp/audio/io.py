@@ -28,6 +28,10 @@ from openinfp.core.io import PathLike, atomic_output, require_file
 
 SUPPORTED_HINT = "wav, flac, ogg/opus, mp3, m4a/aac, or a video file with an audio track"
 
+DEFAULT_MAX_DURATION_S = 7200.0
+"""Longest audio decoded unless a caller passes another limit (``None``: no limit); the
+default of ``audio.max_duration_s``."""
+
 SAMPLE_RATE_RANGE = (4_000, 768_000)
 """Sample rates (Hz) accepted from a file header: telephone speech to the highest studio
 rates. Anything else is a damaged or hostile header, refused before any allocation (the
@@ -146,12 +150,13 @@ class AudioClip:
         return self.wave.shape[0] / float(self.sample_rate)
 
 
-def read_audio(path: PathLike, max_duration_s: Optional[float] = None) -> tuple[np.ndarray, int]:
+def read_audio(path: PathLike, max_duration_s: Optional[float] = DEFAULT_MAX_DURATION_S) -> tuple[np.ndarray, int]:
     """Decode ``path`` to float32 samples.
 
     Args:
         path: an audio file or a video file with an audio track.
-        max_duration_s: refuse files longer than this many seconds (``None``: no limit).
+        max_duration_s: refuse files longer than this many seconds, from the header
+            where it says (default 7200 s; ``None``: no limit).
 
     Returns:
         ``(wave, sample_rate)`` with ``wave`` ``[N]`` for mono files and ``[N, C]``
@@ -165,7 +170,7 @@ def read_audio(path: PathLike, max_duration_s: Optional[float] = None) -> tuple[
     return clip.wave, clip.sample_rate
 
 
-def load_audio(path: PathLike, max_duration_s: Optional[float] = None) -> AudioClip:
+def load_audio(path: PathLike, max_duration_s: Optional[float] = DEFAULT_MAX_DURATION_S) -> AudioClip:
     """Like :func:`read_audio` but returns an :class:`AudioClip` with handling notes."""
     p = require_file(path, "audio file")
     _check_limit(max_duration_s)
@@ -392,7 +397,7 @@ _SEEKABLE_FORMATS = {"WAV", "WAVEX", "W64", "RF64", "AIFF", "AIFC", "CAF", "FLAC
 """libsndfile formats read block by block by :func:`load_audio_resampled` (exact seeking)."""
 
 
-def load_audio_resampled(path: PathLike, sample_rate: int, max_duration_s: Optional[float] = None,
+def load_audio_resampled(path: PathLike, sample_rate: int, max_duration_s: Optional[float] = DEFAULT_MAX_DURATION_S,
                          block_out: int = 1 << 20) -> AudioClip:
     """Decode ``path`` at ``sample_rate``, in bounded memory where the format allows.
 
