@@ -13,7 +13,6 @@ where its data stops; :func:`load_audio` says so in ``notes``.
 
 from __future__ import annotations
 
-import math
 import struct
 from dataclasses import dataclass, field
 from math import gcd
@@ -22,107 +21,23 @@ from typing import Optional
 
 import numpy as np
 
+from openinfp.audio.probe import (  # noqa: F401 (limits and probe_audio re-exported for callers)
+    DEFAULT_MAX_DURATION_S,
+    FFMPEG_SUFFIXES,
+    MAX_DECODED_SAMPLES,
+    SAMPLE_RATE_RANGE,
+    SUPPORTED_HINT,
+    AudioInfo,
+    check_budget,
+    check_duration,
+    check_limit,
+    check_rate,
+    first_line,
+    probe_audio,
+)
 from openinfp.core.audio import count_non_finite
-from openinfp.core.errors import ConfigError, DependencyError, InputError, OutputError
+from openinfp.core.errors import DependencyError, InputError, OutputError
 from openinfp.core.io import PathLike, atomic_output, require_file
-
-SUPPORTED_HINT = "wav, flac, ogg/opus, mp3, m4a/aac, or a video file with an audio track"
-
-DEFAULT_MAX_DURATION_S = 7200.0
-"""Longest audio decoded unless a caller passes another limit (``None``: no limit); the
-default of ``audio.max_duration_s``."""
-
-SAMPLE_RATE_RANGE = (4_000, 768_000)
-"""Sample rates (Hz) accepted from a file header: telephone speech to the highest studio
-rates. Anything else is a damaged or hostile header, refused before any allocation (the
-resampler's filter grows with the rate)."""
-
-MAX_DECODED_SAMPLES = 384 * 2**20
-"""Most samples (frames x channels) held decoded at once: 1.5 GB of float32, an hour of
-48 kHz stereo. Checked from the header before decoding (and while FFmpeg decodes);
-WAV/FLAC/AIFF files are read in blocks and only their 16 kHz result counts."""
-
-# libsndfile cannot read these containers; go straight to FFmpeg.
-_FFMPEG_SUFFIXES = {".m4a", ".aac", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wma", ".opus", ".3gp",
-                    ".ts", ".flv", ".amr"}
-
-
-@dataclass
-class AudioInfo:
-    """What an audio file's header says (nothing decoded).
-
-    Attributes:
-        sample_rate: samples per second.
-        channels: channel count.
-        duration: seconds, or ``None`` when the container does not say.
-    """
-
-    sample_rate: int
-    channels: int
-    duration: Optional[float]
-
-
-def probe_audio(path: PathLike, max_duration_s: Optional[float] = None) -> AudioInfo:
-    """Read ``path``'s header only: rate, channels, duration (bounded memory and time).
-
-    Raises:
-        InputError: missing/empty/unreadable file, a sample rate outside
-            :data:`SAMPLE_RATE_RANGE`, or longer than ``max_duration_s``.
-    """
-    import soundfile as sf
-
-    p = require_file(path, "audio file")
-    _check_limit(max_duration_s)
-    info = None
-    if p.suffix.lower() not in _FFMPEG_SUFFIXES:
-        try:
-            info = sf.info(str(p))
-        except Exception:  # not for libsndfile: ask FFmpeg below
-            info = None
-    if info is not None:
-        _check_rate(p, int(info.samplerate))
-        result = AudioInfo(int(info.samplerate), int(info.channels), info.frames / info.samplerate)
-    else:
-        result = _probe_ffmpeg(p)
-    if result.duration is not None:
-        _too_long(p, result.duration, max_duration_s)
-    return result
-
-
-def _probe_ffmpeg(p: Path) -> AudioInfo:
-    import av
-
-    try:
-        container = av.open(str(p))
-    except Exception as exc:
-        raise InputError(f"cannot decode audio file {p}: {_first_line(exc)}; supported: {SUPPORTED_HINT}") from None
-    with container:
-        if not container.streams.audio:
-            raise InputError(f"{p} has no audio stream; give a file with sound")
-        stream = container.streams.audio[0]
-        rate = int(stream.rate or stream.codec_context.sample_rate or 0)
-        _check_rate(p, rate)
-        duration = container.duration / 1_000_000.0 if container.duration is not None else None
-        return AudioInfo(rate, int(stream.codec_context.channels or 1), duration)
-
-
-def _check_rate(p: Path, rate: int) -> None:
-    lo, hi = SAMPLE_RATE_RANGE
-    if not lo <= rate <= hi:
-        raise InputError(f"audio file {p} declares a sample rate of {rate} Hz, outside the accepted "
-                         f"{lo}-{hi} Hz; its header is damaged or it is not audio: re-export it")
-
-
-def _check_budget(p: Path, frames: float, channels: int, rate: int) -> None:
-    if frames * channels > MAX_DECODED_SAMPLES:
-        raise InputError(f"audio file {p} is {frames / rate:.0f} s of {channels}-channel audio at {rate} Hz, more "
-                         f"than can be decoded at once ({MAX_DECODED_SAMPLES} samples); keep only the two "
-                         "conversation channels, convert it to WAV or FLAC (read in blocks), or cut it")
-
-
-def _check_limit(limit: Optional[float]) -> None:
-    if limit is not None and not (isinstance(limit, (int, float)) and math.isfinite(limit) and limit > 0):
-        raise ConfigError(f"audio.max_duration_s must be a positive number of seconds, got {limit!r}")
 
 
 @dataclass
@@ -173,11 +88,11 @@ def read_audio(path: PathLike, max_duration_s: Optional[float] = DEFAULT_MAX_DUR
 def load_audio(path: PathLike, max_duration_s: Optional[float] = DEFAULT_MAX_DURATION_S) -> AudioClip:
     """Like :func:`read_audio` but returns an :class:`AudioClip` with handling notes."""
     p = require_file(path, "audio file")
-    _check_limit(max_duration_s)
+    check_limit(max_duration_s)
     notes: list[str] = []
     clip: Optional[AudioClip] = None
     sf_error = ""
-    if p.suffix.lower() not in _FFMPEG_SUFFIXES:
+    if p.suffix.lower() not in FFMPEG_SUFFIXES:
         clip, sf_error = _read_soundfile(p, max_duration_s, notes)
     if clip is None:
         clip = _read_ffmpeg(p, max_duration_s, notes, sf_error)
@@ -210,14 +125,6 @@ def _truncation_notes(p: Path, seconds: float) -> list[str]:
     return [f"{p.name} is truncated ({missing} bytes of audio data missing); used the {seconds:.2f} s that are present"]
 
 
-def _too_long(p: Path, seconds: float, limit: Optional[float]) -> None:
-    if limit is not None and seconds > limit + 1e-6:
-        raise InputError(
-            f"audio file {p} is {seconds:.1f} s long, over the limit of {limit:.0f} s "
-            "(raise audio.max_duration_s or cut the file)"
-        )
-
-
 def _read_soundfile(p: Path, limit: Optional[float], notes: list[str]) -> tuple[Optional[AudioClip], str]:
     import soundfile as sf
 
@@ -227,9 +134,9 @@ def _read_soundfile(p: Path, limit: Optional[float], notes: list[str]) -> tuple[
         return None, str(exc).splitlines()[0]
     if info.samplerate <= 0:
         return None, "invalid sample rate"
-    _check_rate(p, int(info.samplerate))
-    _too_long(p, info.frames / info.samplerate, limit)
-    _check_budget(p, info.frames, info.channels, int(info.samplerate))
+    check_rate(p, int(info.samplerate))
+    check_duration(p, info.frames / info.samplerate, limit)
+    check_budget(p, info.frames, info.channels, int(info.samplerate))
     try:
         wave, sr = sf.read(str(p), dtype="float32", always_2d=True)
     except Exception as exc:
@@ -270,7 +177,7 @@ def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: st
     try:
         container = av.open(str(p))
     except Exception as exc:
-        raise InputError(f"cannot decode audio file {p}: {_first_line(exc)}{why}; "
+        raise InputError(f"cannot decode audio file {p}: {first_line(exc)}{why}; "
                          f"supported: {SUPPORTED_HINT}") from None
     with container:
         if not container.streams.audio:
@@ -282,10 +189,10 @@ def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: st
         rate = int(stream.rate or stream.codec_context.sample_rate or 0)
         if rate <= 0:
             raise InputError(f"cannot decode audio file {p}: its audio stream has no sample rate")
-        _check_rate(p, rate)
+        check_rate(p, rate)
         if container.duration is not None:
-            _too_long(p, container.duration / 1_000_000.0, limit)
-            _check_budget(p, container.duration / 1_000_000.0 * rate, int(stream.codec_context.channels or 1), rate)
+            check_duration(p, container.duration / 1_000_000.0, limit)
+            check_budget(p, container.duration / 1_000_000.0 * rate, int(stream.codec_context.channels or 1), rate)
         # Normalise every decoded frame to planar float32 at the stream's own rate/layout.
         resampler = av.AudioResampler(format="fltp")
         chunks: list[np.ndarray] = []
@@ -297,16 +204,16 @@ def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: st
                     chunks.append(arr)
                     total += arr.shape[1]
                 if limit is not None and total / rate > limit:
-                    _too_long(p, total / rate, limit)
+                    check_duration(p, total / rate, limit)
                 if chunks and total * chunks[0].shape[0] > MAX_DECODED_SAMPLES:
-                    _check_budget(p, total, chunks[0].shape[0], rate)
+                    check_budget(p, total, chunks[0].shape[0], rate)
         except InputError:
             raise
         except Exception as exc:
             if not chunks:
-                raise InputError(f"cannot decode audio file {p}: {_first_line(exc)}; "
+                raise InputError(f"cannot decode audio file {p}: {first_line(exc)}; "
                                  f"supported: {SUPPORTED_HINT}") from None
-            notes.append(f"{p.name} is damaged after {total / rate:.2f} s ({_first_line(exc)}); used what decoded")
+            notes.append(f"{p.name} is damaged after {total / rate:.2f} s ({first_line(exc)}); used what decoded")
     if not chunks:
         raise InputError(f"audio file {p} holds no decodable audio samples; check the file")
     channels = {c.shape[0] for c in chunks}
@@ -322,11 +229,6 @@ def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: st
         wave.T[:, pos:pos + chunk.shape[1]] = chunk
         pos += chunk.shape[1]
     return AudioClip(wave, rate, str(p), notes)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def resample(wave: np.ndarray, sr_from: int, sr_to: int, block_out: int = 1 << 20) -> np.ndarray:
@@ -413,7 +315,7 @@ def load_audio_resampled(path: PathLike, sample_rate: int, max_duration_s: Optio
         ``wave[:, c]`` is a track without a copy.
     """
     p = require_file(path, "audio file")
-    _check_limit(max_duration_s)
+    check_limit(max_duration_s)
     streamed = _read_soundfile_resampled(p, int(sample_rate), max_duration_s, block_out)
     if streamed is not None:
         return streamed
@@ -430,7 +332,7 @@ def _read_soundfile_resampled(p: Path, sample_rate: int, limit: Optional[float],
     import soundfile as sf
     from scipy.signal import resample_poly
 
-    if p.suffix.lower() in _FFMPEG_SUFFIXES:
+    if p.suffix.lower() in FFMPEG_SUFFIXES:
         return None
     try:
         f = sf.SoundFile(str(p))
@@ -440,11 +342,11 @@ def _read_soundfile_resampled(p: Path, sample_rate: int, limit: Optional[float],
         if f.format not in _SEEKABLE_FORMATS or not f.seekable() or f.samplerate <= 0 or f.frames <= 0:
             return None
         rate_in, n_in, n_ch = int(f.samplerate), int(f.frames), int(f.channels)
-        _check_rate(p, rate_in)
-        _too_long(p, n_in / rate_in, limit)
+        check_rate(p, rate_in)
+        check_duration(p, n_in / rate_in, limit)
         g = gcd(rate_in, sample_rate)
         up, down = sample_rate // g, rate_in // g
-        _check_budget(p, -(-n_in * up // down), n_ch, sample_rate)
+        check_budget(p, -(-n_in * up // down), n_ch, sample_rate)
         out = np.empty((-(-n_in * up // down), n_ch), np.float32, order="F")
         bad = 0
         try:
@@ -485,6 +387,6 @@ def write_audio(path: PathLike, wave: np.ndarray, sample_rate: int) -> Path:
             sf.write(str(tmp), np.clip(np.asarray(wave, dtype=np.float32), -1.0, 1.0), int(sample_rate),
                      subtype="PCM_16", format=target.suffix[1:].upper())
         except sf.SoundFileError as exc:  # libsndfile hides errno ("System error.")
-            raise OutputError(f"cannot write output audio {target}: {_first_line(exc)} (disk full or "
+            raise OutputError(f"cannot write output audio {target}: {first_line(exc)} (disk full or "
                               "not writable?); free some space or choose another folder") from None
     return target
