@@ -222,3 +222,35 @@ def test_valid_streamed_motion_still_loads(tmp_path, hostile):
 
     seq = MotionSequence.load(hostile.motion_npz(tmp_path / "m.npz", 50, fps=30.0, value=0.5))
     assert seq.num_frames == 50 and seq.fps == 30.0 and float(seq.motion.mean()) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".ogg", ".m4a"])
+def test_decoded_sample_budget_is_checked_before_decoding(tmp_path, monkeypatch, suffix):
+    """Blocked (wav), whole-file libsndfile (ogg) and FFmpeg (m4a) readers all refuse a
+    file whose frames x channels exceed the budget (lowered here to 8000 samples)."""
+    import av
+
+    import openinfp.audio.probe as probe
+    from openinfp.audio.io import load_audio_resampled
+
+    path = tmp_path / f"a{suffix}"
+    wave = (0.2 * np.sin(np.arange(16000) / 5)).astype(np.float32)
+    if suffix == ".m4a":
+        with av.open(str(path), "w") as container:
+            stream = container.add_stream("aac", rate=16000)
+            stream.layout = "mono"
+            for i in range(0, 16000, 1024):
+                frame = av.AudioFrame.from_ndarray(wave[None, i:i + 1024], format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = 16000, i
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+    else:
+        import soundfile as sf
+
+        sf.write(path, wave, 16000)
+    assert load_audio_resampled(path, 16000).wave.shape[0] >= 15000
+    monkeypatch.setattr(probe, "MAX_DECODED_SAMPLES", 8000)
+    with pytest.raises(InputError, match="more than can be decoded at once \\(8000 samples\\)"):
+        load_audio_resampled(path, 16000)
