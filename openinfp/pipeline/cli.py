@@ -156,6 +156,8 @@ def _read_script(path: str) -> str:
     from openinfp.core.io import require_file
 
     p = require_file(path, "script file")
+    if p.stat().st_size > 4 * 2**20:  # more than two hours of speech could ever need; refuse before reading
+        raise InputError(f"script file {p} is {p.stat().st_size / 2**20:.0f} MB; a script is at most 4 MB of text")
     try:
         return p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
