@@ -4,18 +4,26 @@ The CLI owns three commands (``plugins``, ``config``, and ``--version``); every 
 subcommand comes from a plugin's ``register_cli_commands`` hook (the built-in plugin
 contributes ``animate``, ``track``, ... as their features exist). User errors
 (:class:`~openinfp.core.errors.OpenInfpError`) print one line and exit non-zero.
+SIGTERM (``kill``, a timeout, a service stop) is handled like Ctrl-C: the run unwinds,
+temporary outputs are removed, and the exit code is 143.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import signal
 import sys
-from typing import Optional, Sequence
+import threading
+from typing import Iterator, Optional, Sequence
 
 from openinfp import __version__
 from openinfp.core.errors import OpenInfpError
 
 _OWN_COMMANDS = ("plugins", "config")
+_FILE_SYSTEM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM,
+                                 errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENOENT})
 
 
 def _add_plugins_command(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +64,7 @@ def _run_plugins(args: argparse.Namespace) -> int:
 def _add_config_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="show or list configuration presets",
                        description="Inspect configuration presets and overrides.")
-    csub = p.add_subparsers(dest="config_cmd", metavar="{show,list}")
+    csub = p.add_subparsers(dest="config_cmd", metavar="{show,list,keys}")
     csub.required = True
     show = csub.add_parser("show", help="print the merged config of a preset (with key=value overrides)",
                            description="Print PRESET merged over the defaults, with overrides applied and "
@@ -66,6 +74,10 @@ def _add_config_command(sub: argparse._SubParsersAction) -> None:
     show.set_defaults(_run=_run_config_show)
     lst = csub.add_parser("list", help="list the available presets")
     lst.set_defaults(_run=_run_config_list)
+    keys = csub.add_parser("keys", help="list every config key with its type, default, bounds and help",
+                           description="Every config key (what --set KEY=VALUE accepts): type, default, "
+                                       "the valid range or choices, and what it does.")
+    keys.set_defaults(_run=_run_config_keys)
 
 
 def _run_config_show(args: argparse.Namespace) -> int:
@@ -73,6 +85,14 @@ def _run_config_show(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.preset, args.overrides, registry=args._registry)
     print(to_yaml(cfg), end="")
+    return 0
+
+
+def _run_config_keys(args: argparse.Namespace) -> int:
+    from openinfp.core.config import describe_fields
+
+    for line in describe_fields():
+        print(line)
     return 0
 
 
@@ -104,8 +124,34 @@ def build_parser(registry) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup path (temporary outputs) runs."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`Terminated` (main thread only; restored after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``openinfp`` console script; returns the exit code."""
+    with sigterm_as_interrupt():
+        return _main(argv)
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     try:
         from openinfp.core.registry import Registry
 
@@ -120,6 +166,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except OpenInfpError as exc:
         print(f"openinfp: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        # A safety net for file-system failures no stage turned into an OpenInfpError
+        # (disk full, read-only, permissions, over-long names): one line, no traceback.
+        if exc.errno not in _FILE_SYSTEM_ERRNOS:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"openinfp: error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Terminated:
+        print("openinfp: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("openinfp: interrupted", file=sys.stderr)
         return 130

@@ -16,4 +16,5 @@ class AudioConfig:
     partner_only: bool = field(default=False, metadata={"help": "a mono file is the partner (pure listening)"})
     mono_mix: bool = field(default=False, metadata={
         "help": "a mono file holds both people: diarize it into agent and partner tracks"})
-    max_duration_s: float = field(default=7200.0, metadata={"help": "refuse longer inputs (seconds)"})
+    max_duration_s: float = field(default=7200.0, metadata={"help": "refuse longer inputs (seconds)",
+                                                            "range": (0.1, 86400.0)})

@@ -21,15 +21,23 @@ from typing import Optional
 
 import numpy as np
 
+from openinfp.audio.probe import (  # noqa: F401 (limits and probe_audio re-exported for callers)
+    DEFAULT_MAX_DURATION_S,
+    FFMPEG_SUFFIXES,
+    MAX_DECODED_SAMPLES,
+    SAMPLE_RATE_RANGE,
+    SUPPORTED_HINT,
+    AudioInfo,
+    check_budget,
+    check_duration,
+    check_limit,
+    check_rate,
+    first_line,
+    probe_audio,
+)
 from openinfp.core.audio import count_non_finite
-from openinfp.core.errors import DependencyError, InputError
+from openinfp.core.errors import DependencyError, InputError, OutputError
 from openinfp.core.io import PathLike, atomic_output, require_file
-
-SUPPORTED_HINT = "wav, flac, ogg/opus, mp3, m4a/aac, or a video file with an audio track"
-
-# libsndfile cannot read these containers; go straight to FFmpeg.
-_FFMPEG_SUFFIXES = {".m4a", ".aac", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wma", ".opus", ".3gp",
-                    ".ts", ".flv", ".amr"}
 
 
 @dataclass
@@ -57,12 +65,13 @@ class AudioClip:
         return self.wave.shape[0] / float(self.sample_rate)
 
 
-def read_audio(path: PathLike, max_duration_s: Optional[float] = None) -> tuple[np.ndarray, int]:
+def read_audio(path: PathLike, max_duration_s: Optional[float] = DEFAULT_MAX_DURATION_S) -> tuple[np.ndarray, int]:
     """Decode ``path`` to float32 samples.
 
     Args:
         path: an audio file or a video file with an audio track.
-        max_duration_s: refuse files longer than this many seconds (``None``: no limit).
+        max_duration_s: refuse files longer than this many seconds, from the header
+            where it says (default 7200 s; ``None``: no limit).
 
     Returns:
         ``(wave, sample_rate)`` with ``wave`` ``[N]`` for mono files and ``[N, C]``
@@ -76,13 +85,14 @@ def read_audio(path: PathLike, max_duration_s: Optional[float] = None) -> tuple[
     return clip.wave, clip.sample_rate
 
 
-def load_audio(path: PathLike, max_duration_s: Optional[float] = None) -> AudioClip:
+def load_audio(path: PathLike, max_duration_s: Optional[float] = DEFAULT_MAX_DURATION_S) -> AudioClip:
     """Like :func:`read_audio` but returns an :class:`AudioClip` with handling notes."""
     p = require_file(path, "audio file")
+    check_limit(max_duration_s)
     notes: list[str] = []
     clip: Optional[AudioClip] = None
     sf_error = ""
-    if p.suffix.lower() not in _FFMPEG_SUFFIXES:
+    if p.suffix.lower() not in FFMPEG_SUFFIXES:
         clip, sf_error = _read_soundfile(p, max_duration_s, notes)
     if clip is None:
         clip = _read_ffmpeg(p, max_duration_s, notes, sf_error)
@@ -115,14 +125,6 @@ def _truncation_notes(p: Path, seconds: float) -> list[str]:
     return [f"{p.name} is truncated ({missing} bytes of audio data missing); used the {seconds:.2f} s that are present"]
 
 
-def _too_long(p: Path, seconds: float, limit: Optional[float]) -> None:
-    if limit is not None and seconds > limit + 1e-6:
-        raise InputError(
-            f"audio file {p} is {seconds:.1f} s long, over the limit of {limit:.0f} s "
-            "(raise audio.max_duration_s or cut the file)"
-        )
-
-
 def _read_soundfile(p: Path, limit: Optional[float], notes: list[str]) -> tuple[Optional[AudioClip], str]:
     import soundfile as sf
 
@@ -132,7 +134,9 @@ def _read_soundfile(p: Path, limit: Optional[float], notes: list[str]) -> tuple[
         return None, str(exc).splitlines()[0]
     if info.samplerate <= 0:
         return None, "invalid sample rate"
-    _too_long(p, info.frames / info.samplerate, limit)
+    check_rate(p, int(info.samplerate))
+    check_duration(p, info.frames / info.samplerate, limit)
+    check_budget(p, info.frames, info.channels, int(info.samplerate))
     try:
         wave, sr = sf.read(str(p), dtype="float32", always_2d=True)
     except Exception as exc:
@@ -173,7 +177,7 @@ def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: st
     try:
         container = av.open(str(p))
     except Exception as exc:
-        raise InputError(f"cannot decode audio file {p}: {_first_line(exc)}{why}; "
+        raise InputError(f"cannot decode audio file {p}: {first_line(exc)}{why}; "
                          f"supported: {SUPPORTED_HINT}") from None
     with container:
         if not container.streams.audio:
@@ -185,8 +189,10 @@ def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: st
         rate = int(stream.rate or stream.codec_context.sample_rate or 0)
         if rate <= 0:
             raise InputError(f"cannot decode audio file {p}: its audio stream has no sample rate")
+        check_rate(p, rate)
         if container.duration is not None:
-            _too_long(p, container.duration / 1_000_000.0, limit)
+            check_duration(p, container.duration / 1_000_000.0, limit)
+            check_budget(p, container.duration / 1_000_000.0 * rate, int(stream.codec_context.channels or 1), rate)
         # Normalise every decoded frame to planar float32 at the stream's own rate/layout.
         resampler = av.AudioResampler(format="fltp")
         chunks: list[np.ndarray] = []
@@ -198,14 +204,16 @@ def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: st
                     chunks.append(arr)
                     total += arr.shape[1]
                 if limit is not None and total / rate > limit:
-                    _too_long(p, total / rate, limit)
+                    check_duration(p, total / rate, limit)
+                if chunks and total * chunks[0].shape[0] > MAX_DECODED_SAMPLES:
+                    check_budget(p, total, chunks[0].shape[0], rate)
         except InputError:
             raise
         except Exception as exc:
             if not chunks:
-                raise InputError(f"cannot decode audio file {p}: {_first_line(exc)}; "
+                raise InputError(f"cannot decode audio file {p}: {first_line(exc)}; "
                                  f"supported: {SUPPORTED_HINT}") from None
-            notes.append(f"{p.name} is damaged after {total / rate:.2f} s ({_first_line(exc)}); used what decoded")
+            notes.append(f"{p.name} is damaged after {total / rate:.2f} s ({first_line(exc)}); used what decoded")
     if not chunks:
         raise InputError(f"audio file {p} holds no decodable audio samples; check the file")
     channels = {c.shape[0] for c in chunks}
@@ -221,11 +229,6 @@ def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: st
         wave.T[:, pos:pos + chunk.shape[1]] = chunk
         pos += chunk.shape[1]
     return AudioClip(wave, rate, str(p), notes)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def resample(wave: np.ndarray, sr_from: int, sr_to: int, block_out: int = 1 << 20) -> np.ndarray:
@@ -244,8 +247,9 @@ def resample(wave: np.ndarray, sr_from: int, sr_to: int, block_out: int = 1 << 2
         float32 ``[M]`` or ``[M, C]`` with ``M = ceil(N * sr_to / sr_from)``.
     """
     sr_from, sr_to = int(sr_from), int(sr_to)
-    if sr_from <= 0 or sr_to <= 0:
-        raise InputError(f"sample rates must be positive, got {sr_from} -> {sr_to}")
+    lo, hi = SAMPLE_RATE_RANGE
+    if not (0 < sr_from <= hi and 0 < sr_to <= hi):
+        raise InputError(f"sample rates must be between 1 and {hi} Hz, got {sr_from} -> {sr_to}")
     wave = np.asarray(wave, dtype=np.float32)
     if sr_from == sr_to or wave.shape[0] == 0:
         return wave.copy()
@@ -295,7 +299,7 @@ _SEEKABLE_FORMATS = {"WAV", "WAVEX", "W64", "RF64", "AIFF", "AIFC", "CAF", "FLAC
 """libsndfile formats read block by block by :func:`load_audio_resampled` (exact seeking)."""
 
 
-def load_audio_resampled(path: PathLike, sample_rate: int, max_duration_s: Optional[float] = None,
+def load_audio_resampled(path: PathLike, sample_rate: int, max_duration_s: Optional[float] = DEFAULT_MAX_DURATION_S,
                          block_out: int = 1 << 20) -> AudioClip:
     """Decode ``path`` at ``sample_rate``, in bounded memory where the format allows.
 
@@ -311,6 +315,7 @@ def load_audio_resampled(path: PathLike, sample_rate: int, max_duration_s: Optio
         ``wave[:, c]`` is a track without a copy.
     """
     p = require_file(path, "audio file")
+    check_limit(max_duration_s)
     streamed = _read_soundfile_resampled(p, int(sample_rate), max_duration_s, block_out)
     if streamed is not None:
         return streamed
@@ -327,7 +332,7 @@ def _read_soundfile_resampled(p: Path, sample_rate: int, limit: Optional[float],
     import soundfile as sf
     from scipy.signal import resample_poly
 
-    if p.suffix.lower() in _FFMPEG_SUFFIXES:
+    if p.suffix.lower() in FFMPEG_SUFFIXES:
         return None
     try:
         f = sf.SoundFile(str(p))
@@ -337,9 +342,11 @@ def _read_soundfile_resampled(p: Path, sample_rate: int, limit: Optional[float],
         if f.format not in _SEEKABLE_FORMATS or not f.seekable() or f.samplerate <= 0 or f.frames <= 0:
             return None
         rate_in, n_in, n_ch = int(f.samplerate), int(f.frames), int(f.channels)
-        _too_long(p, n_in / rate_in, limit)
+        check_rate(p, rate_in)
+        check_duration(p, n_in / rate_in, limit)
         g = gcd(rate_in, sample_rate)
         up, down = sample_rate // g, rate_in // g
+        check_budget(p, -(-n_in * up // down), n_ch, sample_rate)
         out = np.empty((-(-n_in * up // down), n_ch), np.float32, order="F")
         bad = 0
         try:
@@ -375,7 +382,11 @@ def write_audio(path: PathLike, wave: np.ndarray, sample_rate: int) -> Path:
     target = Path(path)
     if target.suffix.lower() not in (".wav", ".flac"):
         raise InputError(f"output {target} must end in .wav or .flac")
-    with atomic_output(target) as tmp:
-        sf.write(str(tmp), np.clip(np.asarray(wave, dtype=np.float32), -1.0, 1.0), int(sample_rate),
-                 subtype="PCM_16", format=target.suffix[1:].upper())
+    with atomic_output(target, what="output audio") as tmp:
+        try:
+            sf.write(str(tmp), np.clip(np.asarray(wave, dtype=np.float32), -1.0, 1.0), int(sample_rate),
+                     subtype="PCM_16", format=target.suffix[1:].upper())
+        except sf.SoundFileError as exc:  # libsndfile hides errno ("System error.")
+            raise OutputError(f"cannot write output audio {target}: {first_line(exc)} (disk full or "
+                              "not writable?); free some space or choose another folder") from None
     return target

@@ -23,7 +23,7 @@ from openinfp.body.primitives import icosphere, instance_spheres, instance_tubes
 from openinfp.body.skeleton import (
     END_SITES, SMPLX_PARENTS, end_site_parents, generic_end_sites, generic_rest_joints,
 )
-from openinfp.core.io import PathLike, atomic_output
+from openinfp.core.io import PathLike, atomic_output, write_npz
 
 NUM_VERTICES = 10475
 NUM_SHAPE = 300
@@ -139,6 +139,5 @@ def write_synthetic_smplx(model_dir: PathLike, gender: str = "neutral", seed: in
     path = Path(model_dir) / "smplx" / f"SMPLX_{gender.upper()}.npz"
     arrays = synthetic_smplx_arrays(seed)
     with atomic_output(path, suffix=".npz") as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+        write_npz(tmp, arrays, compress=True)
     return path

@@ -20,14 +20,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import torch
 
 from openinfp.core.errors import CheckpointError
-from openinfp.core.io import PathLike
+from openinfp.core.io import PathLike, check_output_path, temporary_sibling_dir
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -149,8 +148,10 @@ def write_folder_atomically(target: PathLike, write: Any) -> Path:
     A crash while writing never leaves a half-written checkpoint at ``target``.
     """
     target = Path(target)
+    if not target.is_dir():  # a new folder: check where it goes (an existing one is replaced)
+        check_output_path(target, "checkpoint folder")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = temporary_sibling_dir(target)
     try:
         write(tmp)
         old = None

@@ -6,14 +6,21 @@ the dataclass defaults, then ``key=value`` overrides. Plugins are chosen by name
 (``renderer.name=portrait``); their ``options`` are validated against the plugin's own
 option dataclass. Every mistake becomes a one-line :class:`ConfigError` naming the key
 and the valid choices.
+
+Bounds live next to the fields, in their metadata: ``choices`` (a fixed set) and
+``range`` (inclusive ``(low, high)``). :func:`check_fields` enforces them on the merged
+config (and on plugin options), once, at the boundary; every float must also be finite
+and every integer must fit in 64 bits. :func:`field_range` and :func:`describe_fields`
+let the CLI and ``openinfp config keys`` read the same bounds.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
@@ -26,6 +33,10 @@ from openinfp.data.config import DataConfig
 from openinfp.head.config import HeadConfig
 
 DEFAULT_PRESET = "default"
+SEED_RANGE = (0, 2**32 - 1)
+"""Seeds accepted everywhere (numpy's and torch's generators both take them)."""
+MAX_KEY_LENGTH = 200
+"""Longest ``--set`` key (characters); longer ones are refused before parsing."""
 
 
 @dataclass
@@ -40,10 +51,11 @@ class ComponentConfig:
 class OutputConfig:
     """Video output options."""
 
-    size: int = field(default=512, metadata={"help": "output frame size in pixels (square crop)"})
+    size: int = field(default=512, metadata={"help": "output frame size in pixels (square crop)",
+                                              "range": (64, 4096)})
     framing: str = field(default="head", metadata={"choices": ("head", "full"),
                          "help": "crop around the head or keep the full portrait"})
-    crf: int = field(default=20, metadata={"help": "H.264 quality (lower = better, larger)"})
+    crf: int = field(default=20, metadata={"help": "H.264 quality (lower = better, larger)", "range": (0, 51)})
     watermark: bool = field(default=True, metadata={"help": "embed the invisible provenance watermark"})
     label: bool = field(default=False, metadata={"help": "draw a visible 'AI-generated' label"})
 
@@ -57,9 +69,9 @@ class PipelineConfig:
     """Everything one run needs. See ``openinfp config show default``."""
 
     preset: str = DEFAULT_PRESET
-    seed: int = 0
+    seed: int = field(default=0, metadata={"help": "random seed", "range": SEED_RANGE})
     device: str = field(default="cpu", metadata={"choices": ("cpu", "cuda")})
-    fps: float = 25.0
+    fps: float = field(default=25.0, metadata={"help": "motion and video frame rate", "range": (1.0, 120.0)})
     motion_space: str = "head"
     audio: AudioConfig = field(default_factory=AudioConfig)
     conditioners: List[ComponentConfig] = field(default_factory=_conditioners_default)
@@ -99,8 +111,13 @@ def _translate(exc: OmegaConfBaseException, schema: DictConfig, where: str, pref
     return ConfigError(f"{where}config key '{key}': {first_line}")
 
 
-def _check_choices(obj: Any, path: str = "") -> None:
-    """Walk a dataclass instance; enforce ``metadata['choices']`` on its fields."""
+def check_fields(obj: Any, path: str = "") -> None:
+    """Walk a dataclass instance; enforce each field's ``choices`` and ``range``
+    metadata, finite floats and 64-bit integers.
+
+    Raises:
+        ConfigError: one line naming the key, its value and what is allowed.
+    """
     if not dataclasses.is_dataclass(obj):
         return
     for f in dataclasses.fields(obj):
@@ -109,11 +126,62 @@ def _check_choices(obj: Any, path: str = "") -> None:
         choices = f.metadata.get("choices")
         if choices is not None and value not in choices:
             raise ConfigError(f"config key '{key}' is {value!r}; valid choices: {', '.join(map(str, choices))}")
+        _check_number(key, value, f.metadata.get("range"))
         if dataclasses.is_dataclass(value):
-            _check_choices(value, key)
+            check_fields(value, key)
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                _check_choices(item, f"{key}[{i}]")
+                check_fields(item, f"{key}[{i}]")
+
+
+def _check_number(key: str, value: Any, bounds: Optional[tuple]) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"config key '{key}' is {value}; give a finite number"
+                          + (f" between {_num(bounds[0])} and {_num(bounds[1])}" if bounds else ""))
+    if bounds is None and isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ConfigError(f"config key '{key}' is {value}, too large for a 64-bit integer")
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        raise ConfigError(f"config key '{key}' is {_num(value)}; it must be between {_num(bounds[0])} and "
+                          f"{_num(bounds[1])}")
+
+
+def _num(value: Any) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def field_range(cls: type, name: str) -> Optional[tuple]:
+    """The ``(low, high)`` bounds of dataclass field ``name`` (``None`` if unbounded)."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            return f.metadata.get("range")
+    raise KeyError(name)
+
+
+def describe_fields(cls: type = None, prefix: str = "") -> Iterator[str]:
+    """One line per config key: ``key (type, default): help [low, high] {choices}``."""
+    import typing
+
+    cls = cls or PipelineConfig
+    hints = typing.get_type_hints(cls)
+    obj = cls()
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}{f.name}"
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            yield from describe_fields(type(value), key + ".")
+            continue
+        kind = getattr(hints.get(f.name), "__name__", None) or str(hints.get(f.name, "")).replace("typing.", "")
+        parts = [f"{key} ({kind}, default {value!r})"]
+        if f.metadata.get("help"):
+            parts.append(f": {f.metadata['help']}")
+        if f.metadata.get("range") is not None:
+            lo, hi = f.metadata["range"]
+            parts.append(f" [{_num(lo)}, {_num(hi)}]")
+        if f.metadata.get("choices") is not None:
+            parts.append(" {" + ", ".join(map(str, f.metadata["choices"])) + "}")
+        yield "".join(parts)
 
 
 def validate_structured(cls: type, options: dict[str, Any], key: str) -> dict[str, Any]:
@@ -128,7 +196,7 @@ def validate_structured(cls: type, options: dict[str, Any], key: str) -> dict[st
         obj = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         raise _translate(exc, schema, "", prefix=key) from None
-    _check_choices(obj, key)
+    check_fields(obj, key)
     return dataclasses.asdict(obj)
 
 
@@ -168,13 +236,20 @@ def parse_overrides(overrides: Sequence[str]) -> DictConfig:
     """``["a.b=1", "c=x"]`` -> DictConfig; values are parsed as YAML."""
     bad = [o for o in overrides if "=" not in o or o.startswith("=")]
     if bad:
-        raise ConfigError(f"override {bad[0]!r} is not of the form key=value")
+        raise ConfigError(f"override {bad[0][:60]!r} is not of the form key=value")
+    for o in overrides:
+        key = o.split("=", 1)[0]
+        if len(key) > MAX_KEY_LENGTH:
+            raise ConfigError(f"override key {key[:40]!r}... is {len(key)} characters long; config keys are at "
+                              f"most {MAX_KEY_LENGTH} (see `openinfp config keys`)")
     import yaml
 
     try:
         return OmegaConf.from_dotlist(list(overrides))
     except (OmegaConfBaseException, yaml.YAMLError) as exc:  # YAML rejects e.g. control characters
-        raise ConfigError(f"cannot parse overrides {list(overrides)}: {str(exc).splitlines()[0]}") from None
+        raise ConfigError(f"cannot parse overrides: {str(exc).splitlines()[0][:200]}") from None
+    except RecursionError:
+        raise ConfigError("cannot parse overrides: a value is nested too deeply") from None
 
 
 def load_config(
@@ -220,9 +295,11 @@ def load_config(
         cfg: PipelineConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
     except OmegaConfBaseException as exc:
         raise _translate(exc, schema, "") from None
+    except RecursionError:
+        raise ConfigError("the overrides are nested too deeply to fit the config layout") from None
     except TypeError as exc:
         raise ConfigError(f"overrides {list(overrides)} do not fit the config layout: {exc}") from None
-    _check_choices(cfg)
+    check_fields(cfg)
     if resolve:
         resolve_plugins(cfg, registry)
     return cfg

@@ -22,6 +22,11 @@ class ConfigError(OpenInfpError, ValueError):
     """A configuration is invalid: unknown key, wrong type, unknown plugin name."""
 
 
+class OutputError(OpenInfpError):
+    """An output cannot be written: its folder is read-only or is a file, the name is too
+    long, or the disk is full. Checked before the work starts where possible."""
+
+
 class PluginError(OpenInfpError, LookupError):
     """A plugin could not be found, loaded or instantiated."""
 

@@ -25,34 +25,40 @@ class GuiderConfig:
     (with a warning) by a trained model.
     """
 
-    width: int = field(default=128, metadata={"help": "feature width of the guider"})
-    bank_size: int = field(default=64, metadata={"help": "entries per memory bank (verbal, non-verbal)"})
-    heads: int = field(default=4, metadata={"help": "attention heads of the bank look-ups"})
+    width: int = field(default=128, metadata={"range": (1, 8192), "help": "feature width of the guider"})
+    bank_size: int = field(default=64, metadata={"range": (1, 65536),
+        "help": "entries per memory bank (verbal, non-verbal)"})
+    heads: int = field(default=4, metadata={"range": (1, 128), "help": "attention heads of the bank look-ups"})
     use_memory_banks: bool = field(default=True, metadata={
         "help": "false = ablation: audio features are projected directly, without memory banks"})
-    audio_kernel: int = field(default=5, metadata={"help": "temporal kernel of the audio feature encoder"})
-    audio_layers: int = field(default=3, metadata={"help": "dilated conv blocks of the audio feature encoder"})
+    audio_kernel: int = field(default=5, metadata={"range": (1, 99),
+        "help": "temporal kernel of the audio feature encoder"})
+    audio_layers: int = field(default=3, metadata={"range": (1, 64),
+        "help": "dilated conv blocks of the audio feature encoder"})
     token_dims: Dict[str, int] = field(default_factory=_default_token_dims, metadata={
         "help": "input width of each condition token name"})
-    dropout: float = 0.1
+    dropout: float = field(default=0.1, metadata={"range": (0.0, 1.0)})
 
 
 @dataclass
 class DiTConfig:
     """Motion diffusion transformer size and windowing."""
 
-    window: int = field(default=50, metadata={"help": "frames generated per window"})
-    context: int = field(default=10, metadata={"help": "frames of the previous window used as context"})
-    width: int = 128
-    depth: int = 4
-    heads: int = 4
-    dropout: float = 0.1
-    cond_dropout: float = field(default=0.1, metadata={"help": "condition dropout for classifier-free guidance"})
-    context_dropout: float = field(default=0.15, metadata={
+    window: int = field(default=50, metadata={"range": (2, 100_000), "help": "frames generated per window"})
+    context: int = field(default=10, metadata={"range": (0, 10_000),
+        "help": "frames of the previous window used as context"})
+    width: int = field(default=128, metadata={"range": (1, 8192)})
+    depth: int = field(default=4, metadata={"range": (1, 128)})
+    heads: int = field(default=4, metadata={"range": (1, 128)})
+    dropout: float = field(default=0.1, metadata={"range": (0.0, 1.0)})
+    cond_dropout: float = field(default=0.1, metadata={"range": (0.0, 1.0),
+        "help": "condition dropout for classifier-free guidance"})
+    context_dropout: float = field(default=0.15, metadata={"range": (0.0, 1.0),
         "help": "probability of training a window without previous-window context (first windows)"})
-    context_noise: float = field(default=0.05, metadata={
+    context_noise: float = field(default=0.05, metadata={"range": (0.0, 100.0),
         "help": "std of noise added to the context frames in training (robustness to own errors)"})
-    train_timesteps: int = field(default=1000, metadata={"help": "diffusion steps of the training schedule"})
+    train_timesteps: int = field(default=1000, metadata={"range": (1, 100_000),
+        "help": "diffusion steps of the training schedule"})
     beta_schedule: str = field(default="squaredcos_cap_v2", metadata={
         "choices": ("linear", "scaled_linear", "squaredcos_cap_v2")})
 
@@ -62,8 +68,8 @@ class SamplerConfig:
     """Diffusion sampling."""
 
     scheduler: str = field(default="ddim", metadata={"choices": ("ddim", "dpmsolver++")})
-    steps: int = 10
-    guidance_scale: float = field(default=1.0, metadata={
+    steps: int = field(default=10, metadata={"range": (1, 1000)})
+    guidance_scale: float = field(default=1.0, metadata={"range": (0.0, 100.0),
         "help": "classifier-free guidance; 1 = off (one network pass per step)"})
 
 
@@ -81,31 +87,34 @@ class TrainConfig:
     """Training loop options."""
 
     out_dir: str = "runs/default"
-    steps: int = 2000
-    batch_size: int = 32
-    lr: float = 3e-4
-    weight_decay: float = 0.01
-    warmup_steps: int = 100
-    grad_clip: float = 1.0
-    ema_decay: float = 0.999
-    val_every: int = 250
-    save_every: int = 500
-    log_every: int = 25
+    steps: int = field(default=2000, metadata={"range": (0, 1_000_000_000)})
+    batch_size: int = field(default=32, metadata={"range": (1, 65536)})
+    lr: float = field(default=3e-4, metadata={"range": (0.0, 10.0)})
+    weight_decay: float = field(default=0.01, metadata={"range": (0.0, 10.0)})
+    warmup_steps: int = field(default=100, metadata={"range": (0, 1_000_000_000)})
+    grad_clip: float = field(default=1.0, metadata={"range": (0.0, 1e6)})
+    ema_decay: float = field(default=0.999, metadata={"range": (0.0, 1.0)})
+    val_every: int = field(default=250, metadata={"range": (1, 1_000_000_000)})
+    save_every: int = field(default=500, metadata={"range": (1, 1_000_000_000)})
+    log_every: int = field(default=25, metadata={"range": (1, 1_000_000_000)})
     resume: bool = False
-    seed: int = 0
-    val_fraction: float = field(default=0.1, metadata={
+    seed: int = field(default=0, metadata={"range": (0, 2**32 - 1)})
+    val_fraction: float = field(default=0.1, metadata={"range": (0.0, 1.0),
         "help": "fraction of conversations held out for validation (when the corpus has no split)"})
-    velocity_weight: float = field(default=1.0, metadata={"help": "weight of the frame-velocity loss"})
-    speaking_weight: float = field(default=0.1, metadata={
+    velocity_weight: float = field(default=1.0, metadata={"range": (0.0, 1000.0),
+        "help": "weight of the frame-velocity loss"})
+    speaking_weight: float = field(default=0.1, metadata={"range": (0.0, 1000.0),
         "help": "weight of the auxiliary speaking-state loss (annotations only; 0 = off)"})
     swap_roles: bool = field(default=True, metadata={
         "help": "also train on each conversation seen from the partner's side"})
     cache_dir: str = field(default="", metadata={"help": "conditioner feature cache; empty = <out_dir>/cache"})
-    max_conversations: int = field(default=0, metadata={"help": "use at most this many conversations (0 = all)"})
-    eval_conversations: int = field(default=8, metadata={"help": "held-out conversations used by the final evaluation"})
-    num_workers: int = 0
+    max_conversations: int = field(default=0, metadata={"range": (0, 1_000_000_000),
+        "help": "use at most this many conversations (0 = all)"})
+    eval_conversations: int = field(default=8, metadata={"range": (0, 1_000_000),
+        "help": "held-out conversations used by the final evaluation"})
+    num_workers: int = field(default=0, metadata={"range": (0, 256)})
     corpus_activity: bool = field(default=True, metadata={
         "help": "give the audio conditioner the corpus' speech activity for training conversations (fast); "
                 "held-out conversations are always encoded as at inference (voice activity detection)"})
-    threads: int = field(default=0, metadata={
+    threads: int = field(default=0, metadata={"range": (0, 256),
         "help": "torch CPU threads (0 = torch's default); 1 is fastest on a busy shared CPU"})

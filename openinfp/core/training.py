@@ -98,11 +98,10 @@ class ConversationFeatures:
                 arrays[f"{i}.motion.{space}"] = motion.astype(np.float32)
             for name, tok in s.style.items():
                 arrays[f"{i}.style.{name}"] = tok.astype(np.float32)
-        from openinfp.core.io import atomic_output
+        from openinfp.core.io import atomic_output, write_npz
 
         with atomic_output(path, suffix=".npz") as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
+            write_npz(tmp, arrays)
 
     @staticmethod
     def _arrays(path: Path) -> dict[str, np.ndarray]:

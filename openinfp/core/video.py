@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
@@ -24,7 +22,16 @@ import numpy as np
 
 from openinfp import __version__
 from openinfp.core.errors import InputError
-from openinfp.core.io import PathLike
+from openinfp.core.io import (
+    PathLike,
+    check_output_path,
+    is_write_failure,
+    make_folders,
+    publish,
+    remove_folders,
+    temporary_sibling,
+    write_error,
+)
 from openinfp.core.provenance import ProvenanceFilter
 
 GENERATOR_TAG = f"openinfp {__version__}"
@@ -74,16 +81,17 @@ class VideoWriter:
         self.path = Path(path)
         if self.path.suffix.lower() != ".mp4":
             raise InputError(f"output video {self.path} must end in .mp4")
-        if self.path.is_dir():
-            raise InputError(f"output video {self.path} is a directory")
+        check_output_path(self.path, "output video")
         # Validate everything before the temporary file exists: a refused input leaves nothing.
         if not _positive_number(fps):
             raise InputError(f"video frame rate must be a positive number, got {fps!r}")
         self._audio = None if audio is None else _as_audio(audio)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._created = make_folders(self.path.parent)
+        try:
+            self._tmp = temporary_sibling(self.path, ".mp4")
+        except OSError as exc:
+            remove_folders(self._created)
+            raise write_error(exc, self.path, "output video") from None
         self.fps = fps
         self.crf = crf
         if isinstance(frame_filter, ProvenanceFilter):
@@ -101,8 +109,11 @@ class VideoWriter:
         try:
             self._container = av.open(str(self._tmp), mode="w",
                                       options={"movflags": "+faststart+use_metadata_tags"})
-        except BaseException:
+        except BaseException as exc:
             self._tmp.unlink(missing_ok=True)
+            remove_folders(self._created)
+            if is_write_failure(exc, self._tmp):
+                raise write_error(exc, self.path, "output video") from None
             raise
         try:
             self._set_tags(metadata)
@@ -154,8 +165,13 @@ class VideoWriter:
             frame = self.frame_filter(self.num_frames, frame)
         frame = self.provenance(self.num_frames, frame)
         vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-        for packet in self._video.encode(vf):
-            self._container.mux(packet)
+        try:
+            for packet in self._video.encode(vf):
+                self._container.mux(packet)
+        except OSError as exc:
+            if is_write_failure(exc, self._tmp):
+                raise write_error(exc, self.path, "output video") from None
+            raise
         self.num_frames += 1
 
     def write_all(self, frames: Iterable[np.ndarray]) -> int:
@@ -201,9 +217,11 @@ class VideoWriter:
             if self._audio is not None:
                 self._encode_audio()
             self._container.close()
-            os.replace(self._tmp, self.path)
-        except BaseException:
+            publish(self._tmp, self.path)
+        except BaseException as exc:
             self.abort()
+            if is_write_failure(exc, self._tmp, self.path):
+                raise write_error(exc, self.path, "output video") from None
             raise
         self._closed = True
         return self.path
@@ -215,6 +233,7 @@ class VideoWriter:
             self._container.close()
         with contextlib.suppress(FileNotFoundError):
             self._tmp.unlink()
+        remove_folders(self._created)
 
     def __enter__(self) -> "VideoWriter":
         return self

@@ -10,7 +10,7 @@ class DataConfig:
     """Where training data lives and how windows are cut from it."""
 
     root: str = field(default="", metadata={"help": "shard directory (manifest.jsonl inside)"})
-    window: int = field(default=60, metadata={"help": "frames per training window"})
+    window: int = field(default=60, metadata={"help": "frames per training window", "range": (1, 100_000)})
 
 
 @dataclass
@@ -18,15 +18,17 @@ class DualTalkOptions:
     """Reader of DualTalk-style clips (speaker1/speaker2 wav + ARKit blendshape arrays)."""
 
     blendshape_fps: float = field(default=25.0, metadata={
-        "help": "frame rate of the blendshape arrays (.npy/.npz/.csv); resampled to 25 fps"})
-    val_fraction: float = field(default=0.05, metadata={"help": "share of clips (by id hash) in the val split"})
+        "help": "frame rate of the blendshape arrays (.npy/.npz/.csv); resampled to 25 fps", "range": (1.0, 1000.0)})
+    val_fraction: float = field(default=0.05, metadata={"help": "share of clips (by id hash) in the val split",
+                                                            "range": (0.0, 1.0)})
 
 
 @dataclass
 class Beat2Options:
     """Reader of BEAT2 SMPL-X ``.npz`` files with their ``.wav`` (one speaker per clip)."""
 
-    val_fraction: float = field(default=0.05, metadata={"help": "share of clips (by id hash) in the val split"})
+    val_fraction: float = field(default=0.05, metadata={"help": "share of clips (by id hash) in the val split",
+                                                            "range": (0.0, 1.0)})
 
 
 @dataclass
@@ -42,5 +44,6 @@ class VideoOptions:
         "choices": ("left", "right"), "help": "side-by-side: which stereo channel is the left person"})
     mono_mix: bool = field(default=False, metadata={
         "help": "side-by-side with mono audio: diarize the mix into the two people"})
-    smoothing: float = field(default=1.0, metadata={"help": "head tracker smoothing (0 = off)"})
-    val_fraction: float = field(default=0.05, metadata={"help": "share of clips (by id hash) in the val split"})
+    smoothing: float = field(default=1.0, metadata={"help": "head tracker smoothing (0 = off)", "range": (0.0, 100.0)})
+    val_fraction: float = field(default=0.05, metadata={"help": "share of clips (by id hash) in the val split",
+                                                            "range": (0.0, 1.0)})

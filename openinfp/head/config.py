@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 class HeadConfig:
     """Head tracking options."""
 
-    face_index: int = field(default=0, metadata={"help": "which face when several: 0 = largest"})
-    min_face_px: int = field(default=48, metadata={"help": "smallest face (inter-ocular px x 2.5) to track"})
+    face_index: int = field(default=0, metadata={"help": "which face when several: 0 = largest",
+                                                  "range": (0, 64)})
+    min_face_px: int = field(default=48, metadata={"help": "smallest face (inter-ocular px x 2.5) to track",
+                                                    "range": (1, 4096)})
     smoothing: float = field(default=1.0, metadata={
-        "help": "temporal smoothing strength for videos (One Euro filter; 0 = off, larger = smoother)"})
+        "help": "temporal smoothing strength for videos (One Euro filter; 0 = off, larger = smoother)",
+        "range": (0.0, 100.0)})

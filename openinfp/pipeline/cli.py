@@ -137,16 +137,27 @@ def shipped_model_available(motion_space: str) -> bool:
 
 
 def _check_steps_and_size(args: argparse.Namespace) -> None:
-    if getattr(args, "steps", None) is not None and args.steps < 1:
-        raise InputError(f"--steps must be at least 1, got {args.steps}")
-    if getattr(args, "size", None) is not None and not 64 <= args.size <= 4096:
-        raise InputError(f"--size must be between 64 and 4096 pixels, got {args.size}")
+    from openinfp.core.config import OutputConfig, field_range
+    from openinfp.core.model_config import SamplerConfig
+
+    if getattr(args, "steps", None) is not None:
+        lo, hi = field_range(SamplerConfig, "steps")
+        if args.steps < lo:
+            raise InputError(f"--steps must be at least {lo}, got {args.steps}")
+        if args.steps > hi:
+            raise InputError(f"--steps must be at most {hi}, got {args.steps}")
+    if getattr(args, "size", None) is not None:
+        lo, hi = field_range(OutputConfig, "size")
+        if not lo <= args.size <= hi:
+            raise InputError(f"--size must be between {lo} and {hi} pixels, got {args.size}")
 
 
 def _read_script(path: str) -> str:
     from openinfp.core.io import require_file
 
     p = require_file(path, "script file")
+    if p.stat().st_size > 4 * 2**20:  # more than two hours of speech could ever need; refuse before reading
+        raise InputError(f"script file {p} is {p.stat().st_size / 2**20:.0f} MB; a script is at most 4 MB of text")
     try:
         return p.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -192,7 +192,7 @@ class DemoBackend:
             raise InputError("upload a portrait (or pick the example)")
         if mode == "Two portraits side by side" and partner_p is None:
             raise InputError("this mode needs the partner's portrait too")
-        overrides = [f"seed={int(seed)}", f"model.sampler.steps={max(1, int(steps))}",
+        overrides = [f"seed={_seed(seed)}", f"model.sampler.steps={max(1, int(steps))}",
                      f"audio.max_duration_s={s.max_audio_s}"]
         overrides += _mono_overrides(MONO_MEANINGS.get(mono_meaning, "agent"), audio_p, partner_audio_p)
         if kind == "body":
@@ -229,6 +229,20 @@ class DemoBackend:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def _seed(value: Any) -> int:
+    """The seed box's value as a valid seed, or a one-line error (NaN, 1e20, 2.5, ...)."""
+    from openinfp.core.config import SEED_RANGE
+
+    lo, hi = SEED_RANGE
+    try:
+        seed = int(value)
+    except (TypeError, ValueError, OverflowError):
+        seed = None
+    if seed is None or seed != value or not lo <= seed <= hi:
+        raise InputError(f"the seed must be a whole number from {lo} to {hi}")
+    return seed
+
+
 def _mono_overrides(meaning: str, audio: Optional[Path], partner_audio: Optional[Path]) -> list[str]:
     """Config overrides that say how a single upload is read, if it is mono.
 
@@ -240,9 +254,9 @@ def _mono_overrides(meaning: str, audio: Optional[Path], partner_audio: Optional
     if audio is None or partner_audio is not None:
         return []
     if meaning != "agent":
-        from openinfp.audio.io import load_audio
+        from openinfp.audio.io import probe_audio
 
-        if load_audio(audio).num_channels >= 2:
+        if probe_audio(audio).channels >= 2:  # the header only: nothing is decoded here
             return []
     return mono_overrides(meaning)
 

@@ -31,7 +31,7 @@ import numpy as np
 from openinfp.core.audio import ConversationAudio
 from openinfp.core.config import PipelineConfig, load_config
 from openinfp.core.errors import ConfigError, InputError
-from openinfp.core.io import PathLike, atomic_output
+from openinfp.core.io import PathLike, atomic_output, check_output_path
 from openinfp.core.motion import MotionSequence
 from openinfp.core.threads import torch_threads
 
@@ -215,8 +215,13 @@ class ConversationPipeline:
                 raise InputError("the script is empty; write lines like 'A: Hello.' and 'B: Hi!'")
             from openinfp.audio.script import script_to_conversation
 
-            conversation, _turns = script_to_conversation(script, seed=self.config.seed, fps=self.config.fps)
             limit = self.config.audio.max_duration_s
+            # Speech runs at about 15 characters a second; no voice reaches 40. A longer
+            # script cannot fit the limit: refuse it before minutes of synthesis.
+            if len(script) > limit * 40:
+                raise InputError(f"the script has {len(script)} characters, more than can be spoken in the limit "
+                                 f"of {limit:g} s (audio.max_duration_s); shorten it or raise the limit")
+            conversation, _turns = script_to_conversation(script, seed=self.config.seed, fps=self.config.fps)
             if conversation.duration > limit:
                 raise InputError(f"the script speaks for {conversation.duration:.0f} s, over the limit of "
                                  f"{limit:g} s (audio.max_duration_s); shorten it or raise the limit")
@@ -228,7 +233,11 @@ class ConversationPipeline:
             raise InputError("no audio: give a conversation audio file or a script (--script FILE)")
         from openinfp.audio.conversation import load_conversation
 
-        return load_conversation(audio, partner_audio, self.config.audio, fps=self.config.fps)
+        conversation = load_conversation(audio, partner_audio, self.config.audio, fps=self.config.fps)
+        if conversation.duration * self.config.fps < 1.0:
+            raise InputError(f"audio {audio} is {conversation.duration * 1000:.0f} ms long, shorter than one "
+                             f"motion frame ({1000 / self.config.fps:.0f} ms); give a longer recording")
+        return conversation
 
     def load_image(self, image: ImageInput, what: str = "portrait") -> np.ndarray:
         """``[H, W, 3]`` uint8 RGB from a path or an array (EXIF, RGBA and grayscale handled)."""
@@ -420,6 +429,7 @@ class ConversationPipeline:
         video_path = Path(outputs.video)
         if video_path.suffix.lower() != ".mp4":
             raise InputError(f"output video {video_path} must end in .mp4")
+        check_output_path(video_path, "output video")  # before the work: read-only folder, long name, ...
         self._check_side_outputs(outputs)
         pm.hook.on_pipeline_start(config=cfg)
         preload = self._preload(cfg.motion_space, self.conditioner_names(inputs.prompt, inputs.style_image))
@@ -508,8 +518,7 @@ class ConversationPipeline:
             p = Path(path)
             if p.suffix.lower() != suffix:
                 raise InputError(f"{key.replace('_', ' ')} output {p} must end in {suffix}")
-            if p.is_dir():
-                raise InputError(f"{key.replace('_', ' ')} output {p} is a directory; give a file name")
+            check_output_path(p, f"{key.replace('_', ' ')} output")
 
 
 def _describe(image: Optional[ImageInput], what: str) -> str:

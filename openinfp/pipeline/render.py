@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 import numpy as np
 
 from openinfp.core.errors import ConfigError, InputError
-from openinfp.core.io import PathLike
+from openinfp.core.io import PathLike, check_output_path
 from openinfp.core.motion import MotionSequence
 
 DEFAULT_RENDERER = {"head": "portrait", "smplx": "anny"}
@@ -283,8 +283,13 @@ def render_motion_file(
 
     registry = registry or Registry.create()
     cfg = load_config(preset, overrides, registry=registry)
-    agent = MotionSequence.load(motion, spaces=registry.motion_space)
-    partner = None if partner_motion is None else MotionSequence.load(partner_motion, spaces=registry.motion_space)
+    if Path(output).suffix.lower() != ".mp4":
+        raise InputError(f"output video {output} must end in .mp4")
+    check_output_path(output, "output video")  # before any work
+    limit = cfg.audio.max_duration_s
+    agent = MotionSequence.load(motion, spaces=registry.motion_space, max_duration_s=limit)
+    partner = (None if partner_motion is None
+               else MotionSequence.load(partner_motion, spaces=registry.motion_space, max_duration_s=limit))
     if partner is not None and (partner.num_frames != agent.num_frames or partner.fps != agent.fps):
         raise InputError(f"partner motion {partner_motion} has {partner.num_frames} frames at {partner.fps} fps, "
                          f"but {motion} has {agent.num_frames} at {agent.fps} fps; they must match")

@@ -6,6 +6,8 @@ import contextlib
 import io
 import os
 import struct
+import types
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -124,3 +126,111 @@ def _run_cli(argv: list[str]) -> tuple[int, str]:
 def run_cli():
     """``run_cli(argv) -> (exit code, stderr)``: the CLI run in-process."""
     return _run_cli
+
+
+# --------------------------------------------------------------------------------------
+# Tiny files that claim to be huge: absurd headers and size bombs, written in a streaming
+# way so that making them costs little memory and time.
+# --------------------------------------------------------------------------------------
+
+
+def wav_with_rate(path: Path, rate: int, seconds: float = 0.25, channels: int = 1) -> Path:
+    """A 16-bit WAV of a quiet tone whose header claims ``rate`` Hz."""
+    import soundfile as sf
+
+    n = int(16000 * seconds)
+    tone = (0.2 * np.sin(2 * np.pi * 220 * np.arange(n) / 16000)).astype(np.float32)
+    sf.write(path, np.repeat(tone[:, None], channels, 1), 16000, subtype="PCM_16")
+    raw = bytearray(path.read_bytes())
+    raw[24:28] = struct.pack("<I", rate)
+    raw[28:32] = struct.pack("<I", min(rate * 2 * channels, 2**32 - 1))
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def flat_png(path: Path, width: int, height: int, bit_depth: int = 16, color_type: int = 0) -> Path:
+    """A valid PNG of one grey level, ``width`` x ``height`` (color type 0 gray, 2 RGB,
+    6 RGBA), whose pixel data compresses to almost nothing."""
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[color_type]
+    row = b"\0" + b"\x80" * (width * channels * bit_depth // 8)
+    comp = zlib.compressobj(1)
+    data = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", data)
+                     + _png_chunk(b"IEND", b""))
+    return path
+
+
+def motion_npz(path: Path, frames: int, fps: float = 25.0, space: str = "head", value: float = 0.0,
+               declared_frames: int | None = None) -> Path:
+    """A motion file of ``frames`` constant frames, streamed into a compressed archive
+    (10 million frames cost seconds, not gigabytes). ``declared_frames`` makes the
+    ``motion`` header claim more frames than the data holds."""
+    from openinfp.core.registry import Registry
+
+    ms = Registry.create(autoload=False).motion_space(space)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1, allowZip64=True) as zf:
+        with zf.open("motion.npy", "w", force_zip64=True) as fh:
+            header = {"descr": "<f4", "fortran_order": False, "shape": (declared_frames or frames, ms.dim)}
+            np.lib.format.write_array_header_1_0(fh, header)
+            block = np.full((min(frames, 65536), ms.dim), value, np.float32).tobytes()
+            left = frames
+            while left > 0:
+                take = min(left, 65536)
+                fh.write(block[: take * ms.dim * 4])
+                left -= take
+        for key, arr in (("fps", np.asarray(fps)), ("space", np.asarray(space)), ("names", np.asarray(ms.names)),
+                         ("format_version", np.asarray(1))):
+            with zf.open(f"{key}.npy", "w") as fh:
+                np.lib.format.write_array(fh, arr, allow_pickle=False)
+    return path
+
+
+@pytest.fixture()
+def hostile():
+    """Writers of hostile files: ``wav_with_rate``, ``flat_png``, ``motion_npz``."""
+    return types.SimpleNamespace(wav_with_rate=wav_with_rate, flat_png=flat_png, motion_npz=motion_npz)
+
+
+def run_measured(argv: list[str], env_extra: dict | None = None, timeout: float = 120.0,
+                 preexec=None) -> tuple[int, str, float]:
+    """Run ``python -m openinfp ARGV`` in a subprocess: ``(exit code, stderr, peak RSS in MB)``.
+
+    The peak is the child's own ``ru_maxrss`` from ``os.wait4`` (Linux reports kB).
+    """
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    env = {**os.environ, **(env_extra or {})}
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "openinfp", *argv], stdout=subprocess.DEVNULL,
+                                stderr=err, env=env, preexec_fn=preexec)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.send_signal(signal.SIGKILL)
+                os.wait4(proc.pid, 0)
+                raise TimeoutError(f"openinfp {' '.join(argv)} ran over {timeout} s")
+            time.sleep(0.05)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read().decode("utf-8", "replace")
+    return proc.returncode, text, usage.ru_maxrss / 1024.0
+
+
+@pytest.fixture()
+def run_measured_cli():
+    """``run_measured_cli(argv, ...) -> (exit code, stderr, peak MB)`` in a subprocess."""
+    return run_measured

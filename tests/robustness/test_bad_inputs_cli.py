@@ -71,7 +71,7 @@ CASES = [
      "10 dimension names do not match motion space 'head'"),
     ("motion_wrong_space", ["export", "{d}/smplx.npz", "-o", "{o}/m.csv"], "needs motion in the 'head' space"),
     ("motion_nan", ["export", "{d}/nan.npz", "-o", "{o}/m.csv"], "NaN or infinite values"),
-    ("motion_negative_fps", ["export", "{d}/negfps.npz", "-o", "{o}/m.csv"], "fps must be a positive number"),
+    ("motion_negative_fps", ["export", "{d}/negfps.npz", "-o", "{o}/m.csv"], "fps is -1; it must be between 1 and 240"),
     ("motion_integer_values", ["export", "{d}/int.npz", "-o", "{o}/m.csv"], "must be floating point"),
     ("render_motion_nan", ["render", "{d}/nan.npz", "--portrait", "{d}/astronaut.png", "-o", "{o}/v.mp4", "-q"],
      "NaN or infinite values"),
