@@ -33,7 +33,8 @@ from openinfp.core.errors import InputError
 from openinfp.core.generator import MotionGenerator
 from openinfp.core.interfaces import ConditionInputs, Conditioner
 from openinfp.core.motion import MotionSequence
-from openinfp.core.sampling import window_condition
+from openinfp.core.motion_limits import MotionLimiter
+from openinfp.core.sampling import WindowChain, window_condition
 
 
 @dataclass
@@ -57,8 +58,12 @@ class _State:
     partner: list[np.ndarray] = field(default_factory=list)
     samples: int = 0  # samples pushed in total
     offset: int = 0  # samples dropped from the front of the buffers (bounded memory)
-    frames_done: int = 0
-    context: Optional[torch.Tensor] = None
+    chain: Optional[WindowChain] = None  # windows, overlap cross-fade and context hand-over
+    limiter: Optional[MotionLimiter] = None  # physical speed limits, continued across pushes
+
+    @property
+    def frames_done(self) -> int:
+        return self.chain.done if self.chain is not None else 0
 
 
 class MotionStream:
@@ -91,7 +96,7 @@ class MotionStream:
         self.lookahead_frames = generator.guider.receptive_radius
         self._margin = max(self.lookahead_frames, int(round(audio_context_s * self.fps)))
         self._sampler = generator.window_sampler(seed, steps)
-        self._state = _State()
+        self._state = self._new_state()
         self.latencies: list[ChunkLatency] = []
 
     @property
@@ -106,8 +111,12 @@ class MotionStream:
     def reset(self) -> None:
         """Start a new conversation (the noise sequence restarts as well)."""
         self._sampler.generator.manual_seed(self._sampler.generator.initial_seed())
-        self._state = _State()
+        self._state = self._new_state()
         self.latencies = []
+
+    def _new_state(self) -> _State:
+        return _State(chain=WindowChain(self._sampler, self.generator.overlap),
+                      limiter=self.generator.motion_limiter())
 
     def _audio(self, start_frame: int, stop_frame: int) -> tuple[ConversationAudio, int]:
         """Both tracks over frames ``[start, stop)``, zero-padded past what arrived."""
@@ -174,11 +183,10 @@ class MotionStream:
                 feats, logits = self._features(start - self.context, hi, total_frames)
                 # a short final window: replicate the last features, like the offline sampler
                 feats = window_condition(feats, self.context, self.window, self.context)
-            win = self._sampler.window(feats, s.context)
-            s.context = win[:, -self.context:] if self.context > 0 else None
-            keep = hi - start
-            out.append((win[0, :keep], logits[0, :keep]))
-            s.frames_done += keep
+            final = total_frames is not None and start + self.window >= total_frames
+            frames = s.chain.step(feats, final=final, keep=hi - start if final else None)
+            keep = frames.shape[1]
+            out.append((frames[0], logits[0, :keep]))
             self._trim()
         return out
 
@@ -223,4 +231,5 @@ class MotionStream:
     def _result(self, frames: list[tuple[torch.Tensor, torch.Tensor]]) -> Optional[MotionSequence]:
         if not frames:
             return None
-        return self.generator.to_motion(torch.cat([f for f, _ in frames]), torch.cat([g for _, g in frames]))
+        return self.generator.to_motion(torch.cat([f for f, _ in frames]), torch.cat([g for _, g in frames]),
+                                        self._state.limiter)
