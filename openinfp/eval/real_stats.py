@@ -121,8 +121,9 @@ def pooled_statistics(signals: Sequence[ClipSignals]) -> dict:
     fps = signals[0].fps
     cat = {k: np.concatenate([getattr(s, k) for s in signals]) for k in
            ("yaw", "pitch", "roll", "jaw", "blink", "smile", "speaking")}
-    # pooling must not create steps across clip borders: mark each clip's first frame invalid
-    valid = np.concatenate([np.concatenate([[False], s.valid[1:]]) & s.valid for s in signals])
+    # pooling must not create steps or speeds across clip borders: each clip's first and
+    # last frames are left out (central differences there would straddle two clips)
+    valid = np.concatenate([np.concatenate([[False], s.valid[1:-1], [False]]) for s in signals])
     pooled = clip_statistics(ClipSignals("pooled", fps, valid=valid, **cat))
     per_clip = [clip_statistics(s) for s in signals]
     minutes = sum(s.minutes for s in signals)

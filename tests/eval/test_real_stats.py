@@ -41,6 +41,7 @@ def test_pooling_adds_no_steps_across_clip_borders():
     b.yaw = b.yaw + 1.0  # a 57-degree jump between the clips must not count as a step
     pooled = pooled_statistics([a, b])
     assert pooled["head_step_deg"]["max"] < 3.0  # the steepest nod step is 2 degrees
+    assert pooled["head_speed_deg_s"]["max"] < 60.0
     assert pooled["per_clip_min_median_max"]["nods_per_min"][0] >= 0
 
 
