@@ -9,10 +9,14 @@
 
 Motion is produced one DiT window (``N`` frames, 2 s at the default 50 frames / 25 fps)
 at a time, as soon as the audio for the window plus a small look-ahead (the guider's
-receptive field, :attr:`MotionStream.lookahead_frames`) has arrived. Each window is
-sampled exactly as the offline :meth:`MotionGenerator.generate` samples it (same
-seeded noise order, same context hand-over), so with a conditioner whose features
-depend only on nearby audio the streamed motion equals the offline motion.
+receptive field, :attr:`MotionStream.lookahead_frames`) has arrived. Windows overlap
+by ``O`` frames (:class:`~openinfp.core.sampling.WindowChain`), so each push returns
+whole strides of ``N - O`` frames and the window's last ``O`` frames wait to be
+cross-faded into the next one. Windows are chained by the same ``WindowChain`` and
+limited by the same causal :class:`~openinfp.core.motion_limits.MotionLimiter` as in
+the offline :meth:`MotionGenerator.generate` (same seeded noise order, same context
+hand-over), so with a conditioner whose features depend only on nearby audio the
+streamed motion equals the offline motion.
 
 Latency: an audio sample reaches the output at most ``N + lookahead`` frames later,
 plus the compute time of one window (recorded per push in :attr:`MotionStream.latencies`).
@@ -194,7 +198,7 @@ class MotionStream:
         """Add a chunk of both tracks (mono float32 at 16 kHz, equal length).
 
         Returns:
-            The motion frames that became ready (whole windows), or ``None``.
+            The motion frames that became final (whole strides of ``N - O`` frames), or ``None``.
         """
         t0 = time.perf_counter()
         agent = np.asarray(agent, dtype=np.float32).reshape(-1)
