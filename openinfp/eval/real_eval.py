@@ -243,7 +243,10 @@ def evaluate_videos(folder: Path, generate: GenerateFn, fps: float = 25.0, cache
     from openinfp.eval.real_stats import LISTENING_CLIPS
     from openinfp.eval.real_tracking import track_clip
 
+    from openinfp.eval.real_stats import pooled_statistics, signals_from_motion, signals_from_tracked
+
     rows: dict[str, dict] = {"model": {}, "real": {}, "envelope": {}}
+    signals: dict[str, list] = {"model": [], "real": []}
     for video in sorted(folder.glob("*.mp4")):
         if video.stem in LISTENING_CLIPS:
             continue
@@ -259,13 +262,17 @@ def evaluate_videos(folder: Path, generate: GenerateFn, fps: float = 25.0, cache
         audio = ConversationAudio(wave, np.zeros_like(wave), source=f"{video.name} (agent only)",
                                   agent_activity=loader_activity(wave, fps, n),
                                   partner_activity=np.zeros(n, np.float32), activity_fps=fps)
-        angles, jaw = _angles_and_jaw(generate(audio))
+        seq = generate(audio)
+        angles, jaw = _angles_and_jaw(seq)
+        signals["model"].append(signals_from_motion(seq, speaking, video.stem))
+        signals["real"].append(signals_from_tracked(clip))
         gap = clip.column("lip_gap")
         real_angles = np.column_stack([clip.column(k) for k in ("yaw", "pitch", "roll")])
         rows["model"][video.stem] = video_metrics(jaw, angles, gap, speaking)
         rows["real"][video.stem] = video_metrics(clip.column("jawOpen"), real_angles, gap, speaking)
         rows["envelope"][video.stem] = video_metrics(speech_envelope(wave, fps=fps, num_frames=n), None, gap,
                                                      speaking)
+    rows["distributions"] = {k: pooled_statistics(v) for k, v in signals.items() if v}
     return rows
 
 
@@ -305,7 +312,7 @@ def summarize(conversations: dict, videos: dict) -> dict:
         if per:
             out.setdefault(row, {}).update(_pooled_conversations(list(per.values())))
     for row, per in videos.items():
-        if per:
+        if per and row != "distributions":
             v = list(per.values())
             out.setdefault(row, {}).update({
                 "video_lip_r": _mean([m["lip_r"] for m in v]),
@@ -336,6 +343,32 @@ def markdown(summary: dict, rows: tuple[str, ...] = ("real", "model", "envelope"
         vals = [summary[c].get(key) for c in cols]
         if all(v is None for v in vals):
             continue
+        lines.append(f"| {label} | " + " | ".join("-" if v is None else f"{v:.3g}" for v in vals) + " |")
+    return "\n".join(lines) + "\n"
+
+
+DISTRIBUTION_LABELS: tuple[tuple[str, str, str], ...] = (
+    ("jaw_open_speaking", "mean", "jawOpen while speaking, mean"),
+    ("jaw_open_speaking", "p95", "jawOpen while speaking, p95"),
+    ("jaw_rise", "p95", "jawOpen rise per frame, p95"),
+    ("jaw_fall", "p95", "jawOpen fall per frame, p95"),
+    ("head_speed_deg_s", "p50", "head speed deg/s, p50"),
+    ("head_speed_deg_s", "p95", "head speed deg/s, p95"),
+    ("nods_per_min", "", "nods per minute"),
+    ("blinks_per_min", "", "blinks per minute"),
+    ("smile_share", "", "smile share (mean smile > 0.3)"),
+)
+
+
+def distribution_markdown(distributions: dict) -> str:
+    """Real people vs generated motion on the talking videos (:mod:`openinfp.eval.real_stats`)."""
+    cols = [c for c in ("real", "model") if c in distributions]
+    if not cols:
+        return ""
+    lines = ["| talking videos, pooled | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for key, sub, label in DISTRIBUTION_LABELS:
+        vals = [distributions[c].get(key) for c in cols]
+        vals = [v.get(sub) if isinstance(v, dict) else v for v in vals]
         lines.append(f"| {label} | " + " | ".join("-" if v is None else f"{v:.3g}" for v in vals) + " |")
     return "\n".join(lines) + "\n"
 
@@ -396,7 +429,7 @@ def run_real_eval(root: PathLike, generate: GenerateFn, cache: Optional[PathLike
     videos = evaluate_videos(videos_dir, generate, cache=cache, progress=progress) if videos_dir else {}
     summary = summarize(conversations, videos)
     return {"root": str(root), "summary": summary, "conversations": conversations, "videos": videos,
-            "markdown": markdown(summary)}
+            "markdown": markdown(summary) + "\n" + distribution_markdown(videos.get("distributions", {}))}
 
 
 def write_report(report: dict, path: PathLike) -> Path:

@@ -130,3 +130,19 @@ def test_real_conversations_smoke(realdata):
     assert all(m["listen_head_speed_deg_s"] > 0 for m in real.values())
     table = re_.markdown(re_.summarize(rows, {}))
     assert "nods per listening minute" in table and "| real | model |" in table
+
+
+@pytest.mark.slow
+def test_real_talking_video_smoke(realdata, tmp_path):
+    """Track a 2-second real clip and score the person against their own lips: the
+    tracked ``jawOpen`` must follow the raw inner-lip gap, and the puppet generator
+    (mouth = speech activity) must run through the whole video path."""
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    (folder / "clip.mp4").symlink_to(realdata / "talking_video" / "vexpress_RD_Radio10_0_clip_0.mp4")
+    rows = re_.evaluate_videos(folder, _activity_puppet, cache=tmp_path / "cache")
+    real, model = rows["real"]["clip"], rows["model"]["clip"]
+    assert real["lip_r"] > 0.6 and abs(real["lip_lag"]) <= 2
+    assert model["head_step_max_deg"] == pytest.approx(0.0, abs=1e-6)
+    assert -1.0 <= rows["envelope"]["clip"]["lip_r"] <= 1.0
+    assert list((tmp_path / "cache").glob("clip.*.npz"))  # the tracking was cached
