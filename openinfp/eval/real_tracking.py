@@ -122,7 +122,8 @@ def _cache_file(cache: Path, video: Path, max_frames: int) -> Path:
     return cache / f"{video.stem}.{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz"
 
 
-def _audio(video: Path) -> np.ndarray:
+def clip_audio(video: Path) -> np.ndarray:
+    """The mono 16 kHz audio track of ``video`` (empty when it has none)."""
     from openinfp.audio.conversation import to_mono16k
     from openinfp.audio.io import load_audio_resampled
     from openinfp.core.audio import SAMPLE_RATE
@@ -165,4 +166,4 @@ def track_clip(video: PathLike, fps: float = 25.0, cache: Optional[PathLike] = N
     out = resample_features(feats, video_fps, fps)
     t = np.arange(out.shape[0]) / fps
     nearest = np.clip(np.round(t * video_fps).astype(np.int64), 0, found.size - 1)
-    return TrackedClip(path.stem, fps, video_fps, out, found[nearest], _audio(path))
+    return TrackedClip(path.stem, fps, video_fps, out, found[nearest], clip_audio(path))

@@ -123,3 +123,27 @@ def test_no_seam_at_window_borders_on_real_speech(real_conversation, shipped_hea
     assert head < 1.5 and jaw < 1.5
     seamed = _generate(shipped_head, real_conversation, seconds=23.0, limits=None, overlap=0)
     assert _border_ratio(seamed, cfg.window)[0] > 2.0
+
+
+@pytest.mark.slow
+def test_limits_hold_on_every_real_clip(realdata, shipped_head):
+    """Every real recording of the development set, as the agent: both speakers of each
+    two-track conversation and the voice of each talking video."""
+    from openinfp.audio.conversation import load_conversation
+    from openinfp.core.audio import ConversationAudio
+    from openinfp.eval.real_eval import find_two_track_conversations
+    from openinfp.eval.real_tracking import clip_audio
+
+    audios = []
+    for conv in find_two_track_conversations(realdata / "conversations"):
+        audios.append(load_conversation(conv.tracks["spk1"], conv.tracks["spk2"]))
+        audios.append(load_conversation(conv.tracks["spk2"], conv.tracks["spk1"]))
+    for video in sorted((realdata / "talking_video").glob("*.mp4")):
+        wave = clip_audio(video)
+        if wave.size:
+            audios.append(ConversationAudio(wave, np.zeros_like(wave), source=video.name))
+    assert len(audios) >= 20
+    for audio in audios:
+        seq = _generate(shipped_head, audio, seconds=audio.agent.size / 16000)
+        assert np.diff(_jaw(seq.motion)).max() <= JAW_RISE_LIMIT, audio.source
+        assert _head_steps_deg(seq.motion).max() <= HEAD_STEP_LIMIT_DEG, audio.source
