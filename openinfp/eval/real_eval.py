@@ -25,7 +25,7 @@ measures of the real person are reported as the ``real`` row.
 tracker (:mod:`openinfp.eval.real_tracking`), motion is generated from its audio alone
 (plain talking head) and compared with the video (:func:`video_metrics`):
 
-* ``lip_r``: highest Pearson r, lags within +-:data:`LIP_MAX_LAG` frames, between the
+* ``lip_r``: highest Pearson r, lags within +-2 frames (:data:`LIP_MAX_LAG`), between the
   generated ``jawOpen`` and the video's raw inner-lip gap;
 * ``jaw_rise_max``: largest per-frame increase of ``jawOpen`` (25 fps);
 * ``head_step_max_deg``: largest single-frame change of the head angles, degrees;
@@ -49,101 +49,14 @@ from openinfp.core.audio import ConversationAudio
 from openinfp.core.errors import InputError
 from openinfp.core.io import PathLike
 from openinfp.core.motion import MotionSequence
-
-LIP_MAX_LAG = 2
-"""Lags (frames) searched for the lip-sync correlation."""
+from openinfp.eval.real_measures import (  # noqa: F401  (re-exported: the measures of this evaluation)
+    LIP_MAX_LAG, conversation_metrics, max_rise, max_step_deg, nods_per_minute, speed_ratio, video_metrics,
+)
 
 AUDIO_SUFFIXES = (".flac", ".wav", ".mp3", ".ogg", ".m4a")
 
 GenerateFn = Callable[[ConversationAudio], MotionSequence]
 """Produces the agent's motion for a conversation (at the audio's activity frame rate)."""
-
-
-# ----------------------------------------------------------------------------- metrics
-def head_speed_deg_s(angles: np.ndarray, fps: float) -> np.ndarray:
-    """Head angular speed ``[T]`` in deg/s from ``[T, 3]`` yaw/pitch/roll radians."""
-    from openinfp.core.metrics.features import angular_speed
-
-    return np.degrees(angular_speed(angles, fps))
-
-
-def max_step_deg(angles: np.ndarray) -> float:
-    """Largest single-frame change of ``[T, 3]`` head angles (radians), in degrees."""
-    if angles.shape[0] < 2:
-        return 0.0
-    return float(np.degrees(np.linalg.norm(np.diff(angles, axis=0), axis=1)).max())
-
-
-def max_rise(x: np.ndarray) -> float:
-    """Largest per-frame increase of ``[T]`` (0 when it never rises)."""
-    return float(max(0.0, np.diff(x).max())) if x.size > 1 else 0.0
-
-
-def speed_ratio(speed: np.ndarray, listening: np.ndarray, speaking: np.ndarray) -> Optional[float]:
-    """Mean ``speed`` over listening frames / mean over speaking frames (``None`` if either is empty)."""
-    if not listening.any() or not speaking.any():
-        return None
-    denom = float(speed[speaking].mean())
-    return float(speed[listening].mean()) / denom if denom > 0 else None
-
-
-def nods_per_minute(pitch: np.ndarray, fps: float, frames: np.ndarray) -> tuple[int, Optional[float]]:
-    """Nods (:func:`detect_nods`) that start in ``frames`` (``[T]`` bool), and per minute of them."""
-    from openinfp.core.metrics.behaviour import detect_nods
-
-    count = sum(1 for n in detect_nods(pitch, fps) if frames[n.start])
-    minutes = float(frames.sum()) / fps / 60.0
-    return count, (count / minutes if minutes > 0 else None)
-
-
-def _auc(scores: np.ndarray, labels: np.ndarray) -> Optional[float]:
-    from openinfp.core.metrics.behaviour import roc_auc
-
-    labels = labels.astype(bool)
-    if labels.all() or not labels.any():
-        return None
-    return roc_auc(scores, labels)
-
-
-def conversation_metrics(angles: np.ndarray, jaw: Optional[np.ndarray], fps: float, agent_active: np.ndarray,
-                         partner_active: np.ndarray) -> dict:
-    """Listening measures of one agent (module docstring). ``angles`` ``[T, 3]`` radians,
-    ``jaw`` ``[T]`` or ``None``, activities ``[T]`` bool."""
-    from openinfp.core.metrics.features import YPR
-
-    t = min(angles.shape[0], agent_active.size, partner_active.size)
-    angles, agent, partner = angles[:t], agent_active[:t].astype(bool), partner_active[:t].astype(bool)
-    listening, speaking = partner & ~agent, agent & ~partner
-    speed = head_speed_deg_s(angles, fps)
-    nods, rate = nods_per_minute(angles[:, YPR.index("pitch")], fps, listening)
-    return {
-        "seconds": t / fps, "listening_s": float(listening.sum()) / fps, "speaking_s": float(speaking.sum()) / fps,
-        "listen_head_speed_deg_s": float(speed[listening].mean()) if listening.any() else None,
-        "speak_head_speed_deg_s": float(speed[speaking].mean()) if speaking.any() else None,
-        "listen_speak_speed_ratio": speed_ratio(speed, listening, speaking),
-        "nods_listening": nods, "nods_per_listen_min": rate,
-        "jaw_auc": _auc(jaw[:t], agent) if jaw is not None else None,
-        "head_step_max_deg": max_step_deg(angles),
-    }
-
-
-def video_metrics(jaw: np.ndarray, angles: Optional[np.ndarray], lip_gap: np.ndarray,
-                  speaking: np.ndarray) -> dict:
-    """Lip-sync and continuity measures of one talking video (module docstring).
-
-    ``jaw`` ``[T]`` (generated or tracked ``jawOpen``, or any mouth signal), ``angles``
-    ``[T, 3]`` radians or ``None``, ``lip_gap`` ``[T]`` the video's inner-lip gap,
-    ``speaking`` ``[T]`` bool.
-    """
-    from openinfp.core.metrics.timing import lagged_peak_correlation
-
-    t = min(jaw.size, lip_gap.size, speaking.size)
-    r, lag = lagged_peak_correlation(jaw[:t], lip_gap[:t], max_lag=LIP_MAX_LAG)
-    return {
-        "lip_r": r, "lip_lag": lag, "jaw_rise_max": max_rise(jaw[:t]),
-        "head_step_max_deg": max_step_deg(angles[:t]) if angles is not None else None,
-        "jaw_auc": _auc(jaw[:t], speaking[:t]),
-    }
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -240,10 +153,8 @@ def evaluate_videos(folder: Path, generate: GenerateFn, fps: float = 25.0, cache
     """:func:`video_metrics` for the model, the tracked person and the audio envelope."""
     from openinfp.audio.activity import speech_activity as loader_activity
     from openinfp.core.metrics.audio import speech_activity, speech_envelope
-    from openinfp.eval.real_stats import LISTENING_CLIPS
+    from openinfp.eval.real_stats import LISTENING_CLIPS, pooled_statistics, signals_from_motion, signals_from_tracked
     from openinfp.eval.real_tracking import track_clip
-
-    from openinfp.eval.real_stats import pooled_statistics, signals_from_motion, signals_from_tracked
 
     rows: dict[str, dict] = {"model": {}, "real": {}, "envelope": {}}
     signals: dict[str, list] = {"model": [], "real": []}
