@@ -32,9 +32,10 @@ from openinfp.core.guider import GuiderInputs, GuiderOutput, InteractiveMotionGu
 from openinfp.core.io import PathLike
 from openinfp.core.model_config import DiTConfig, GuiderConfig, SamplerConfig
 from openinfp.core.motion import MotionSequence
+from openinfp.core.motion_limits import MotionLimiter, MotionLimits
 from openinfp.core.motion_space import MotionSpace
 from openinfp.core.rotations import matrix_to_rot6d, rot6d_to_matrix
-from openinfp.core.sampling import WindowSampler, sample_chained
+from openinfp.core.sampling import DEFAULT_OVERLAP, WindowSampler, sample_chained
 
 COMPONENTS = ("guider", "dit", "normalizer")
 
@@ -85,6 +86,12 @@ class MotionGenerator:
         sampler: scheduler, steps and guidance scale used by :meth:`generate`.
         fps: motion frame rate the model was trained at.
         info: free-form provenance (training command, data, metrics) from the checkpoint.
+
+    Attributes:
+        overlap: frames shared (and cross-faded) by consecutive windows
+            (:class:`~openinfp.core.sampling.WindowChain`); 0 = context hand-over only.
+        limits: physical speed limits applied to every output
+            (:mod:`openinfp.core.motion_limits`); ``None`` = raw model output.
     """
 
     def __init__(self, guider: InteractiveMotionGuider, dit: MotionDiT, space: MotionSpace,
@@ -100,6 +107,8 @@ class MotionGenerator:
         self.sampler = sampler or SamplerConfig()
         self.fps = float(fps)
         self.info = dict(info or {})
+        self.overlap: int = DEFAULT_OVERLAP
+        self.limits: Optional[MotionLimits] = MotionLimits()
 
     # ----- construction ---------------------------------------------------------------
     @classmethod
@@ -212,12 +221,18 @@ class MotionGenerator:
         """A seeded :class:`WindowSampler` over this model's DiT."""
         return WindowSampler(self.dit, self._sampler(steps), self.make_rng(seed))
 
-    def to_motion(self, normalized: torch.Tensor, speaking_logits: Optional[torch.Tensor] = None) -> MotionSequence:
+    def motion_limiter(self) -> Optional[MotionLimiter]:
+        """A fresh limiter for one sequence (``None`` when :attr:`limits` is off)."""
+        return MotionLimiter(self.space, self.fps, self.limits) if self.limits is not None else None
+
+    def to_motion(self, normalized: torch.Tensor, speaking_logits: Optional[torch.Tensor] = None,
+                  limiter: Optional[MotionLimiter] = None) -> MotionSequence:
         """Normalised ``[T, D]`` -> :class:`MotionSequence` in physical units.
 
-        Rotations are re-orthonormalised (valid 6D), bounded slices clipped, and the
-        guider's speaking read-out attached as ``agent_speaking`` / ``partner_speaking``
-        annotations (probabilities per frame).
+        Rotations are re-orthonormalised (valid 6D), bounded slices clipped, then the
+        ``limiter`` (if any; it continues from the chunk it saw last) bounds the
+        frame-to-frame speed, and the guider's speaking read-out is attached as
+        ``agent_speaking`` / ``partner_speaking`` annotations (probabilities per frame).
         """
         motion = self.space.denormalize(normalized.float().cpu())
         for part in self.space.slices:
@@ -226,6 +241,8 @@ class MotionGenerator:
                 blocks = motion[:, idx].reshape(motion.shape[0], part.num_rotations, 6)
                 motion[:, idx] = matrix_to_rot6d(rot6d_to_matrix(blocks)).reshape(motion.shape[0], -1)
         motion = self.space.clamp(motion)
+        if limiter is not None:
+            motion = limiter(motion)
         annotations: dict[str, np.ndarray] = {}
         if speaking_logits is not None:
             probs = torch.sigmoid(speaking_logits.float().cpu()).numpy().astype(np.float32)
@@ -254,8 +271,9 @@ class MotionGenerator:
             raise InputError(f"num_frames must be >= 1, got {num_frames}")
         inputs = self.guider.prepare(list(conditions), num_frames)
         out = self.guide(inputs)
-        motion = sample_chained(self.window_sampler(seed, steps), out.features, num_frames, progress=progress)
-        return self.to_motion(motion[0], out.speaking_logits[0])
+        motion = sample_chained(self.window_sampler(seed, steps), out.features, num_frames, progress=progress,
+                                overlap=self.overlap)
+        return self.to_motion(motion[0], out.speaking_logits[0], self.motion_limiter())
 
     def num_parameters(self) -> int:
         return sum(p.numel() for m in (self.guider, self.dit) for p in m.parameters())

@@ -9,10 +9,14 @@
 
 Motion is produced one DiT window (``N`` frames, 2 s at the default 50 frames / 25 fps)
 at a time, as soon as the audio for the window plus a small look-ahead (the guider's
-receptive field, :attr:`MotionStream.lookahead_frames`) has arrived. Each window is
-sampled exactly as the offline :meth:`MotionGenerator.generate` samples it (same
-seeded noise order, same context hand-over), so with a conditioner whose features
-depend only on nearby audio the streamed motion equals the offline motion.
+receptive field, :attr:`MotionStream.lookahead_frames`) has arrived. Windows overlap
+by ``O`` frames (:class:`~openinfp.core.sampling.WindowChain`), so each push returns
+whole strides of ``N - O`` frames and the window's last ``O`` frames wait to be
+cross-faded into the next one. Windows are chained by the same ``WindowChain`` and
+limited by the same causal :class:`~openinfp.core.motion_limits.MotionLimiter` as in
+the offline :meth:`MotionGenerator.generate` (same seeded noise order, same context
+hand-over), so with a conditioner whose features depend only on nearby audio the
+streamed motion equals the offline motion.
 
 Latency: an audio sample reaches the output at most ``N + lookahead`` frames later,
 plus the compute time of one window (recorded per push in :attr:`MotionStream.latencies`).
@@ -33,7 +37,8 @@ from openinfp.core.errors import InputError
 from openinfp.core.generator import MotionGenerator
 from openinfp.core.interfaces import ConditionInputs, Conditioner
 from openinfp.core.motion import MotionSequence
-from openinfp.core.sampling import window_condition
+from openinfp.core.motion_limits import MotionLimiter
+from openinfp.core.sampling import WindowChain, window_condition
 
 
 @dataclass
@@ -57,8 +62,12 @@ class _State:
     partner: list[np.ndarray] = field(default_factory=list)
     samples: int = 0  # samples pushed in total
     offset: int = 0  # samples dropped from the front of the buffers (bounded memory)
-    frames_done: int = 0
-    context: Optional[torch.Tensor] = None
+    chain: Optional[WindowChain] = None  # windows, overlap cross-fade and context hand-over
+    limiter: Optional[MotionLimiter] = None  # physical speed limits, continued across pushes
+
+    @property
+    def frames_done(self) -> int:
+        return self.chain.done if self.chain is not None else 0
 
 
 class MotionStream:
@@ -91,7 +100,7 @@ class MotionStream:
         self.lookahead_frames = generator.guider.receptive_radius
         self._margin = max(self.lookahead_frames, int(round(audio_context_s * self.fps)))
         self._sampler = generator.window_sampler(seed, steps)
-        self._state = _State()
+        self._state = self._new_state()
         self.latencies: list[ChunkLatency] = []
 
     @property
@@ -106,8 +115,12 @@ class MotionStream:
     def reset(self) -> None:
         """Start a new conversation (the noise sequence restarts as well)."""
         self._sampler.generator.manual_seed(self._sampler.generator.initial_seed())
-        self._state = _State()
+        self._state = self._new_state()
         self.latencies = []
+
+    def _new_state(self) -> _State:
+        return _State(chain=WindowChain(self._sampler, self.generator.overlap),
+                      limiter=self.generator.motion_limiter())
 
     def _audio(self, start_frame: int, stop_frame: int) -> tuple[ConversationAudio, int]:
         """Both tracks over frames ``[start, stop)``, zero-padded past what arrived."""
@@ -174,11 +187,10 @@ class MotionStream:
                 feats, logits = self._features(start - self.context, hi, total_frames)
                 # a short final window: replicate the last features, like the offline sampler
                 feats = window_condition(feats, self.context, self.window, self.context)
-            win = self._sampler.window(feats, s.context)
-            s.context = win[:, -self.context:] if self.context > 0 else None
-            keep = hi - start
-            out.append((win[0, :keep], logits[0, :keep]))
-            s.frames_done += keep
+            final = total_frames is not None and start + self.window >= total_frames
+            frames = s.chain.step(feats, final=final, keep=hi - start if final else None)
+            keep = frames.shape[1]
+            out.append((frames[0], logits[0, :keep]))
             self._trim()
         return out
 
@@ -186,7 +198,7 @@ class MotionStream:
         """Add a chunk of both tracks (mono float32 at 16 kHz, equal length).
 
         Returns:
-            The motion frames that became ready (whole windows), or ``None``.
+            The motion frames that became final (whole strides of ``N - O`` frames), or ``None``.
         """
         t0 = time.perf_counter()
         agent = np.asarray(agent, dtype=np.float32).reshape(-1)
@@ -223,4 +235,5 @@ class MotionStream:
     def _result(self, frames: list[tuple[torch.Tensor, torch.Tensor]]) -> Optional[MotionSequence]:
         if not frames:
             return None
-        return self.generator.to_motion(torch.cat([f for f, _ in frames]), torch.cat([g for _, g in frames]))
+        return self.generator.to_motion(torch.cat([f for f, _ in frames]), torch.cat([g for _, g in frames]),
+                                        self._state.limiter)

@@ -74,6 +74,23 @@ def _run_long(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------- eval
+def _run_real(args: argparse.Namespace) -> int:
+    from openinfp.eval.real_eval import model_generate_fn, run_real_eval, write_report
+
+    if args.data is not None or args.human is not None:
+        raise InputError("--real DIR replaces DATA and --human; give only one of them")
+    generate = model_generate_fn(args.checkpoint or None, args.preset, args.seed, raw=args.raw_motion)
+    say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    report = run_real_eval(args.real, generate, cache=args.real_cache, progress=say)
+    report["checkpoint"] = args.checkpoint or "shipped default"
+    report["raw_motion"] = bool(args.raw_motion)
+    write_report(report, args.json)
+    sys.stdout.write(report["markdown"])
+    print(f"openinfp: wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     from openinfp.eval import SYSTEM_NAMES
 
@@ -83,6 +100,16 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--human", metavar="VIDEO_OR_DIR", default=None,
                         help="human reference mode: track real talking videos and score the people in them "
                              "(and every system on the same audio) with the same metrics")
+    parser.add_argument("--real", metavar="DIR", default=None,
+                        help="real-data mode: two-track conversations (NAME.spk1.flac + NAME.spk2.flac) and/or "
+                             "talking videos (*.mp4) in DIR or its conversations/ and talking_video/ folders; "
+                             "reports listening, lip sync and continuity of the model (--checkpoint) next to "
+                             "the real people (see openinfp/eval/real_eval.py)")
+    parser.add_argument("--real-cache", metavar="DIR", default=None,
+                        help="with --real: folder to cache the tracking of the videos in (default: none)")
+    parser.add_argument("--raw-motion", action="store_true",
+                        help="with --real: evaluate the model's raw output, without the window cross-fade and "
+                             "the physical speed limits (openinfp/core/motion_limits.py)")
     parser.add_argument("--synthetic", type=int, default=3, metavar="N",
                         help="without DATA: how many held-out synthetic conversations to generate (default: 3)")
     parser.add_argument("--split", choices=("val", "train", "all"), default="val",
@@ -131,6 +158,8 @@ def run_eval_cli(args: argparse.Namespace) -> int:
             raise InputError(f"{flag} must be at least {low}, got {value}")
     if args.data is not None and args.human is not None:
         raise InputError("give either DATA or --human VIDEOS, not both")
+    if args.real is not None:
+        return _run_real(args)
     say = None if args.quiet else stderr_progress
     portrait = None
     if args.portrait is not None:

@@ -32,7 +32,7 @@ _EXPORTS = {
     "lagged_peak_correlation": "timing", "lip_sync_proxy": "timing", "beat_consistency": "timing",
     "motion_beat_consistency": "timing", "speed_minima": "timing",
     "roc_auc": "behaviour", "role_separation_auc": "behaviour", "mouth_activity": "behaviour",
-    "detect_nods": "behaviour", "listening_liveliness": "behaviour", "Liveliness": "behaviour",
+    "detect_nods": "behaviour", "detect_blinks": "behaviour", "listening_liveliness": "behaviour", "Liveliness": "behaviour",
     "psnr": "image", "ssim": "image", "landmark_nme": "image", "identity_consistency": "image",
     "FaceLandmarker": "image",
     "speech_envelope": "audio", "speech_activity": "audio", "onset_times": "audio",

@@ -182,3 +182,38 @@ def listening_liveliness(seq: MotionSequence, partner_active: ArrayLike,
     count = sum(1 for n in nods if listen[n.start])
     seconds = float(listen.sum()) / seq.fps
     return Liveliness(float((speed[listen] ** 2).mean()), count / (seconds / 60.0), count, seconds)
+
+
+@dataclass(frozen=True)
+class Blink:
+    """One detected blink: first and last frame above the threshold, and its peak weight."""
+
+    start: int
+    end: int
+    peak: float
+
+
+def detect_blinks(blink: ArrayLike, fps: float, rise: float = 0.25, min_peak: float = 0.35,
+                  max_duration_s: float = 0.6) -> list[Blink]:
+    """Blinks from a per-frame blink weight (e.g. the mean of ARKit ``eyeBlinkLeft`` and
+    ``eyeBlinkRight``), by thresholding above the person's own open-eye level.
+
+    1. The open-eye level is the median of ``blink`` over the clip (people keep their
+       eyes open most of the time; trackers give each face its own resting weight).
+    2. A blink is a maximal run of frames above ``median + rise`` whose peak is at least
+       ``min_peak`` and which lasts at most ``max_duration_s`` (longer runs are eyes
+       closed or looking down, not blinks).
+
+    Defaults: at 25 fps a blink (100-400 ms) spans 2-10 frames.
+    """
+    b = as_array(blink, "blink").ravel()
+    if b.size < 3:
+        return []
+    threshold = float(np.median(b)) + rise
+    max_len = max_duration_s * fps
+    out = []
+    for start, end in _runs(b > threshold):
+        peak = float(b[start:end + 1].max())
+        if end - start + 1 <= max_len and peak >= min_peak:
+            out.append(Blink(start, end, peak))
+    return out
