@@ -17,6 +17,7 @@ import numpy as np
 from openinfp.core.errors import InputError
 from openinfp.core.io import PathLike, atomic_output, require_file
 
+
 def write_rttm(segments: Sequence[tuple[float, float, int]], path: PathLike, file_id: str = "audio",
                speaker_names: Optional[Sequence[str]] = None) -> Path:
     """Write segments as standard RTTM (``SPEAKER file 1 start dur <NA> <NA> name <NA> <NA>``).
@@ -105,3 +106,48 @@ def diarization_error_rate(reference: Sequence[tuple[float, float, object]],
     to_s = lambda k: k * resolution  # noqa: E731
     return float(der), {"missed": to_s(missed), "false_alarm": to_s(false_alarm),
                         "confusion": to_s(confusion), "total": to_s(total)}
+
+
+def score_report(reference: Sequence[tuple[float, float, object]],
+                 hypothesis: Sequence[tuple[float, float, object]]) -> str:
+    """One line: DER with no collar and with a 0.25 s collar, and its parts (seconds)."""
+    der, parts = diarization_error_rate(reference, hypothesis)
+    der_collar, _ = diarization_error_rate(reference, hypothesis, collar=0.25)
+    return (f"DER {der:.3f} (missed {parts['missed']:.2f} s, false alarm {parts['false_alarm']:.2f} s, "
+            f"confusion {parts['confusion']:.2f} s of {parts['total']:.2f} s of reference speech); "
+            f"with a 0.25 s collar {der_collar:.3f}")
+
+
+class FolderScore:
+    """Accumulates per-file DER rows and pooled totals (``openinfp diarize --reference-dir``)."""
+
+    HEADER = (f"{'file':32s} {'spk ref/hyp':>11s} {'DER':>6s} {'DER.25':>6s} {'missed':>7s} "
+              f"{'false al':>8s} {'confus':>7s} {'speech':>7s} {'x RT':>6s}")
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def add(self, name: str, reference, hypothesis, num_speakers: int, duration_s: float, seconds: float) -> str:
+        """Score one file; returns its table line (the header first, for the first file)."""
+        der, parts = diarization_error_rate(reference, hypothesis)
+        der_collar, parts_collar = diarization_error_rate(reference, hypothesis, collar=0.25)
+        n_ref = len({s for _, _, s in reference})
+        row = dict(name=name, n_ref=n_ref, n_hyp=num_speakers, der=der, der_collar=der_collar,
+                   collar_parts=parts_collar, rtf=seconds / max(duration_s, 1e-9), **parts)
+        self.rows.append(row)
+        line = (f"{name:32s} {n_ref:>5d}/{num_speakers:<5d} {der:6.3f} {der_collar:6.3f} {parts['missed']:7.2f} "
+                f"{parts['false_alarm']:8.2f} {parts['confusion']:7.2f} {parts['total']:7.2f} {row['rtf']:6.3f}")
+        return (self.HEADER + "\n" + line) if len(self.rows) == 1 else line
+
+    def summary(self) -> str:
+        """Pooled DER over all files (errors summed, then divided by all reference speech)."""
+        if not self.rows:
+            return "no files scored"
+        tot = sum(r["total"] for r in self.rows)
+        err = sum(r["missed"] + r["false_alarm"] + r["confusion"] for r in self.rows)
+        tot_c = sum(r["collar_parts"]["total"] for r in self.rows)
+        err_c = sum(r["collar_parts"][k] for r in self.rows for k in ("missed", "false_alarm", "confusion"))
+        exact = sum(r["n_ref"] == r["n_hyp"] for r in self.rows)
+        return (f"{len(self.rows)} files: pooled DER {err / max(tot, 1e-9):.3f}, with a 0.25 s collar "
+                f"{err_c / max(tot_c, 1e-9):.3f}; mean per-file DER {np.mean([r['der'] for r in self.rows]):.3f}; "
+                f"speaker count right in {exact}/{len(self.rows)}")
