@@ -62,6 +62,10 @@ class DiarizationOptions:
             embedding to take part in clustering (shorter ones are only assigned).
         max_embed_s: at most this much of a local speaker's speech (the middle of it)
             is embedded per window (CAM++ time grows with the length).
+        split_turns: embed each turn of a window's local speaker apart (turns split at
+            pauses of ``turn_gap_s`` or more, each holding ``min_turn_s`` of speech), meant
+            for two similar voices that the segmentation merges; measured slightly worse
+            on the real set (mean DER of the two-speaker files 0.330 vs 0.299), so off.
         same_speaker_cosine: with ``num_speakers=None``, clusters merge while their
             average cosine similarity is above this.
         min_cluster_s: with ``num_speakers=None``, a cluster with less solo speech than
@@ -72,8 +76,11 @@ class DiarizationOptions:
     num_speakers: Optional[int] = None
     step_s: float = 5.0
     min_clean_s: float = 0.4
-    max_embed_s: float = 5.0
-    same_speaker_cosine: float = 0.55
+    max_embed_s: float = 3.0
+    split_turns: bool = False
+    min_turn_s: float = 1.0
+    turn_gap_s: float = 0.1
+    same_speaker_cosine: float = 0.5
     min_cluster_s: float = 1.0
     merge_gap_s: float = 0.2
 
@@ -144,11 +151,11 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
     n_grid = int(np.ceil(wave.shape[0] / SAMPLE_RATE * GRID_FPS))
     with torch_threads(1):  # small convolutions and LSTMs: one thread is fastest on a shared CPU
         seg = segment(wave, opt.step_s)
-        emb, keys, clean = _window_embeddings(wave, seg, opt.min_clean_s, opt.max_embed_s)
+        emb, units, clean = _window_embeddings(wave, seg, opt)
     if emb.shape[0] == 0:
         return Diarization(np.zeros((n_grid, 0), bool), 0, [], notes=["no speech found"])
-    assign, notes = _cluster(emb, keys, clean, seg.activity.shape[0], opt)
-    grid = _reconstruct(seg, assign, n_grid)
+    assign, notes = _cluster(emb, units, clean, opt)
+    grid = _reconstruct(seg, units, assign, n_grid)
     grid = _first_speaker_first(grid)
     k = grid.shape[1]
     if opt.num_speakers is None and k == 1:
@@ -156,11 +163,38 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
     return Diarization(grid, k, _segments(grid, opt.merge_gap_s), notes)
 
 
-def _window_embeddings(wave: np.ndarray, seg, min_clean_s: float, max_embed_s: float = 5.0):
-    """CAM++ embedding per active (window, local speaker).
+def _turn_units(active: np.ndarray, min_turn: int, gap: int) -> list[tuple[int, int]]:
+    """Split one local speaker's ``[F]`` activity in a window into turns ``[(f0, f1)]``.
+
+    A new turn starts after a pause of at least ``gap`` frames, provided the turn so far
+    and the rest each hold ``min_turn`` active frames (a window's local speaker is
+    sometimes two similar voices taking turns; embedding each turn apart lets the
+    clustering tell them apart). Without splitting, the whole window is one unit.
+    """
+    m = np.concatenate([[False], active, [False]]).astype(np.int8)
+    d = np.diff(m)
+    runs = list(zip(np.nonzero(d == 1)[0].tolist(), np.nonzero(d == -1)[0].tolist()))
+    if not runs:
+        return []
+    total = int(active.sum())
+    units = [[runs[0][0], runs[0][1], runs[0][1] - runs[0][0]]]
+    done = units[0][2]
+    for a, b in runs[1:]:
+        cur = units[-1]
+        if a - cur[1] >= gap and cur[2] >= min_turn and total - done >= min_turn:
+            units.append([a, b, b - a])
+        else:
+            cur[1], cur[2] = b, cur[2] + b - a
+        done += b - a
+    return [(u[0], u[1]) for u in units]
+
+
+def _window_embeddings(wave: np.ndarray, seg, opt: DiarizationOptions):
+    """CAM++ embedding per turn of each window's local speakers.
 
     Returns:
-        ``(emb [M, 192], keys [M, 2] (window, local speaker), clean [M] seconds of solo speech)``.
+        ``(emb [M, 192], units [M, 4] (window, local speaker, first frame, end frame),
+        clean [M] seconds of solo speech)``.
     """
     from openinfp.audio.campplus import MIN_FRAMES, embed_features
     from openinfp.audio.fbank import FRAME_SHIFT, kaldi_fbank_long
@@ -171,30 +205,37 @@ def _window_embeddings(wave: np.ndarray, seg, min_clean_s: float, max_embed_s: f
     # Segmentation frame of each filterbank frame (by its centre time in the window).
     centres = (np.arange(n_fb) * FRAME_SHIFT + 200) / SAMPLE_RATE
     to_seg = np.minimum((centres / FRAME_STEP_S).astype(np.int64), seg.activity.shape[1] - 1)
-    feats, keys, clean = [], [], []
+    cap = int(opt.max_embed_s * SAMPLE_RATE / FRAME_SHIFT)
+    min_turn = int(opt.min_turn_s / FRAME_STEP_S) if opt.split_turns else 10 ** 9
+    gap = max(1, int(round(opt.turn_gap_s / FRAME_STEP_S)))
+    feats, units, clean = [], [], []
     for c, start in enumerate(seg.starts):
         f0 = int(round(start / FRAME_SHIFT))
         chunk = fbank[f0:f0 + n_fb]
-        act = seg.activity[c][to_seg[:chunk.shape[0]]] > 0
-        alone = act & (act.sum(axis=1, keepdims=True) == 1)
-        for k in range(act.shape[1]):
-            mask = alone[:, k] if alone[:, k].sum() >= MIN_FRAMES else act[:, k]
-            if mask.sum() < MIN_FRAMES:
-                continue
-            f = chunk[mask]
-            cap = int(max_embed_s * SAMPLE_RATE / FRAME_SHIFT)
-            if f.shape[0] > cap:
-                f = f[(f.shape[0] - cap) // 2:][:cap]
-            feats.append(f - f.mean(axis=0, keepdims=True))
-            keys.append((c, k))
-            clean.append(alone[:, k].sum() * FRAME_SHIFT / SAMPLE_RATE)
+        local = seg.activity[c] > 0
+        solo = local & (local.sum(axis=1, keepdims=True) == 1)
+        act, alone = local[to_seg[:chunk.shape[0]]], solo[to_seg[:chunk.shape[0]]]
+        for k in range(local.shape[1]):
+            for u0, u1 in _turn_units(local[:, k], min_turn, gap):
+                inside = (to_seg[:chunk.shape[0]] >= u0) & (to_seg[:chunk.shape[0]] < u1)
+                mask = alone[:, k] & inside
+                if mask.sum() < MIN_FRAMES:
+                    mask = act[:, k] & inside
+                if mask.sum() < MIN_FRAMES:
+                    continue
+                f = chunk[mask]
+                if f.shape[0] > cap:
+                    f = f[(f.shape[0] - cap) // 2:][:cap]
+                feats.append(f - f.mean(axis=0, keepdims=True))
+                units.append((c, k, u0, u1))
+                clean.append(solo[u0:u1, k].sum() * FRAME_STEP_S)
     emb = embed_features(feats) if feats else np.zeros((0, 192), np.float32)
-    return emb, np.asarray(keys, np.int64).reshape(-1, 2), np.asarray(clean, np.float64)
+    return emb, np.asarray(units, np.int64).reshape(-1, 4), np.asarray(clean, np.float64)
 
 
-def _cluster(emb: np.ndarray, keys: np.ndarray, clean: np.ndarray, n_windows: int,
+def _cluster(emb: np.ndarray, units: np.ndarray, clean: np.ndarray,
              opt: DiarizationOptions) -> tuple[np.ndarray, list[str]]:
-    """Global speaker of each (window, local speaker): ``([C, 3] int, -1 = none), notes``."""
+    """Global speaker of each unit: ``([M] int), notes``."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
     notes: list[str] = []
@@ -216,15 +257,19 @@ def _cluster(emb: np.ndarray, keys: np.ndarray, clean: np.ndarray, n_windows: in
         centroids = _absorb_small(centroids, emb[good], labels, clean[good], opt.min_cluster_s)
     elif centroids.shape[0] < opt.num_speakers:
         notes.append(f"only {centroids.shape[0]} voice(s) found, {opt.num_speakers} asked for")
-    # Each window's local speakers take distinct global speakers.
-    from scipy.optimize import linear_sum_assignment
-
-    assign = np.full((n_windows, 3), -1, np.int64)
     sim = emb @ centroids.T
-    for c in np.unique(keys[:, 0]):
-        rows = np.nonzero(keys[:, 0] == c)[0]
-        r, g = linear_sum_assignment(-sim[rows])
-        assign[c, keys[rows[r], 1]] = g
+    assign = np.argmax(sim, axis=1)
+    # Units of different local speakers that share frames of a window are different people:
+    # on a clash the less certain one takes its next best voice.
+    for c in np.unique(units[:, 0]):
+        rows = np.nonzero(units[:, 0] == c)[0]
+        for a in rows:
+            for b in rows:
+                if (a < b and units[a, 1] != units[b, 1] and assign[a] == assign[b]
+                        and units[a, 2] < units[b, 3] and units[b, 2] < units[a, 3] and centroids.shape[0] > 1):
+                    loser = a if sim[a, assign[a]] < sim[b, assign[b]] else b
+                    order = np.argsort(-sim[loser])
+                    assign[loser] = order[1]
     return assign, notes
 
 
@@ -252,24 +297,22 @@ def _absorb_small(centroids: np.ndarray, emb: np.ndarray, labels: np.ndarray, cl
     return _centroids(emb, nearest, clean)
 
 
-def _reconstruct(seg, assign: np.ndarray, n_grid: int) -> np.ndarray:
+def _reconstruct(seg, units: np.ndarray, assign: np.ndarray, n_grid: int) -> np.ndarray:
     """Window-local activity -> ``[n_grid, K]`` bool global activity on the 10 ms grid."""
     from openinfp.audio.segmentation import FRAME_SIZE_S, FRAME_STEP_S
 
-    k_total = int(assign.max()) + 1
+    k_total = int(assign.max()) + 1 if assign.size else 1
     n_frames = int(np.ceil(seg.num_samples / SAMPLE_RATE / FRAME_STEP_S)) + 1
     n_local = seg.activity.shape[1]
     score = np.zeros((n_frames + n_local, k_total), np.float32)
     count = np.zeros(n_frames + n_local, np.float32)
     cover = np.zeros(n_frames + n_local, np.float32)
-    for c, start in enumerate(seg.starts):
-        f0 = int(round(start / SAMPLE_RATE / FRAME_STEP_S))
-        act = seg.activity[c]
-        count[f0:f0 + n_local] += act.sum(axis=1)
+    offsets = np.rint(seg.starts / SAMPLE_RATE / FRAME_STEP_S).astype(np.int64)
+    for c, f0 in enumerate(offsets):
+        count[f0:f0 + n_local] += seg.activity[c].sum(axis=1)
         cover[f0:f0 + n_local] += 1
-        for k in range(act.shape[1]):
-            if assign[c, k] >= 0:
-                score[f0:f0 + n_local, assign[c, k]] += act[:, k]
+    for (c, k, u0, u1), g in zip(units, assign):
+        score[offsets[c] + u0:offsets[c] + u1, g] += seg.activity[c, u0:u1, k]
     speakers = np.floor(count / np.maximum(cover, 1) + 0.5).astype(np.int64)
     # Keep the `speakers` most active global speakers in each frame (only those heard there).
     order = np.argsort(-score, axis=1, kind="stable")
