@@ -94,3 +94,17 @@ def test_cli_diarize_writes_rttm(tmp_path, short_scripted, capsys):
     assert "2 speaker(s)" in capsys.readouterr().out
     assert main(["diarize", str(tmp_path / "missing.wav"), "-o", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_turn_units_split_at_pauses_only_between_long_enough_turns():
+    from openinfp.audio.diarize import _turn_units
+
+    a = np.zeros(100, bool)
+    a[0:30] = True
+    a[35:40] = True  # 5 frames after a pause: starts the second turn, which the next run completes
+    a[50:90] = True
+    assert _turn_units(a, min_turn=20, gap=3) == [(0, 30), (35, 90)]
+    assert _turn_units(a, min_turn=41, gap=3) == [(0, 90)]  # the rest (45 frames) is long enough, the first turn not
+    assert _turn_units(a, min_turn=10 ** 9, gap=3) == [(0, 90)]  # no splitting: one unit
+    assert _turn_units(a, min_turn=20, gap=20) == [(0, 90)]  # pauses shorter than the gap
+    assert _turn_units(np.zeros(10, bool), 5, 2) == []
