@@ -44,21 +44,25 @@ def long_recording(source: Path, minutes: float, seed: int = 0) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from openinfp.audio.diarize import diarize_frames
+    from openinfp.audio.config import parse_speakers
+    from openinfp.audio.diarize import DiarizationOptions, diarize_frames
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", required=True, help="folder of recordings with RTTMs")
     parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--speakers", default="auto", help="auto or a number (2 is what --mono-mix uses)")
     args = parser.parse_args(argv)
     wave = long_recording(Path(args.source), args.minutes)
     load = os.getloadavg()
     start = time.perf_counter()
-    result = diarize_frames(wave)
+    result = diarize_frames(wave, DiarizationOptions(num_speakers=parse_speakers(args.speakers, "--speakers")))
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb, cpu_s = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     duration = wave.shape[0] / 16000
     print(f"diarized {duration / 60:.1f} min in {seconds:.1f} s = {seconds / duration:.3f} x real time; "
-          f"{result.num_speakers} speakers; peak RSS {peak_mb:.0f} MB; load average before {load[0]:.1f}, "
+          f"{result.num_speakers} speakers; process CPU time {cpu_s:.1f} s (reading included); peak RSS {peak_mb:.0f} MB; "
+          f"load average before {load[0]:.1f}, "
           f"after {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
 
