@@ -40,8 +40,8 @@ def test_two_voice_mix_der_at_most_10_percent(scripted):
 
 
 def test_mix_with_backchannels_reports_its_der(frames_where):
-    """Overlapping backchannels cannot be attributed to two people by a one-label-per-frame
-    diarizer; the missed overlap is what the DER counts here. It must stay moderate."""
+    """Overlapping backchannels: the segmentation model marks two speakers there, so the
+    overlap is neither missed nor confused."""
     from openinfp.audio.script import script_to_conversation
 
     text = ("A: So tell me everything about the new job, from the very first day until now.\n"
@@ -51,10 +51,18 @@ def test_mix_with_backchannels_reports_its_der(frames_where):
     conv, turns = script_to_conversation(text, seed=3, backchannels=True)
     assert any(t.text in ("mm-hmm", "yeah", "right", "uh-huh", "okay", "I see", "mm") for t in turns)
     ref = [(t.start, t.end, t.speaker) for t in turns]
-    der, parts = diarization_error_rate(ref, diarize(conv.agent + conv.partner))
+    result = diarize_frames(conv.agent + conv.partner)
+    der, parts = diarization_error_rate(ref, result.segments)
+    # Where both people talk (the backchannels), both speakers are active.
+    grid_t = (np.arange(result.activity_matrix.shape[0]) + 0.5) / 100
+    talk = {s: np.zeros(grid_t.shape[0], bool) for s in "AB"}
+    for t in turns:
+        talk[t.speaker] |= (grid_t >= t.start) & (grid_t < t.end)
+    both = talk["A"] & talk["B"]
+    assert both.sum() > 50 and np.mean(result.activity_matrix[both].sum(axis=1) >= 2) > 0.8
     print(f"\nDER with overlapping backchannels: {der:.2%} (missed {parts['missed']:.2f} s of "
           f"{parts['total']:.2f} s, confusion {parts['confusion']:.2f} s)")
-    assert der <= 0.15 and parts["confusion"] <= 0.05 * parts["total"]
+    assert der <= 0.12 and parts["confusion"] <= 0.05 * parts["total"]
 
 
 def test_one_voice_and_silence():
