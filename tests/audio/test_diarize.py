@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from openinfp.audio.diarize import diarization_error_rate, diarize, diarize_frames, read_rttm, write_rttm
+from openinfp.audio.diarize import diarization_error_rate, diarize_frames, read_rttm, write_rttm
 
 
 def test_der_metric_on_hand_made_cases():
