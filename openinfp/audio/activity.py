@@ -224,7 +224,8 @@ def two_track_activity(track_a: np.ndarray, track_b: np.ndarray, fps: float = 25
     own: the bleed gain of each direction is estimated from the frames where the
     other channel dominates most (its 10th percentile power ratio, capped at -3 dB),
     the predicted bleed power is subtracted, and the VAD probability is weighted by
-    the fraction of power left. Overlapping speech keeps both people active (each
+    the fraction of power left; a channel more than 12 dB below the other is treated as
+    bleed in any case (:data:`LISTENER_GATE_DB`). Overlapping speech keeps both people active (each
     channel's own voice survives the subtraction); with no bleed the weights are ~1
     and the result equals the VAD.
 
@@ -261,7 +262,8 @@ def two_track_activity(track_a: np.ndarray, track_b: np.ndarray, fps: float = 25
     g_ab = _bleed_gain(pb, pa, speech, eps)
     own_a = np.maximum(pa - g_ba * pb, 0.0) / (pa + eps)
     own_b = np.maximum(pb - g_ab * pa, 0.0) / (pb + eps)
-    weight_a, weight_b = _dominance_weight(own_a), _dominance_weight(own_b)
+    weight_a = np.minimum(_dominance_weight(own_a), _level_gate(pa, pb, eps))
+    weight_b = np.minimum(_dominance_weight(own_b), _level_gate(pb, pa, eps))
     info = {"bleed_b_in_a_db": _db(g_ba), "bleed_a_in_b_db": _db(g_ab)}
     return (vad_a * weight_a).astype(np.float32), (vad_b * weight_b).astype(np.float32), info
 
@@ -283,6 +285,22 @@ def _bleed_gain(p_self: np.ndarray, p_other: np.ndarray, speech: np.ndarray, eps
     if near_low.size == 0:
         return 0.0
     return float(min(2.0 * np.median(near_low), 0.5))
+
+
+LISTENER_GATE_DB = -12.0
+"""A channel more than this far below the other one only carries the other person's bleed
+(lapel microphones hear each other 14-26 dB down); the gate ramps over +-2 dB."""
+
+
+def _level_gate(p_self: np.ndarray, p_other: np.ndarray, eps: float) -> np.ndarray:
+    """``[T]`` in [0, 1]: 0 where this channel is far quieter than the other one.
+
+    The subtraction above assumes one fixed bleed gain; real cross-talk (and the residue
+    of separated tracks) varies with the talker's position and the room, so frames where
+    this channel sits well below the other are treated as bleed whatever the estimate says.
+    """
+    ratio_db = 10.0 * np.log10((p_self + eps) / (p_other + eps))
+    return np.clip((ratio_db - LISTENER_GATE_DB + 2.0) / 4.0, 0.0, 1.0)
 
 
 def _dominance_weight(own_fraction: np.ndarray) -> np.ndarray:

@@ -23,6 +23,8 @@ def add_audio_arguments(parser: argparse.ArgumentParser) -> None:
                    help="a mono file is the partner only (the agent just listens)")
     g.add_argument("--mono-mix", action="store_true",
                    help="a mono file holds both people: diarize it into agent and partner tracks")
+    g.add_argument("--speakers", default=None, metavar="N|auto",
+                   help="with --mono-mix: how many people the mix holds, or auto (default: 2)")
     g.add_argument("--max-duration", type=float, default=None, metavar="SECONDS",
                    help="refuse longer audio (default: 7200)")
 
@@ -38,6 +40,11 @@ def audio_config_from_args(args: argparse.Namespace):
         cfg.agent_speaker = args.agent_speaker
     cfg.partner_only = bool(getattr(args, "partner_only", False))
     cfg.mono_mix = bool(getattr(args, "mono_mix", False))
+    if getattr(args, "speakers", None) is not None:
+        from openinfp.audio.config import parse_speakers
+
+        parse_speakers(args.speakers, "--speakers")
+        cfg.speakers = str(args.speakers)
     if getattr(args, "max_duration", None) is not None:
         cfg.max_duration_s = float(args.max_duration)
     return cfg
@@ -48,33 +55,96 @@ def audio_config_from_args(args: argparse.Namespace):
 
 def add_diarize_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``openinfp diarize``."""
-    parser.add_argument("audio", metavar="AUDIO",
-                        help="a mono mix of two speakers (audio or video file; more channels are mixed down)")
-    parser.add_argument("-o", "--output", required=True, metavar="OUT.rttm",
-                        help="RTTM file to write (speakers spk0 = first to speak, spk1)")
+    parser.add_argument("audio", metavar="AUDIO", nargs="?", default=None,
+                        help="a mono recording of a conversation (audio or video file; more channels are mixed "
+                             "down); omit with --reference-dir")
+    parser.add_argument("-o", "--output", default=None, metavar="OUT.rttm",
+                        help="RTTM file to write (speakers spk0 = first to speak, spk1, ...); with --reference-dir "
+                             "a folder for one RTTM per recording")
+    parser.add_argument("--speakers", default="auto", metavar="N|auto",
+                        help="number of speakers, or auto to estimate it (default: auto)")
+    parser.add_argument("--reference", metavar="REF.rttm", default=None,
+                        help="score against these reference turns: DER (missed, false alarm, confusion) with no "
+                             "collar and with a 0.25 s collar")
+    parser.add_argument("--reference-dir", metavar="DIR", default=None,
+                        help="score every NAME.rttm in DIR against its recording NAME.{flac,wav,...} there and "
+                             "print a table (one row per file, then the totals)")
     parser.add_argument("--file-id", default=None, help="recording name in the RTTM (default: the audio file stem)")
     parser.add_argument("--max-duration", type=float, default=None, metavar="SECONDS",
                         help="refuse longer audio (default: 7200)")
 
 
 def run_diarize(args: argparse.Namespace) -> int:
-    """``openinfp diarize``: decode, diarize, write RTTM, print a summary."""
-    from openinfp.audio.config import AudioConfig
+    """``openinfp diarize``: decode, diarize, write RTTM, print a summary (and DER with a reference)."""
+    from openinfp.audio.config import AudioConfig, parse_speakers
+    from openinfp.audio.der import score_report, write_rttm
+    from openinfp.core.errors import InputError
+
+    speakers = parse_speakers(args.speakers, "--speakers")
+    limit = args.max_duration if args.max_duration is not None else AudioConfig().max_duration_s
+    if args.reference_dir is not None:
+        if args.audio is not None or args.reference is not None:
+            raise InputError("--reference-dir scores a whole folder: give no AUDIO and no --reference with it")
+        return _score_folder(Path(args.reference_dir), speakers, limit, args.output)
+    if args.audio is None:
+        raise InputError("give an AUDIO file to diarize (or --reference-dir DIR to score a folder)")
+    if args.output is None and args.reference is None:
+        raise InputError("give -o OUT.rttm to write the turns (or --reference REF.rttm to score them)")
+    result, duration, notes = _diarize_file(args.audio, speakers, limit)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.output:
+        out = write_rttm(result.segments, args.output, file_id=args.file_id or Path(args.audio).stem)
+        talk = ", ".join(f"spk{k} {result.talk_time(k):.1f} s" for k in range(result.num_speakers))
+        print(f"wrote {out}: {len(result.segments)} segments, {result.num_speakers} speaker(s); "
+              f"{talk or 'no speech'} of {duration:.1f} s")
+    if args.reference:
+        from openinfp.audio.der import read_rttm
+
+        print(score_report(read_rttm(args.reference), result.segments))
+    return 0
+
+
+def _diarize_file(path, speakers, limit):
+    """``(Diarization, duration_s, notes)`` of one file."""
     from openinfp.audio.conversation import to_mono16k
-    from openinfp.audio.diarize import diarize_frames, write_rttm
+    from openinfp.audio.diarize import DiarizationOptions, diarize_frames
     from openinfp.audio.io import load_audio
     from openinfp.core.audio import SAMPLE_RATE
 
-    limit = args.max_duration if args.max_duration is not None else AudioConfig().max_duration_s
-    clip = load_audio(args.audio, max_duration_s=limit)
+    clip = load_audio(path, max_duration_s=limit)
     wave, notes = to_mono16k(clip)
-    result = diarize_frames(wave)
-    out = write_rttm(result.segments, args.output, file_id=args.file_id or Path(args.audio).stem)
-    for note in clip.notes + notes + result.notes:
-        print(f"note: {note}", file=sys.stderr)
-    talk = [sum(s.end - s.start for s in result.segments if s.speaker == k) for k in (0, 1)]
-    print(f"wrote {out}: {len(result.segments)} segments, {result.num_speakers} speaker(s); "
-          f"spk0 {talk[0]:.1f} s, spk1 {talk[1]:.1f} s of {wave.shape[0] / SAMPLE_RATE:.1f} s")
+    result = diarize_frames(wave, DiarizationOptions(num_speakers=speakers))
+    return result, wave.shape[0] / SAMPLE_RATE, clip.notes + notes + result.notes
+
+
+def _score_folder(folder: Path, speakers, limit, out_dir) -> int:
+    import time
+
+    from openinfp.audio.der import FolderScore, read_rttm, write_rttm
+    from openinfp.core.errors import InputError
+
+    if not folder.is_dir():
+        raise InputError(f"--reference-dir {folder} is not a folder")
+    pairs = []
+    for rttm in sorted(folder.glob("*.rttm")):
+        audio = next((rttm.with_suffix(ext) for ext in (".flac", ".wav", ".mp3", ".ogg", ".m4a")
+                      if rttm.with_suffix(ext).is_file()), None)
+        if audio is not None:
+            pairs.append((rttm, audio))
+    if not pairs:
+        raise InputError(f"{folder} holds no NAME.rttm with a recording NAME.flac/.wav/... beside it")
+    table = FolderScore()
+    for rttm, audio in pairs:
+        start = time.perf_counter()
+        result, duration, _ = _diarize_file(audio, speakers, limit)
+        seconds = time.perf_counter() - start
+        if out_dir:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            write_rttm(result.segments, Path(out_dir) / rttm.name, file_id=rttm.stem)
+        print(table.add(rttm.stem, read_rttm(rttm), result.segments, result.num_speakers, duration, seconds),
+              flush=True)
+    print(table.summary())
     return 0
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
+
+from openinfp.core.errors import ConfigError
 
 
 @dataclass
@@ -16,5 +19,22 @@ class AudioConfig:
     partner_only: bool = field(default=False, metadata={"help": "a mono file is the partner (pure listening)"})
     mono_mix: bool = field(default=False, metadata={
         "help": "a mono file holds both people: diarize it into agent and partner tracks"})
+    speakers: str = field(default="2", metadata={
+        "help": "with mono_mix: how many people the mix holds, a number or 'auto' (estimated); "
+                "the agent is one of them, the partner track carries all the others"})
     max_duration_s: float = field(default=7200.0, metadata={"help": "refuse longer inputs (seconds)",
                                                             "range": (0.1, 86400.0)})
+
+
+def parse_speakers(value: object, where: str = "speakers") -> Optional[int]:
+    """``'auto'`` -> ``None``; a positive whole number (as int or text) -> that number.
+
+    Raises:
+        ConfigError: anything else, naming ``where``.
+    """
+    text = str(value).strip().lower()
+    if text == "auto":
+        return None
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise ConfigError(f"{where} is {value!r}; give a number of speakers (1, 2, 3, ...) or 'auto'")

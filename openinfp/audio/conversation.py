@@ -10,8 +10,9 @@ Ways in (``load_conversation``):
   silence at the end (noted).
 * one **mono** file: the agent only (a plain talking head), or with
   ``partner_only`` the partner only (pure listening), or with ``mono_mix`` a mix of
-  both people, diarized into two tracks; ``agent_speaker`` picks which voice is the
-  agent (``first`` to speak, ``second``, ``most`` or ``least`` talk time).
+  both people, diarized into two tracks (``speakers``: how many voices, 2 by default,
+  or ``auto``); ``agent_speaker`` picks which voice is the agent (``first`` to speak,
+  ``second``, ``most`` or ``least`` talk time); the partner track carries the others.
 
 Per-frame speech activity of both people (at ``fps``, 25 by default) is always filled
 in. With two tracks it comes from :func:`~openinfp.audio.activity.two_track_activity`,
@@ -25,7 +26,7 @@ from typing import Optional
 
 import numpy as np
 
-from openinfp.audio.activity import speech_activity, two_track_activity
+from openinfp.audio.activity import resample_steps, speech_activity, two_track_activity
 from openinfp.audio.config import AudioConfig
 from openinfp.audio.io import AudioClip, load_audio_resampled, resample
 from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
@@ -120,6 +121,10 @@ def _check_config(cfg: AudioConfig) -> None:
         raise ConfigError(f"audio.agent_speaker is {cfg.agent_speaker!r}; valid choices: first, second, most, least")
     if cfg.partner_only and cfg.mono_mix:
         raise ConfigError("audio.partner_only and audio.mono_mix exclude each other: a mix holds both people")
+    if cfg.mono_mix:
+        from openinfp.audio.config import parse_speakers
+
+        parse_speakers(cfg.speakers, "audio.speakers")
     if cfg.max_duration_s <= 0:
         raise ConfigError(f"audio.max_duration_s must be positive, got {cfg.max_duration_s}")
 
@@ -190,36 +195,43 @@ def _two_tracks(agent: np.ndarray, partner: np.ndarray, source: str, fps: float,
 
 
 def _from_mix(wave: np.ndarray, path: str, cfg: AudioConfig, fps: float, notes: list[str]) -> ConversationAudio:
-    from openinfp.audio.diarize import GRID_FPS, diarize_frames
+    """Diarize a mono mix; the agent track carries the agent's speech, the partner track everyone else's.
+
+    Where people talk at once, both tracks carry the mix (both are active).
+    """
+    from openinfp.audio.config import parse_speakers
+    from openinfp.audio.diarize import GRID_FPS, DiarizationOptions, diarize_frames
 
     name = Path(path).name
-    result = diarize_frames(wave)
+    result = diarize_frames(wave, DiarizationOptions(num_speakers=parse_speakers(cfg.speakers, "audio.speakers")))
     notes += [f"diarization: {n}" for n in result.notes]
     if result.num_speakers == 0:
         raise InputError(f"{path}: no speech found in the mix, so there is no one to diarize")
-    talk = [float((result.labels == s).sum()) for s in (0, 1)]
+    talk = [result.talk_time(k) for k in range(result.num_speakers)]
     choice = cfg.agent_speaker
     if choice == "first":
         agent_spk = 0
     elif choice == "second":
-        agent_spk = 1
+        agent_spk = min(1, result.num_speakers - 1)
     else:
-        most = int(np.argmax(talk))
-        agent_spk = most if choice == "most" else 1 - most
+        agent_spk = int(np.argmax(talk)) if choice == "most" else int(np.argmin(talk))
     if result.num_speakers == 1:
-        notes.append(f"the mix holds one voice; with agent_speaker={choice} it is the "
-                     f"{'agent' if agent_spk == 0 else 'partner'} and the other track is silent")
+        notes.append(f"the mix holds one voice; with agent_speaker={choice} it is the agent and the partner "
+                     "track is silent")
+    elif result.num_speakers > 2:
+        notes.append(f"the mix holds {result.num_speakers} voices; the partner track carries all but the agent's")
     n_frames = max(1, int(round(wave.shape[0] / SAMPLE_RATE * fps)))
-    tracks = []
-    for spk in (agent_spk, 1 - agent_spk):
-        gain = _sample_mask(result.labels == spk, GRID_FPS, wave.shape[0])
-        tracks.append((wave * gain).astype(np.float32))
+    agent_mask = result.activity_matrix[:, agent_spk]
+    others = np.delete(result.activity_matrix, agent_spk, axis=1)
+    partner_mask = others.any(axis=1) if others.shape[1] else np.zeros_like(agent_mask)
+    tracks = [(wave * _sample_mask(m, GRID_FPS, wave.shape[0])).astype(np.float32) for m in (agent_mask, partner_mask)]
     source = f"{name} (mono mix diarized; agent = {choice} speaker)"
-    notes.append(f"diarized into two tracks: agent {talk[agent_spk] / GRID_FPS:.1f} s, "
-                 f"partner {talk[1 - agent_spk] / GRID_FPS:.1f} s of speech")
+    both = float((agent_mask & partner_mask).sum()) / GRID_FPS
+    notes.append(f"diarized into two tracks: agent {agent_mask.sum() / GRID_FPS:.1f} s, "
+                 f"partner {partner_mask.sum() / GRID_FPS:.1f} s of speech ({both:.1f} s overlapped)")
     return ConversationAudio(tracks[0], tracks[1], source=source,
-                             agent_activity=result.activity(agent_spk, fps, n_frames),
-                             partner_activity=result.activity(1 - agent_spk, fps, n_frames),
+                             agent_activity=resample_steps(agent_mask.astype(np.float32), GRID_FPS, fps, n_frames),
+                             partner_activity=resample_steps(partner_mask.astype(np.float32), GRID_FPS, fps, n_frames),
                              activity_fps=fps, notes=notes)
 
 

@@ -44,6 +44,9 @@ def add_animate_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--agent-speaker", choices=("first", "second", "most", "least"), default=None,
                    help="mono mix of two speakers: which diarized speaker is the portrait (default: first; "
                         "implies --mono-mix)")
+    g.add_argument("--speakers", default=None, metavar="N|auto",
+                   help="mono mix: how many people it holds, or auto to estimate (default: 2; the partner "
+                        "track carries everyone but the portrait; implies --mono-mix)")
     g.add_argument("--partner-only", action="store_true",
                    help="a mono AUDIO is the partner: the portrait only listens")
     g.add_argument("--max-duration", type=float, default=None, metavar="SECONDS",
@@ -90,6 +93,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
         "audio.agent_channel": getattr(args, "agent_channel", None),
         "audio.agent_speaker": getattr(args, "agent_speaker", None),
         "audio.max_duration_s": getattr(args, "max_duration", None),
+        "audio.speakers": getattr(args, "speakers", None),
         "seed": getattr(args, "seed", None),
         "model.sampler.steps": getattr(args, "steps", None),
         "model.checkpoint": getattr(args, "checkpoint", None),
@@ -99,7 +103,8 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     }
     if getattr(args, "partner_only", False):
         pairs["audio.partner_only"] = "true"
-    if getattr(args, "mono_mix", False) or getattr(args, "agent_speaker", None) is not None:
+    if (getattr(args, "mono_mix", False) or getattr(args, "agent_speaker", None) is not None
+            or getattr(args, "speakers", None) is not None):
         pairs["audio.mono_mix"] = "true"
     out += [f"{k}={v}" for k, v in pairs.items() if v is not None]
     body = getattr(args, "body", None)

@@ -115,10 +115,12 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "Track VIDEO, compare the tracked jaw and blinks with the raw lip and lid gaps (and the "
                        "smoothing's lag), then self-reenact the video from its first frame and report the "
                        "landmark error in inter-ocular distances. No ground truth needed. See docs/HEAD.md."),
-        CliCommandSpec("diarize", "who speaks when in a two-speaker mono mix -> RTTM",
+        CliCommandSpec("diarize", "who speaks when in a mono recording -> RTTM (and DER against a reference)",
                        "openinfp.audio.commands:add_diarize_arguments", "openinfp.audio.commands:run_diarize",
-                       "Find the two speakers of a mono recording (Silero VAD + Resemblyzer voice embeddings + "
-                       "clustering) and write standard RTTM (spk0 speaks first). See docs/AUDIO.md."),
+                       "Find the speakers of a mono recording (pyannote segmentation-3.0 + CAM++ speaker "
+                       "embeddings + clustering; --speakers auto|N; overlapped speech gives two speakers) and "
+                       "write standard RTTM (spk0 speaks first); --reference / --reference-dir score DER. "
+                       "See docs/AUDIO.md."),
         CliCommandSpec("tracks", "split conversation audio into agent/partner tracks and speech activity",
                        "openinfp.audio.commands:add_tracks_arguments", "openinfp.audio.commands:run_tracks",
                        "Read AUDIO (stereo, two files, mono agent/partner, or a diarized mono mix) exactly as "

@@ -40,3 +40,26 @@ def test_commands_report_bad_input_in_one_line(tmp_path, capsys):
     assert main(["tracks", str(tmp_path / "none.wav"), "-o", str(tmp_path / "y.wav"), "--partner-only",
                  "--mono-mix"]) == 2
     assert "exclude each other" in capsys.readouterr().err
+
+
+def test_speakers_flag_reaches_the_audio_config():
+    import argparse
+
+    import pytest
+
+    from openinfp.audio.commands import add_audio_arguments, audio_config_from_args
+    from openinfp.audio.config import AudioConfig, parse_speakers
+    from openinfp.core.errors import ConfigError
+    from openinfp.pipeline.cli import _overrides, add_animate_arguments
+
+    parser = argparse.ArgumentParser()
+    add_audio_arguments(parser)
+    assert AudioConfig().speakers == "2"
+    assert audio_config_from_args(parser.parse_args(["--mono-mix", "--speakers", "auto"])).speakers == "auto"
+    with pytest.raises(ConfigError, match="--speakers"):
+        audio_config_from_args(parser.parse_args(["--speakers", "0"]))
+    assert parse_speakers("auto") is None and parse_speakers(3) == 3
+    animate = argparse.ArgumentParser()
+    add_animate_arguments(animate)
+    overrides = _overrides(animate.parse_args(["p.jpg", "mix.wav", "-o", "o.mp4", "--speakers", "3"]))
+    assert "audio.speakers=3" in overrides and "audio.mono_mix=true" in overrides

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from openinfp.audio.diarize import diarization_error_rate, diarize, diarize_frames, read_rttm, write_rttm
+from openinfp.audio.diarize import diarization_error_rate, diarize_frames, read_rttm, write_rttm
 
 
 def test_der_metric_on_hand_made_cases():
@@ -31,8 +31,7 @@ def test_two_voice_mix_der_at_most_10_percent(scripted):
     der_collar, _ = diarization_error_rate(ref, result.segments, collar=0.25)
     print(f"\nDER on a {conv.duration:.1f} s two-voice eSpeak mix ({len(turns)} turns): {der:.2%} "
           f"(missed {parts['missed']:.2f} s, false alarm {parts['false_alarm']:.2f} s, "
-          f"confusion {parts['confusion']:.2f} s of {parts['total']:.2f} s); with 0.25 s collar {der_collar:.2%}; "
-          f"voice centroid cosine {result.centroid_cosine:.2f}")
+          f"confusion {parts['confusion']:.2f} s of {parts['total']:.2f} s); with 0.25 s collar {der_collar:.2%}")
     assert result.num_speakers == 2
     assert der <= 0.10
     # Speaker 0 is whoever speaks first (A here).
@@ -41,8 +40,8 @@ def test_two_voice_mix_der_at_most_10_percent(scripted):
 
 
 def test_mix_with_backchannels_reports_its_der(frames_where):
-    """Overlapping backchannels cannot be attributed to two people by a one-label-per-frame
-    diarizer; the missed overlap is what the DER counts here. It must stay moderate."""
+    """Overlapping backchannels: the segmentation model marks two speakers there, so the
+    overlap is neither missed nor confused."""
     from openinfp.audio.script import script_to_conversation
 
     text = ("A: So tell me everything about the new job, from the very first day until now.\n"
@@ -52,10 +51,18 @@ def test_mix_with_backchannels_reports_its_der(frames_where):
     conv, turns = script_to_conversation(text, seed=3, backchannels=True)
     assert any(t.text in ("mm-hmm", "yeah", "right", "uh-huh", "okay", "I see", "mm") for t in turns)
     ref = [(t.start, t.end, t.speaker) for t in turns]
-    der, parts = diarization_error_rate(ref, diarize(conv.agent + conv.partner))
+    result = diarize_frames(conv.agent + conv.partner)
+    der, parts = diarization_error_rate(ref, result.segments)
+    # Where both people talk (the backchannels), both speakers are active.
+    grid_t = (np.arange(result.activity_matrix.shape[0]) + 0.5) / 100
+    talk = {s: np.zeros(grid_t.shape[0], bool) for s in "AB"}
+    for t in turns:
+        talk[t.speaker] |= (grid_t >= t.start) & (grid_t < t.end)
+    both = talk["A"] & talk["B"]
+    assert both.sum() > 50 and np.mean(result.activity_matrix[both].sum(axis=1) >= 2) > 0.8
     print(f"\nDER with overlapping backchannels: {der:.2%} (missed {parts['missed']:.2f} s of "
           f"{parts['total']:.2f} s, confusion {parts['confusion']:.2f} s)")
-    assert der <= 0.15 and parts["confusion"] <= 0.05 * parts["total"]
+    assert der <= 0.12 and parts["confusion"] <= 0.05 * parts["total"]
 
 
 def test_one_voice_and_silence():
@@ -95,3 +102,17 @@ def test_cli_diarize_writes_rttm(tmp_path, short_scripted, capsys):
     assert "2 speaker(s)" in capsys.readouterr().out
     assert main(["diarize", str(tmp_path / "missing.wav"), "-o", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_turn_units_split_at_pauses_only_between_long_enough_turns():
+    from openinfp.audio.diarize import _turn_units
+
+    a = np.zeros(100, bool)
+    a[0:30] = True
+    a[35:40] = True  # 5 frames after a pause: starts the second turn, which the next run completes
+    a[50:90] = True
+    assert _turn_units(a, min_turn=20, gap=3) == [(0, 30), (35, 90)]
+    assert _turn_units(a, min_turn=41, gap=3) == [(0, 90)]  # the rest (45 frames) is long enough, the first turn not
+    assert _turn_units(a, min_turn=10 ** 9, gap=3) == [(0, 90)]  # no splitting: one unit
+    assert _turn_units(a, min_turn=20, gap=20) == [(0, 90)]  # pauses shorter than the gap
+    assert _turn_units(np.zeros(10, bool), 5, 2) == []

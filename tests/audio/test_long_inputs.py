@@ -129,16 +129,17 @@ def test_mel_spectrogram_blocks_match_one_shot(short_scripted):
 
 
 def test_long_mixes_seed_the_voices_from_a_subset_of_windows(scripted, monkeypatch):
-    """Average linkage is quadratic in the number of windows; past MAX_LINKAGE_WINDOWS
-    the voices are seeded from evenly spaced windows. On a real two-voice mix that
-    gives the same speakers as clustering every window."""
+    """Average linkage is quadratic in the number of embeddings; past MAX_LINKAGE_EMBEDDINGS
+    the voices are clustered from evenly spaced ones and the rest are assigned. On a
+    two-voice mix that gives the same speakers as clustering every embedding."""
     from openinfp.audio import diarize
 
     conversation, _ = scripted
     mix = conversation.agent + conversation.partner
-    full = diarize.diarize_frames(mix)
-    monkeypatch.setattr(diarize, "MAX_LINKAGE_WINDOWS", 40)
-    seeded = diarize.diarize_frames(mix)
+    options = diarize.DiarizationOptions(step_s=2.0)  # more windows, so the cap bites
+    full = diarize.diarize_frames(mix, options)
+    monkeypatch.setattr(diarize, "MAX_LINKAGE_EMBEDDINGS", 8)
+    seeded = diarize.diarize_frames(mix, options)
     assert full.num_speakers == seeded.num_speakers == 2
     speech = full.labels >= 0
     assert np.mean(full.labels[speech] == seeded.labels[speech]) > 0.98

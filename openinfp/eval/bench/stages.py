@@ -4,7 +4,7 @@
 stage                  unit      what is timed
 =====================  ========  ===================================================
 audio features         audio s   the ``audio`` conditioner on both tracks of the clip
-diarization            audio s   VAD + speaker embedding + clustering of the mono mix
+diarization            audio s   segmentation-3.0 + CAM++ embeddings + clustering of the mono mix
 guider+DiT window      window    guider + sampling of one DiT window (no context)
 motion generation      audio s   the whole clip: guider + chained windows
 tracking               frame     head tracker (MediaPipe mesh + pose/ARKit fit), video mode
@@ -366,7 +366,7 @@ def builtin_stages(ctx: BenchContext) -> list[BenchStage]:
     """Every built-in stage, with one ``renderer:<name>`` row per registered renderer."""
     stages = [
         BenchStage("audio features", "audio s", _audio_features, "audio conditioner, both tracks", _per_second),
-        BenchStage("diarization", "audio s", _diarization, "Silero VAD + Resemblyzer + 2-way clustering of a mix",
+        BenchStage("diarization", "audio s", _diarization, "segmentation-3.0 + CAM++ + clustering of a mix",
                    _per_second),
         BenchStage("guider+DiT window", "window", _generator_window, "guider + one DiT window (sampler steps)",
                    _per_window),
