@@ -79,11 +79,17 @@ def _run_real(args: argparse.Namespace) -> int:
 
     if args.data is not None or args.human is not None:
         raise InputError("--real DIR replaces DATA and --human; give only one of them")
-    generate = model_generate_fn(args.checkpoint or None, args.preset, args.seed, raw=args.raw_motion)
+    if getattr(args, "live", False):
+        from openinfp.live.evaluate import live_generate_fn
+
+        generate = live_generate_fn(args.checkpoint or None, args.preset, args.seed)
+    else:
+        generate = model_generate_fn(args.checkpoint or None, args.preset, args.seed, raw=args.raw_motion)
     say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     report = run_real_eval(args.real, generate, cache=args.real_cache, progress=say)
     report["checkpoint"] = args.checkpoint or "shipped default"
     report["raw_motion"] = bool(args.raw_motion)
+    report["live"] = bool(getattr(args, "live", False))
     write_report(report, args.json)
     sys.stdout.write(report["markdown"])
     print(f"openinfp: wrote {args.json}", file=sys.stderr)
@@ -107,6 +113,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
                              "the real people (see openinfp/eval/real_eval.py)")
     parser.add_argument("--real-cache", metavar="DIR", default=None,
                         help="with --real: folder to cache the tracking of the videos in (default: none)")
+    parser.add_argument("--live", action="store_true",
+                        help="with --real: generate through the live path (openinfp.live: 20 ms chunks, "
+                             "3-frame steps, 80 ms look-ahead) to compare it with offline generation")
     parser.add_argument("--raw-motion", action="store_true",
                         help="with --real: evaluate the model's raw output, without the window cross-fade and "
                              "the physical speed limits (openinfp/core/motion_limits.py)")

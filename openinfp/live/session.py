@@ -26,6 +26,7 @@ import torch
 
 from openinfp.core.errors import InputError
 from openinfp.core.interfaces import ConditionInputs
+from openinfp.core.motion import MotionSequence
 from openinfp.core.threads import torch_threads
 from openinfp.live.causal import CausalMotionStream, CausalSettings
 
@@ -71,6 +72,7 @@ class LiveSession:
         self.renderer_name = renderer_name
         self.fps = stream.fps
         self.push_seconds: deque[float] = deque(maxlen=STATS_KEPT)
+        self.limiter = stream.generator.motion_limiter()
         from openinfp.pipeline.pipeline import GENERATION_THREADS
 
         self._threads = GENERATION_THREADS if pipeline.config.device == "cpu" else None
@@ -149,6 +151,10 @@ class LiveSession:
         # where more threads cost more in synchronisation than they save
         with torch.inference_mode(), torch_threads(self._threads):
             motion = self.stream.push(agent, partner)
+            if motion is not None and self.limiter is not None:
+                # the same physical speed limits as offline; the limiter is causal and
+                # remembers the last frame, so chunks are limited like one sequence
+                motion = MotionSequence(self.limiter(motion.motion), motion.space, motion.fps, motion.annotations)
         frames: list[LiveFrame] = []
         if motion is not None:
             first = self.stream.frames_emitted - motion.num_frames
