@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from openinfp.cli_options import add_quiet
+
 
 def add_audio_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``AudioConfig`` flags (``--agent-channel``, ``--agent-speaker``, ``--partner-only``,
@@ -55,6 +57,7 @@ def add_diarize_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--file-id", default=None, help="recording name in the RTTM (default: the audio file stem)")
     parser.add_argument("--max-duration", type=float, default=None, metavar="SECONDS",
                         help="refuse longer audio (default: 7200)")
+    add_quiet(parser)
 
 
 def run_diarize(args: argparse.Namespace) -> int:
@@ -70,7 +73,7 @@ def run_diarize(args: argparse.Namespace) -> int:
     wave, notes = to_mono16k(clip)
     result = diarize_frames(wave)
     out = write_rttm(result.segments, args.output, file_id=args.file_id or Path(args.audio).stem)
-    for note in clip.notes + notes + result.notes:
+    for note in [] if args.quiet else clip.notes + notes + result.notes:
         print(f"note: {note}", file=sys.stderr)
     talk = [sum(s.end - s.start for s in result.segments if s.speaker == k) for k in (0, 1)]
     print(f"wrote {out}: {len(result.segments)} segments, {result.num_speakers} speaker(s); "
@@ -92,6 +95,7 @@ def add_tracks_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write per-frame speech activity (frame, time_s, agent, partner) as CSV")
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate of the activity CSV (default: 25)")
     add_audio_arguments(parser)
+    add_quiet(parser)
 
 
 def run_tracks(args: argparse.Namespace) -> int:
@@ -111,7 +115,7 @@ def run_tracks(args: argparse.Namespace) -> int:
                 fh.write("frame,time_s,agent,partner\n")
                 for t, (a, p) in enumerate(zip(conv.agent_activity, conv.partner_activity)):
                     fh.write(f"{t},{t / args.fps:.3f},{a:.3f},{p:.3f}\n")
-    for note in conv.notes:
+    for note in [] if args.quiet else conv.notes:
         print(f"note: {note}", file=sys.stderr)
     talk = [float((act > 0.5).sum()) / args.fps for act in (conv.agent_activity, conv.partner_activity)]
     print(f"wrote {args.output}: {conv.source}; {conv.duration:.1f} s, agent speaks {talk[0]:.1f} s, "
@@ -133,6 +137,7 @@ def add_speak_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for pauses, rate jitter, backchannels (default: 0)")
     parser.add_argument("--no-backchannels", action="store_true",
                         help="no 'mm-hmm'/'yeah' from the listener during long turns")
+    add_quiet(parser)
 
 
 def run_speak(args: argparse.Namespace) -> int:
