@@ -55,6 +55,7 @@ _NATIVE_NOISE = re.compile(
 )
 
 _lock = threading.Lock()
+_FD = 2  # C++ libraries write to the process's file descriptor 2, whatever sys.stderr is
 
 
 def quiet_environment() -> None:
@@ -108,8 +109,8 @@ class NativeStderrCapture:
     construction to the end of the first frame, across calls: hence start/stop rather
     than only a ``with`` block. Error lines and anything unknown still reach stderr,
     only later; Python writes to ``sys.stderr`` meanwhile are captured and passed on too.
-    One capture at a time (a second ``start`` elsewhere does nothing); without a real
-    fd 2 (pytest capture, notebooks) it does nothing.
+    One capture at a time (a second ``start`` elsewhere does nothing); without an fd 2 it
+    does nothing.
     """
 
     def __init__(self) -> None:
@@ -118,15 +119,16 @@ class NativeStderrCapture:
 
     def start(self) -> "NativeStderrCapture":
         try:
-            fd = sys.stderr.fileno()
-        except (AttributeError, OSError, ValueError):
+            os.fstat(_FD)
+        except OSError:  # no stderr at all
             return self
         if not _lock.acquire(blocking=False):  # someone else is capturing already: their filter applies
             return self
-        sys.stderr.flush()
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
         self._sink = tempfile.TemporaryFile(mode="w+b")
-        self._saved = os.dup(fd)
-        os.dup2(self._sink.fileno(), fd)
+        self._saved = os.dup(_FD)
+        os.dup2(self._sink.fileno(), _FD)
         return self
 
     def stop(self) -> None:
@@ -134,7 +136,7 @@ class NativeStderrCapture:
             return
         with contextlib.suppress(Exception):
             sys.stderr.flush()
-        os.dup2(self._saved, sys.stderr.fileno())
+        os.dup2(self._saved, _FD)
         os.close(self._saved)
         self._saved = None
         sink, self._sink = self._sink, None
@@ -143,9 +145,8 @@ class NativeStderrCapture:
         kept = [ln for ln in sink.read().decode("utf-8", "replace").splitlines(keepends=True)
                 if not is_native_noise(ln)]
         sink.close()
-        if kept:
-            sys.stderr.write("".join(kept))
-            sys.stderr.flush()
+        if kept:  # back where it was going: fd 2 (also when sys.stderr is something else)
+            os.write(_FD, "".join(kept).encode("utf-8", "replace"))
 
     @property
     def active(self) -> bool:

@@ -8,6 +8,12 @@ Safety defaults: bound to 127.0.0.1, Gradio analytics off, one queue with a
 concurrency limit and a bounded size ("busy" beyond it), upload size and type
 limits checked by Gradio and again here, files served only from the app's own work
 folder (its uploads, results and generated examples), and old results deleted.
+
+Manners: the Animate button sits at the top of the results column, so its progress
+and the video appear where the user is looking; the inputs a mode does not use are
+hidden; uploads are checked by :mod:`openinfp.pipeline.demo_inputs` before Gradio
+decodes anything, and every error reads in the user's terms (their file names, no
+server paths, errno numbers or config keys) while the server logs one line.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from openinfp.core.errors import InputError, OpenInfpError
+from openinfp.pipeline.demo_inputs import (
+    AUDIO_TYPES, IMAGE_TYPES, SCRIPT_TYPES, DemoInputError, Upload, check_audio, check_image, check_upload, upload_of,
+    user_message,
+)
 
-IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-AUDIO_TYPES = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus")
-SCRIPT_TYPES = (".txt",)
+__all__ = ["AUDIO_TYPES", "IMAGE_TYPES", "SCRIPT_TYPES", "DemoBackend", "DemoSettings", "build_demo", "launch_demo"]
 
 MODES = {
     "Head": ("none", "single"),
@@ -83,19 +91,13 @@ class DemoSettings:
     example_seconds: float = 0.0
 
 
-def _check_upload(path: Optional[str], allowed: Sequence[str], what: str, max_mb: float) -> Optional[Path]:
-    """Type (by extension) and size checks on an uploaded file; returns its path."""
-    if path is None or path == "":
-        return None
-    p = Path(path)
-    if p.suffix.lower() not in allowed:
-        raise InputError(f"{what} {p.name!r} has an unsupported type; use one of {', '.join(allowed)}")
-    if not p.is_file():
-        raise InputError(f"{what} {p.name!r} was not received; upload it again")
-    size_mb = p.stat().st_size / 1e6
-    if size_mb > max_mb:
-        raise InputError(f"{what} {p.name!r} is {size_mb:.1f} MB; the limit is {max_mb:g} MB")
-    return p
+def _check_upload(path: Any, allowed: Sequence[str], what: str, max_mb: float) -> Optional[Path]:
+    """Type (by extension), presence and size checks on an uploaded file; returns its path."""
+    up = check_upload(upload_of(path), allowed, what, max_mb)
+    return None if up is None else up.path
+
+
+MAX_SEED = 2**31 - 1
 
 
 class DemoBackend:
@@ -159,42 +161,71 @@ class DemoBackend:
         for old in runs[: max(0, len(runs) - self.settings.keep_runs + 1)]:
             shutil.rmtree(old, ignore_errors=True)
 
-    def run(self, portrait: Optional[str], audio: Optional[str], partner_audio: Optional[str],
-            mono_meaning: str, script: str, prompt: str, style_image: Optional[str], mode: str,
-            partner_portrait: Optional[str], body_model: str, seed: float, steps: float) -> dict[str, Any]:
+    def run(self, portrait: Any, audio: Any, partner_audio: Any,
+            mono_meaning: str, script: str, prompt: str, style_image: Any, mode: str,
+            partner_portrait: Any, body_model: str, seed: Any, steps: Any) -> dict[str, Any]:
         """Validate the uploads, run the pipeline, return the result files.
+
+        Uploads are Gradio's unprocessed file payloads (``{"path", "orig_name", ...}``)
+        or plain paths. Only the inputs ``mode`` uses are read (hidden ones are ignored).
 
         Returns:
             ``{"video", "timeline", "files", "summary"}`` (paths in a fresh run folder).
 
         Raises:
-            InputError / ConfigError: a one-line reason shown to the user.
+            InputError / ConfigError: a one-line reason, in the user's terms with
+            :func:`~openinfp.pipeline.demo_inputs.user_message`.
         """
+        s = self.settings
+        if mode not in MODES:
+            raise DemoInputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        kind, layout = MODES[mode]
+        uploads = [u for u in map(upload_of, (portrait, audio, partner_audio, style_image, partner_portrait)) if u]
+        try:
+            return self._run(portrait, audio, partner_audio, mono_meaning, script, prompt, style_image, kind, layout,
+                             mode, partner_portrait, body_model, seed, steps)
+        except OpenInfpError as exc:
+            if isinstance(exc, DemoInputError):
+                raise
+            raise DemoInputError(user_message(str(exc), uploads)) from None
+
+    def _run(self, portrait: Any, audio: Any, partner_audio: Any, mono_meaning: str, script: str, prompt: str,
+             style_image: Any, kind: str, layout: str, mode: str, partner_portrait: Any, body_model: str,
+             seed: Any, steps: Any) -> dict[str, Any]:
         from openinfp.pipeline.cli import body_overrides
         from openinfp.pipeline.pipeline import AnimateInputs, AnimateOutputs
 
         s = self.settings
-        if mode not in MODES:
-            raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-        kind, layout = MODES[mode]
-        portrait_p = _check_upload(portrait, IMAGE_TYPES, "portrait", s.max_upload_mb)
-        partner_p = _check_upload(partner_portrait, IMAGE_TYPES, "partner portrait", s.max_upload_mb)
-        style_p = _check_upload(style_image, IMAGE_TYPES, "style image", s.max_upload_mb)
-        audio_p = _check_upload(audio, AUDIO_TYPES, "conversation audio", s.max_upload_mb)
-        partner_audio_p = _check_upload(partner_audio, AUDIO_TYPES, "partner audio", s.max_upload_mb)
+        side_by_side = mode == "Two portraits side by side"
+        mb = s.max_upload_mb
+        # the form first (cheap), then what is inside each file
+        portrait_u = check_upload(upload_of(portrait), IMAGE_TYPES, "portrait", mb)
+        partner_u = check_upload(upload_of(partner_portrait), IMAGE_TYPES, "partner portrait", mb) \
+            if side_by_side else None
+        style_u = check_upload(upload_of(style_image), IMAGE_TYPES, "style image", mb)
+        audio_u = check_upload(upload_of(audio), AUDIO_TYPES, "conversation audio", mb)
+        partner_audio_u = check_upload(upload_of(partner_audio), AUDIO_TYPES, "partner's track", mb)
         script = (script or "").strip() or None
         prompt = (prompt or "").strip() or None
-        if script is not None and audio_p is not None:
-            raise InputError("give either conversation audio or a script, not both")
+        if script is not None and audio_u is not None:
+            raise DemoInputError("give either conversation audio or a script, not both")
         if script is not None and len(script) > 5000:
-            raise InputError(f"the script has {len(script)} characters; the demo accepts up to 5000")
-        if kind == "none" and portrait_p is None:
-            raise InputError("upload a portrait (or pick the example)")
-        if mode == "Two portraits side by side" and partner_p is None:
-            raise InputError("this mode needs the partner's portrait too")
-        overrides = [f"seed={int(seed)}", f"model.sampler.steps={max(1, int(steps))}",
-                     f"audio.max_duration_s={s.max_audio_s}"]
-        overrides += _mono_overrides(MONO_MEANINGS.get(mono_meaning, "agent"), audio_p, partner_audio_p)
+            raise DemoInputError(f"the script has {len(script)} characters; the demo accepts up to 5000")
+        if kind == "none" and portrait_u is None:
+            raise DemoInputError("upload a portrait (or pick the example)")
+        if side_by_side and partner_u is None:
+            raise DemoInputError("this mode needs the partner's portrait too")
+        if script is None and audio_u is None:
+            raise DemoInputError("upload the conversation audio or type a script")
+        seed_i, steps_i = _whole_number(seed, "seed", 0, MAX_SEED), _whole_number(steps, "sampling steps", 1, 50)
+        for up, what in ((portrait_u, "portrait"), (partner_u, "partner portrait"), (style_u, "style image")):
+            check_image(up, what, mb)
+        channels = check_audio(audio_u, "conversation audio", mb, s.max_audio_s)
+        check_audio(partner_audio_u, "partner's track", mb, s.max_audio_s)
+        portrait_p, partner_p, style_p = (None if u is None else u.path for u in (portrait_u, partner_u, style_u))
+        audio_p, partner_audio_p = (None if u is None else u.path for u in (audio_u, partner_audio_u))
+        overrides = [f"seed={seed_i}", f"model.sampler.steps={steps_i}", f"audio.max_duration_s={s.max_audio_s}"]
+        overrides += _mono_overrides(MONO_MEANINGS.get(mono_meaning, "agent"), channels, partner_audio_p)
         if kind == "body":
             if body_model not in ("skeleton", "anny", "smplx"):
                 raise InputError(f"unknown body model {body_model!r}")
@@ -229,26 +260,52 @@ class DemoBackend:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _mono_overrides(meaning: str, audio: Optional[Path], partner_audio: Optional[Path]) -> list[str]:
+def _whole_number(value: Any, what: str, low: int, high: int) -> int:
+    """A whole number from a form field, within ``[low, high]``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DemoInputError(f"the {what} must be a whole number from {low} to {high}") from None
+    if not (number == number and low <= number <= high and number == int(number)):
+        raise DemoInputError(f"the {what} must be a whole number from {low} to {high}")
+    return int(number)
+
+
+def _mono_overrides(meaning: str, channels: Optional[int], partner_audio: Optional[Path]) -> list[str]:
     """Config overrides that say how a single upload is read, if it is mono.
 
     Stereo uploads are always one person per channel: the "mono file is" choice is
-    ignored for them rather than silently downmixing a two-channel recording.
+    ignored for them rather than silently downmixing a two-channel recording. The
+    channel count comes from the file's header (nothing is decoded here).
     """
     from openinfp.pipeline.audio_modes import mono_overrides
 
-    if audio is None or partner_audio is not None:
+    if channels is None or partner_audio is not None:
         return []
-    if meaning != "agent":
-        from openinfp.audio.io import load_audio
-
-        if load_audio(audio).num_channels >= 2:
-            return []
+    if meaning != "agent" and channels >= 2:
+        return []
     return mono_overrides(meaning)
 
 
+def _visible_inputs(mode: str) -> dict[str, bool]:
+    """Which optional inputs a mode uses (the others are hidden)."""
+    kind, layout = MODES.get(mode, ("none", "single"))
+    return {"partner_portrait": kind == "none" and layout == "pair", "body": kind == "body"}
+
+
+def _portrait_label(mode: str) -> str:
+    kind, _ = MODES.get(mode, ("none", "single"))
+    return "Portrait" if kind == "none" else "Portrait (optional: shown as the label of the body)"
+
+
 def build_demo(backend: DemoBackend) -> Any:
-    """The Gradio ``Blocks`` UI over ``backend`` (not launched)."""
+    """The Gradio ``Blocks`` UI over ``backend`` (not launched).
+
+    Layout: inputs on the left; on the right, at the top, the Animate button with the
+    run's progress and status right under it, then the result. The Animate event runs
+    with ``preprocess=False``: Gradio hands over the upload payloads untouched and
+    :meth:`DemoBackend.run` checks them (see :mod:`openinfp.pipeline.demo_inputs`).
+    """
     import gradio as gr
 
     ex = backend.examples()
@@ -256,12 +313,32 @@ def build_demo(backend: DemoBackend) -> Any:
 
     def on_run(portrait, audio, partner_audio, mono, script, prompt, style, mode, partner_portrait, body, seed,
                steps, progress=gr.Progress(track_tqdm=True)):
+        progress(0.0, desc="checking the inputs")
         try:
             out = backend.run(portrait, audio, partner_audio, mono, script, prompt, style, mode, partner_portrait,
                               body, seed, steps)
         except OpenInfpError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        return out["video"], out["timeline"], out["files"], out["summary"]
+            message = user_message(str(exc))
+            print(f"openinfp demo: refused a request: {message}", file=sys.stderr, flush=True)
+            return _refusal(message)
+        except Exception as exc:  # a bug or an environment problem: one log line, a plain answer
+            print(f"openinfp demo: a run failed: {type(exc).__name__}: {user_message(str(exc))}", file=sys.stderr,
+                  flush=True)
+            return _refusal("the run failed on the server. Try again, or with other inputs.")
+        return out["video"], out["timeline"], out["files"], "**Done.** " + out["summary"]
+
+    def _refusal(message: str):
+        # shown under the button, where the user is looking (and as a notice at the corner)
+        gr.Warning(message)
+        return None, None, None, f"**Could not animate:** {message}"
+
+    def on_mode(mode):
+        shown = _visible_inputs(mode)
+        return (gr.update(visible=shown["partner_portrait"]), gr.update(visible=shown["body"]),
+                gr.update(label=_portrait_label(mode)))
+
+    def on_partner_audio(partner_audio):
+        return gr.update(visible=not partner_audio)
 
     with gr.Blocks(title="openinfp: conversational portraits", analytics_enabled=False,
                    delete_cache=(600, 3600)) as demo:
@@ -270,48 +347,55 @@ def build_demo(backend: DemoBackend) -> Any:
             "its own voice speaks and listens (nods, smiles, blinks) while the partner speaks. "
             "Everything runs locally. **Every output is synthetic and carries provenance marks.**")
         with gr.Row():
-            with gr.Column():
+            with gr.Column(scale=3):
                 mode = gr.Radio(list(MODES), value="Head", label="Mode", elem_id="mode")
-                portrait = gr.Image(type="filepath", sources=["upload"], label="Portrait", elem_id="portrait",
-                                    height=260)
-                partner_portrait = gr.Image(type="filepath", sources=["upload"], elem_id="partner-portrait",
-                                            label="Partner portrait (two portraits side by side)", height=200)
-                body = gr.Dropdown(["anny", "skeleton", "smplx"], value="anny", elem_id="body-model",
-                                   label="Body model (body modes; smplx needs your own model files)")
+                with gr.Row():
+                    portrait = gr.Image(type="filepath", sources=["upload"], label=_portrait_label("Head"),
+                                        elem_id="portrait", height=220)
+                    partner_portrait = gr.Image(type="filepath", sources=["upload"], elem_id="partner-portrait",
+                                                label="Partner portrait", height=220, visible=False)
+                body = gr.Dropdown(["anny", "skeleton", "smplx"], value="anny", elem_id="body-model", visible=False,
+                                   label="Body model (smplx needs your own model files)")
                 with gr.Tab("Conversation audio"):
                     audio = gr.Audio(type="filepath", sources=["upload"], elem_id="audio",
                                      label="Conversation: stereo (left = portrait), or mono")
+                    mono = gr.Radio(list(MONO_MEANINGS), value=list(MONO_MEANINGS)[0], elem_id="mono-meaning",
+                                    label="If it is mono, it holds")
                     partner_audio = gr.Audio(type="filepath", sources=["upload"], elem_id="partner-audio",
                                              label="Partner's track as a second file (optional)")
-                    mono = gr.Radio(list(MONO_MEANINGS), value=list(MONO_MEANINGS)[0], elem_id="mono-meaning",
-                                    label="A single mono file is")
                 with gr.Tab("Script"):
                     script = gr.Textbox(lines=6, label="Two-person script (A = the portrait, B = the partner)",
                                         placeholder=EXAMPLE_SCRIPT, elem_id="script", max_length=5000)
-                prompt = gr.Textbox(label="Behaviour prompt (optional)", elem_id="prompt", max_length=300,
-                                    placeholder="calm speaker, nods a lot while listening")
-                style = gr.Image(type="filepath", sources=["upload"], label="Style image (optional)",
-                                 elem_id="style-image", height=160)
-                with gr.Row():
-                    seed = gr.Number(value=0, precision=0, label="Seed", elem_id="seed")
-                    steps = gr.Slider(1, 50, value=10, step=1, label="Sampling steps", elem_id="steps")
+                with gr.Accordion("Style and generation (optional)", open=False):
+                    prompt = gr.Textbox(label="Behaviour prompt", elem_id="prompt", max_length=300,
+                                        placeholder="calm speaker, nods a lot while listening")
+                    style = gr.Image(type="filepath", sources=["upload"], label="Style image",
+                                     elem_id="style-image", height=160)
+                    with gr.Row():
+                        seed = gr.Number(value=0, precision=0, label="Seed", elem_id="seed", minimum=0,
+                                         maximum=MAX_SEED)
+                        steps = gr.Slider(1, 50, value=10, step=1, label="Sampling steps", elem_id="steps")
+            with gr.Column(scale=2):
                 run = gr.Button("Animate", variant="primary", elem_id="run")
-            with gr.Column():
+                status = gr.Markdown("Choose a portrait and a conversation, then press **Animate**. Progress "
+                                     "shows here.", elem_id="status", min_height=60)
                 video = gr.Video(label="Result", elem_id="result-video", format=None, autoplay=False)
                 timeline = gr.Image(label="Timeline: speech, mouth and head activity", elem_id="timeline",
                                     type="filepath", interactive=False)
                 files = gr.File(label="Downloads (motion .npz, ARKit CSV, timeline, video)", file_count="multiple",
                                 elem_id="downloads", interactive=False)
-                summary = gr.Markdown(elem_id="summary")
         gr.Examples(
             examples=[[str(ex["portrait"]), str(ex["conversation"]), "", "Head"],
                       [str(ex["portrait"]), None, ex["script"].read_text(encoding="utf-8"), "Head"]],
             inputs=[portrait, audio, script, mode], label="Examples (astronaut photo, eSpeak NG conversation)")
         gr.Markdown(f"Limits: uploads up to {s.max_upload_mb:g} MB, conversations up to {s.max_audio_s:g} s; "
                     f"{s.concurrency} run(s) at a time, {s.queue_size} waiting at most.")
+        mode.change(on_mode, mode, [partner_portrait, body, portrait], queue=False, api_visibility="private")
+        partner_audio.change(on_partner_audio, partner_audio, mono, queue=False, api_visibility="private")
         run.click(on_run, [portrait, audio, partner_audio, mono, script, prompt, style, mode, partner_portrait,
-                           body, seed, steps], [video, timeline, files, summary],
-                  concurrency_limit=s.concurrency)
+                           body, seed, steps], [video, timeline, files, status],
+                  concurrency_limit=s.concurrency, preprocess=False, show_progress="full",
+                  show_progress_on=[status], api_name="on_run")
     demo.queue(max_size=s.queue_size, default_concurrency_limit=s.concurrency)
     return demo
 
@@ -338,6 +422,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 def launch_demo(settings: DemoSettings, registry: Any = None, block: bool = True) -> tuple[Any, DemoBackend]:
     """Build and serve the demo. With ``block=False`` returns ``(blocks, backend)`` while
     it serves in a background thread (call ``blocks.close()`` and ``backend.close()``)."""
+    from openinfp.quiet import quiet_third_party
+
+    quiet_third_party()  # before gradio, torch and mediapipe load
     if settings.port == 0:
         settings.port = free_port(settings.host)
     backend = DemoBackend(settings, registry)
