@@ -9,7 +9,9 @@ contributes ``animate``, ``track``, ... as their features exist). User errors
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import warnings
 from typing import Optional, Sequence
 
 from openinfp import __version__
@@ -124,9 +126,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from openinfp.quiet import quiet_third_party
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    quiet_third_party()  # before any library loads: their C++ logs read the environment once
-    with plain_progress_on_non_tty():
-        return _main(argv)
+    root = logging.getLogger()
+    root_level = root.level
+    # warning filters and the root level are put back afterwards (main() also runs inside tests)
+    with warnings.catch_warnings(), plain_progress_on_non_tty():
+        try:
+            quiet_third_party()  # before any library loads: their C++ logs read the environment once
+            return _main(argv)
+        finally:
+            root.setLevel(root_level)
 
 
 def _main(argv: list[str]) -> int:
