@@ -249,7 +249,7 @@ def run_demo(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, concurrency=args.concurrency, queue_size=args.queue_size,
         max_upload_mb=args.max_upload_mb, max_audio_s=args.max_audio_s,
         workdir=Path(args.workdir) if args.workdir else None, preset=args.config,
-        overrides=_overrides(args))
+        overrides=_overrides(args), quiet=args.quiet)
     import signal
     import threading
 

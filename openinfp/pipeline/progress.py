@@ -66,14 +66,13 @@ def progress(iterable: Iterable[T], total: Optional[int], desc: str, show: bool 
     if not show:
         yield from iterable
         return
-    stream = sys.stderr
-    if isinstance(stream, PlainProgressStream) or not _is_tty(stream):
-        yield from _plain_progress(iterable, total, desc, unit)
-        return
     from tqdm.auto import tqdm
 
+    # a terminal redraws the bar and clears it at the end; elsewhere (wrapped into plain
+    # lines by PlainProgressStream) the bar is kept so its final count is printed
+    tty = _is_tty(sys.stderr)
     with tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
-              leave=False) as bar:
+              leave=not tty) as bar:
         yield from bar
 
 
@@ -82,24 +81,6 @@ def _is_tty(stream) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
-
-
-def _plain_progress(iterable: Iterable[T], total: Optional[int], desc: str, unit: str,
-                    interval_s: float = 10.0) -> Iterator[T]:
-    """Plain-line progress: the start, a line every ``interval_s`` seconds, and the end with the rate."""
-    of = f"/{total}" if total else ""
-    print(f"{desc}: 0{of} {unit}s", file=sys.stderr, flush=True)
-    start = last = time.monotonic()
-    count = 0
-    for count, item in enumerate(iterable, 1):
-        yield item
-        now = time.monotonic()
-        if now - last >= interval_s:
-            print(f"{desc}: {count}{of} {unit}s ({count / (now - start):.1f}/s)", file=sys.stderr, flush=True)
-            last = now
-    elapsed = max(time.monotonic() - start, 1e-9)
-    print(f"{desc}: {count}{of} {unit}s done in {elapsed:.1f} s ({count / elapsed:.1f}/s)", file=sys.stderr,
-          flush=True)
 
 
 _BAR_GRAPHIC = re.compile(r"\|[^|]*\|")
