@@ -37,6 +37,9 @@ def test_render_takes_a_beat2_file_and_says_which_layout_it_read(tmp_path, capsy
     assert main(["render", str(src), "--renderer", "skeleton", "-o", str(out), "--size", "64"]) == 0
     captured = capsys.readouterr()
     assert "BEAT2/EMAGE SMPL-X" in captured.err and "x.npz" in captured.err
+    # stderr is not a terminal here: progress comes as a few plain lines, no carriage returns
+    assert "\r" not in captured.err and len(captured.err.splitlines()) <= 6, captured.err
+    assert "render+encode: 100% 12/12" in captured.err
     info = probe_video(out)
     assert info["frames"] == 12 and info["fps"] == pytest.approx(30.0)
     assert main(["render", str(src), "--renderer", "skeleton", "-o", str(out), "--size", "64", "-q"]) == 0
