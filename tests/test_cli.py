@@ -107,6 +107,9 @@ def test_every_subcommand_speaks_one_flag_vocabulary():
     (["train", "--config", "head", "data.root=c", "--set", "train.steps=3"], "overrides",
      ["data.root=c", "train.steps=3"]),
     (["beat2", "in.npz", "out.npz"], "legacy_output", "out.npz"),
+    (["eval"], "config", "default"),  # an alias never shadows the default
+    (["eval"], "output", None),
+    (["train"], "config", "head"),
 ])
 def test_old_spellings_still_work(argv, dest, value):
     from openinfp.cli_options import merge_legacy_overrides

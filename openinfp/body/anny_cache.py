@@ -18,7 +18,9 @@ from typing import Iterator
 log = logging.getLogger("openinfp.body.anny")
 
 EXPECTED_MB = 860
-"""About how much the built cache holds (anny 0.6: three safetensors files)."""
+"""About how much the built cache holds."""
+STEPS = 3
+"""anny 0.6 writes its cache in three steps, one safetensors file each (load, build, compact)."""
 
 
 def cache_is_built(path: Path) -> bool:
@@ -52,8 +54,9 @@ def announce_first_build(path: Path, interval_s: float = 10.0) -> Iterator[None]
 
     def report() -> None:
         while not done.wait(interval_s):
-            log.info("building anny model data: %.0f of about %d MB written, %.0f s", folder_mb(path),
-                     EXPECTED_MB, time.monotonic() - start)
+            steps = min(STEPS, len(list(path.rglob("*.safetensors"))) + 1)
+            log.info("building anny model data: step %d of %d, %.0f s so far, %.0f of about %d MB written", steps,
+                     STEPS, time.monotonic() - start, folder_mb(path), EXPECTED_MB)
 
     ticker = threading.Thread(target=report, name="openinfp-anny-cache", daemon=True)
     ticker.start()

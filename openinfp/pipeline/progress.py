@@ -105,21 +105,28 @@ class PlainProgressStream:
         self._line = ""  # text since the last CR or LF
         self._status = ""  # latest redraw not yet written
         self._in_bar = False
+        self._after_cr = False  # the text being collected follows a carriage return (a redraw)
         self._last_shown = float("-inf")
 
     def write(self, text: str) -> int:
         for piece in re.split(r"(\r|\n)", text):
             if piece == "\r":
-                self._redraw(self._line)
-                self._line = ""
+                if self._line.strip():
+                    self._redraw(self._line)
+                elif self._after_cr:  # "\r" + blanks + "\r": a bar clearing itself
+                    self._redraw("")
+                self._line, self._after_cr = "", True
             elif piece == "\n":
-                line, self._line = self._line, ""
-                if self._in_bar:
-                    self._end_bar(line)
-                else:
+                line, self._line, self._after_cr = self._line, "", False
+                if not line.strip() and self._in_bar:  # the newline that ends a kept bar
+                    self._end_bar("")
+                else:  # a message, possibly between two redraws of a bar
                     self._stream.write(line + "\n")
             else:
                 self._line += piece
+        if self._after_cr and self._line.strip():  # tqdm draws a status in one write: it is complete now
+            self._redraw(self._line)
+            self._line, self._after_cr = "", False
         return len(text)
 
     def _redraw(self, status: str) -> None:

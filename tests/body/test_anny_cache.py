@@ -17,7 +17,7 @@ def test_first_build_is_announced_with_progress_and_where_it_went(tmp_path, capl
         time.sleep(0.3)
     text = caplog.text
     assert "building its model data once" in text and str(cache) in text
-    assert "of about 860 MB written" in text  # progress while it builds
+    assert "step 2 of 3" in text and "of about 860 MB written" in text  # progress while it builds
     assert "3 MB in" in text and "ANNY_CACHE_DIR" in text  # where it is, how to move it
     assert cache_is_built(cache)
     caplog.clear()

@@ -42,3 +42,14 @@ def test_kept_bar_and_partial_text():
     stream.write("no newline")
     stream.finish()
     assert sink.getvalue() == "synth: 10% 1/10\nsynth: 100% 10/10\nno newline"
+
+
+def test_a_message_between_redraws_gets_its_own_line():
+    sink, clock = io.StringIO(), _Clock()
+    stream = PlainProgressStream(sink, clock=clock)
+    stream.write("\rrender:   0%|          | 0/75")
+    stream.write("openinfp: building a cache\n")
+    clock.t = 30.0
+    stream.write("\rrender: 100%|##########| 75/75")
+    stream.write("\r" + " " * 30 + "\r")  # tqdm clearing a bar with leave=False
+    assert sink.getvalue().splitlines() == ["render: 0% 0/75", "openinfp: building a cache", "render: 100% 75/75"]
