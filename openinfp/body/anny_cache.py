@@ -47,8 +47,8 @@ def announce_first_build(path: Path, interval_s: float = 10.0) -> Iterator[None]
     if cache_is_built(path):
         yield
         return
-    log.info("first use of the anny body: building its model data once (about %d MB, a minute or two on a "
-             "2-core CPU) in %s", EXPECTED_MB, path)
+    log.info("first use of the anny body: building its model data once (about %d MB; a minute or two on a "
+             "quiet 2-core CPU, several on a busy one) in %s", EXPECTED_MB, path)
     start = time.monotonic()
     done = threading.Event()
 
