@@ -126,15 +126,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from openinfp.quiet import quiet_third_party
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    root = logging.getLogger()
-    root_level = root.level
-    # warning filters and the root level are put back afterwards (main() also runs inside tests)
+    # logging and warning settings are put back afterwards (main() also runs inside tests)
+    loggers = [logging.getLogger(), logging.getLogger("openinfp")]
+    saved = [(lg, lg.level, lg.propagate, list(lg.handlers)) for lg in loggers]
     with warnings.catch_warnings(), plain_progress_on_non_tty():
         try:
             quiet_third_party()  # before any library loads: their C++ logs read the environment once
             return _main(argv)
         finally:
-            root.setLevel(root_level)
+            for lg, level, propagate, handlers in saved:
+                lg.setLevel(level)
+                lg.propagate = propagate
+                lg.handlers[:] = handlers
 
 
 def _main(argv: list[str]) -> int:

@@ -191,3 +191,17 @@ def test_native_noise_filter_keeps_real_messages():
     assert is_native_noise("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR")
     assert not is_native_noise("E0000 00:00:1796173052.724490    9211 graph.cc:1] real failure\n")
     assert not is_native_noise("openinfp: error: no face found\n")
+
+
+def test_q_hides_notes_too(tmp_path, capfd):
+    """A stereo file given to `diarize` is mixed down with a note; -q keeps stderr empty."""
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(16000 * 2) / 16000
+    sf.write(tmp_path / "s.wav", np.stack([0.3 * np.sin(2 * np.pi * 180 * t), 0.2 * np.sin(2 * np.pi * 90 * t)], 1),
+             16000)
+    assert main(["diarize", str(tmp_path / "s.wav"), "-o", str(tmp_path / "a.rttm")]) == 0
+    assert "note:" in capfd.readouterr().err
+    assert main(["diarize", str(tmp_path / "s.wav"), "-o", str(tmp_path / "b.rttm"), "-q"]) == 0
+    assert capfd.readouterr().err == ""
