@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import logging
 import signal
 import sys
 import threading
+import warnings
 from typing import Iterator, Optional, Sequence
 
 from openinfp import __version__
+from openinfp.cli_options import add_config, add_quiet, merge_legacy_overrides
 from openinfp.core.errors import OpenInfpError
 
 _OWN_COMMANDS = ("plugins", "config")
@@ -31,6 +34,7 @@ def _add_plugins_command(sub: argparse._SubParsersAction) -> None:
                        description="List conditioners, motion spaces, renderers, guiders, dataset formats, "
                                    "CLI commands and presets, each with the plugin package that registered it.")
     p.add_argument("-v", "--verbose", action="store_true", help="also show motion-space layouts")
+    add_quiet(p)
     p.set_defaults(_run=_run_plugins)
 
 
@@ -66,13 +70,18 @@ def _add_config_command(sub: argparse._SubParsersAction) -> None:
                        description="Inspect configuration presets and overrides.")
     csub = p.add_subparsers(dest="config_cmd", metavar="{show,list,keys}")
     csub.required = True
-    show = csub.add_parser("show", help="print the merged config of a preset (with key=value overrides)",
-                           description="Print PRESET merged over the defaults, with overrides applied and "
+    add_quiet(p)
+    show = csub.add_parser("show", help="print the merged config of a preset (with --set overrides)",
+                           description="Print the preset merged over the defaults, with overrides applied and "
                                        "plugin options filled in, as YAML.")
-    show.add_argument("preset", nargs="?", default="default", help="preset name or .yaml path (default: default)")
-    show.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
+    # `config show PRESET key=value ...` (the old spelling) still works: a hidden positional
+    # preset, then hidden positional overrides
+    show.add_argument("_legacy_preset", nargs="?", default=None, help=argparse.SUPPRESS)
+    add_config(show, legacy_positional=True)
+    add_quiet(show)
     show.set_defaults(_run=_run_config_show)
     lst = csub.add_parser("list", help="list the available presets")
+    add_quiet(lst)
     lst.set_defaults(_run=_run_config_list)
     keys = csub.add_parser("keys", help="list every config key with its type, default, bounds and help",
                            description="Every config key (what --set KEY=VALUE accepts): type, default, "
@@ -83,7 +92,10 @@ def _add_config_command(sub: argparse._SubParsersAction) -> None:
 def _run_config_show(args: argparse.Namespace) -> int:
     from openinfp.core.config import load_config, to_yaml
 
-    cfg = load_config(args.preset, args.overrides, registry=args._registry)
+    preset = args._legacy_preset if args._legacy_preset is not None else args.config
+    if args._legacy_preset is not None and "=" in args._legacy_preset:  # `config show key=value`
+        preset, args.overrides = args.config, [args._legacy_preset, *args.overrides]
+    cfg = load_config(preset, args.overrides, registry=args._registry)
     print(to_yaml(cfg), end="")
     return 0
 
@@ -146,21 +158,48 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of the ``openinfp`` console script; returns the exit code."""
-    with sigterm_as_interrupt():
-        return _main(argv)
+    """Entry point of the ``openinfp`` console script; returns the exit code.
+
+    Third-party logging is silenced before any library loads; on a non-terminal stderr,
+    progress bars become a few plain lines (:mod:`openinfp.pipeline.progress`).
+    """
+    from openinfp.pipeline.progress import plain_progress_on_non_tty
+    from openinfp.quiet import quiet_third_party
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # logging and warning settings are put back afterwards (main() also runs inside tests)
+    loggers = [logging.getLogger(), logging.getLogger("openinfp")]
+    saved = [(lg, lg.level, lg.propagate, list(lg.handlers)) for lg in loggers]
+    with warnings.catch_warnings(), plain_progress_on_non_tty(), sigterm_as_interrupt():
+        try:
+            quiet_third_party()  # before any library loads: their C++ logs read the environment once
+            return _main(argv)
+        finally:
+            for lg, level, propagate, handlers in saved:
+                lg.setLevel(level)
+                lg.propagate = propagate
+                lg.handlers[:] = handlers
 
 
-def _main(argv: Optional[Sequence[str]]) -> int:
+def _main(argv: list[str]) -> int:
+    from openinfp.quiet import quiet_third_party
+
     try:
         from openinfp.core.registry import Registry
 
         registry = Registry.create()
         parser = build_parser(registry)
+        if not argv:  # a bare `openinfp` is a usage error, not a request for help
+            parser.print_usage(sys.stderr)
+            print("openinfp: error: give a command (openinfp --help lists them)", file=sys.stderr)
+            return 2
         args = parser.parse_args(argv)
         if not getattr(args, "_run", None):
             parser.print_help()
             return 0 if args.command is None else 2
+        merge_legacy_overrides(args)
+        if getattr(args, "quiet", False):
+            quiet_third_party(quiet=True)
         args._registry = registry
         return int(args._run(args) or 0)
     except OpenInfpError as exc:

@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from openinfp.cli_options import add_quiet
+
 
 def add_audio_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``AudioConfig`` flags (``--agent-channel``, ``--agent-speaker``, ``--partner-only``,
@@ -72,6 +74,7 @@ def add_diarize_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--file-id", default=None, help="recording name in the RTTM (default: the audio file stem)")
     parser.add_argument("--max-duration", type=float, default=None, metavar="SECONDS",
                         help="refuse longer audio (default: 7200)")
+    add_quiet(parser)
 
 
 def run_diarize(args: argparse.Namespace) -> int:
@@ -91,7 +94,7 @@ def run_diarize(args: argparse.Namespace) -> int:
     if args.output is None and args.reference is None:
         raise InputError("give -o OUT.rttm to write the turns (or --reference REF.rttm to score them)")
     result, duration, notes = _diarize_file(args.audio, speakers, limit)
-    for note in notes:
+    for note in [] if args.quiet else notes:
         print(f"note: {note}", file=sys.stderr)
     if args.output:
         out = write_rttm(result.segments, args.output, file_id=args.file_id or Path(args.audio).stem)
@@ -162,6 +165,7 @@ def add_tracks_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write per-frame speech activity (frame, time_s, agent, partner) as CSV")
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate of the activity CSV (default: 25)")
     add_audio_arguments(parser)
+    add_quiet(parser)
 
 
 def run_tracks(args: argparse.Namespace) -> int:
@@ -181,7 +185,7 @@ def run_tracks(args: argparse.Namespace) -> int:
                 fh.write("frame,time_s,agent,partner\n")
                 for t, (a, p) in enumerate(zip(conv.agent_activity, conv.partner_activity)):
                     fh.write(f"{t},{t / args.fps:.3f},{a:.3f},{p:.3f}\n")
-    for note in conv.notes:
+    for note in [] if args.quiet else conv.notes:
         print(f"note: {note}", file=sys.stderr)
     talk = [float((act > 0.5).sum()) / args.fps for act in (conv.agent_activity, conv.partner_activity)]
     print(f"wrote {args.output}: {conv.source}; {conv.duration:.1f} s, agent speaks {talk[0]:.1f} s, "
@@ -203,6 +207,7 @@ def add_speak_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for pauses, rate jitter, backchannels (default: 0)")
     parser.add_argument("--no-backchannels", action="store_true",
                         help="no 'mm-hmm'/'yeah' from the listener during long turns")
+    add_quiet(parser)
 
 
 def run_speak(args: argparse.Namespace) -> int:

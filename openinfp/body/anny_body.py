@@ -272,13 +272,16 @@ def load_anny_body(phenotype: tuple[tuple[str, float], ...] = (), cache_dir: str
     Raises:
         DependencyError: the ``anny`` package is missing.
     """
-    ensure_anny_cache_dir(cache_dir)
+    from openinfp.body.anny_cache import announce_first_build
+
+    cache = ensure_anny_cache_dir(cache_dir)
     try:
         import anny
     except ImportError as exc:
         raise DependencyError(f"the anny body needs the 'anny' package ({exc}); pip install anny") from None
 
-    model = anny.Anny(facial_actions="all", skinning_method="lbs")
+    with announce_first_build(cache):  # the first build takes a minute or two: say so, show progress
+        model = anny.Anny(facial_actions="all", skinning_method="lbs")
     values = dict(phenotype)
     unknown = set(values) - set(model.phenotype_labels)
     if unknown:

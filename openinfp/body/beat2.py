@@ -16,7 +16,9 @@ Keys written by :func:`save_beat2` (``numpy.savez``, readable with ``allow_pickl
 * ``betas``: float32 ``[B]`` body shape (zeros(300) unless given);
 * ``mocap_frame_rate``: float scalar fps; ``gender`` ("neutral"); ``model`` ("smplx").
 
-:func:`load_beat2` reads such files and real BEAT2 / AMASS SMPL-X files.
+:func:`load_beat2` reads such files and real BEAT2 / AMASS SMPL-X files;
+:meth:`openinfp.core.motion.MotionSequence.load` recognises them by their keys
+(:func:`is_beat2_layout`), so every command that reads motion accepts them directly.
 """
 
 from __future__ import annotations
@@ -40,6 +42,30 @@ SMPLX_EXPRESSION_ANNOTATION = "smplx_expressions"
 DEFAULT_NUM_EXPRESSIONS = 100
 DEFAULT_NUM_BETAS = 300
 _FPS_KEYS = ("mocap_frame_rate", "mocap_framerate")
+
+BEAT2_LAYOUT = "BEAT2/EMAGE SMPL-X (poses T x 165, trans, expressions, mocap_frame_rate)"
+"""How the layout is named in messages."""
+
+
+def is_beat2_layout(keys) -> bool:
+    """True when an ``.npz`` with these array names is a BEAT2/EMAGE/AMASS SMPL-X file, not openinfp motion."""
+    keys = set(keys)
+    return "poses" in keys and "motion" not in keys
+
+
+def beat2_layout_note(path: PathLike) -> Optional[str]:
+    """A one-line note when ``path`` is a BEAT2-layout ``.npz`` (read from the zip directory only), else ``None``.
+
+    Unreadable files give ``None``: the loader reports what is wrong with them.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            keys = {name[:-4] for name in zf.namelist() if name.endswith(".npy")}
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return None
+    if not is_beat2_layout(keys):
+        return None
+    return f"{path}: read as {BEAT2_LAYOUT}, converted to smplx motion"
 
 
 def save_beat2(motion: MotionSequence, path: PathLike, betas: Optional[np.ndarray] = None) -> None:
@@ -120,7 +146,16 @@ def load_beat2(path: PathLike) -> MotionSequence:
             frame rate, wrong shapes, non-finite values.
     """
     arrays, where = _read(path)
-    where = f"BEAT2 motion file {where}"
+    return motion_from_beat2_arrays(arrays, f"BEAT2 motion file {where}")
+
+
+def motion_from_beat2_arrays(arrays: dict[str, np.ndarray], where: str) -> MotionSequence:
+    """``smplx`` motion ``[T, 385]`` from the arrays of a BEAT2-layout ``.npz`` (see :func:`load_beat2`).
+
+    Args:
+        arrays: the file's arrays by key (``poses`` ``[T, 165]`` or ``[T, 55, 3]``, ...).
+        where: how to name the file in error messages.
+    """
     if "poses" not in arrays:
         raise InputError(f"{where} has no 'poses' array (keys: {', '.join(sorted(arrays)) or 'none'}); "
                          "expected the BEAT2/EMAGE SMPL-X layout (poses T x 165)")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from openinfp.cli_options import add_quiet
 
 
 def add_beat2_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", help="a BEAT2/EMAGE SMPL-X .npz (poses, trans, ...) or an openinfp motion .npz")
-    parser.add_argument("output", help="the converted .npz: an openinfp motion file from BEAT2 input, "
-                                       "a BEAT2 file from openinfp input")
+    parser.add_argument("-o", "--output", default=None, metavar="OUT.npz",
+                        help="the converted .npz: an openinfp motion file from BEAT2 input, "
+                             "a BEAT2 file from openinfp input")
+    parser.add_argument("legacy_output", nargs="?", default=None, help=argparse.SUPPRESS)  # `beat2 IN OUT`
     parser.add_argument("--betas-from", metavar="NPZ", default=None,
                         help="when writing BEAT2: copy the body shape (betas) from this BEAT2 file")
+    add_quiet(parser)
 
 
 def run_beat2(args: argparse.Namespace) -> int:
@@ -24,6 +28,9 @@ def run_beat2(args: argparse.Namespace) -> int:
     from openinfp.core.io import require_file
     from openinfp.core.motion import MotionSequence
 
+    if (args.output is None) == (args.legacy_output is None):
+        raise InputError("give the output file once, with -o OUT.npz")
+    output = args.output or args.legacy_output
     path = require_file(args.input, "motion file")
     if not zipfile.is_zipfile(path):
         raise InputError(f"motion file {path} is not a readable .npz archive (not a zip file)")
@@ -34,9 +41,9 @@ def run_beat2(args: argparse.Namespace) -> int:
         raise InputError(f"motion file {path} is not a readable .npz archive ({exc})") from None
     if "poses" in keys:
         motion = load_beat2(path)
-        motion.save(args.output)
-        print(f"openinfp: wrote {args.output} ({motion.num_frames} frames at {motion.fps:g} fps, smplx motion)",
-              file=sys.stderr)
+        motion.save(output)
+        print(f"wrote {output}: {motion.num_frames} frames at {motion.fps:g} fps, smplx motion "
+              "(from the BEAT2 layout)")
         return 0
     if "motion" in keys:
         motion = MotionSequence.load(path, spaces=getattr(args, "_registry", None) and args._registry.motion_space)
@@ -45,9 +52,8 @@ def run_beat2(args: argparse.Namespace) -> int:
 
             motion = head_to_smplx(motion)
         betas = load_beat2_betas(args.betas_from) if args.betas_from else None
-        save_beat2(motion, args.output, betas=betas)
-        print(f"openinfp: wrote {args.output} ({motion.num_frames} frames at {motion.fps:g} fps, BEAT2 layout)",
-              file=sys.stderr)
+        save_beat2(motion, output, betas=betas)
+        print(f"wrote {output}: {motion.num_frames} frames at {motion.fps:g} fps, BEAT2 layout")
         return 0
     raise InputError(f"motion file {path} is neither BEAT2 ('poses') nor openinfp motion ('motion'); "
                      f"its keys: {', '.join(sorted(keys)) or 'none'}")

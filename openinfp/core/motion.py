@@ -133,9 +133,15 @@ class MotionSequence:
             raise InputError(f"motion file {p} {_load_problem(exc)}") from None
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise InputError(f"motion file {p} is not a readable .npz archive ({exc})") from None
+        if "motion" not in arrays and "poses" in arrays:  # a BEAT2/EMAGE/AMASS SMPL-X file
+            from openinfp.body.beat2 import motion_from_beat2_arrays  # lazy: the body layer builds on core
+
+            return motion_from_beat2_arrays(arrays, f"motion file {p} (BEAT2 layout)")
         missing = [k for k in ("motion", "fps", "space", "names") if k not in arrays]
         if missing:
-            raise InputError(f"motion file {p} lacks {', '.join(missing)}; was it written by openinfp?")
+            raise InputError(f"motion file {p} lacks {', '.join(missing)}: it is neither an openinfp motion file "
+                             "(motion, fps, space, names) nor a BEAT2/EMAGE SMPL-X file (poses T x 165, "
+                             f"mocap_frame_rate); its keys: {', '.join(sorted(arrays)) or 'none'}")
         for key, ndim in (("space", 0), ("names", 1)):
             if arrays[key].dtype.kind not in "US" or arrays[key].ndim != ndim:
                 what = "a single string" if ndim == 0 else "a 1-D array of strings"

@@ -13,15 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from openinfp.cli_options import add_config, add_quiet
 from openinfp.core.errors import ConfigError, InputError
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``openinfp train`` (imports nothing heavy)."""
-    parser.add_argument("--config", default="head", metavar="PRESET",
-                        help="config preset name or .yaml path (default: head); see `openinfp config list`")
-    parser.add_argument("overrides", nargs="*", metavar="key=value",
-                        help="config overrides, e.g. data.root=corpus train.steps=3000 train.out_dir=runs/head")
+    add_config(parser, default="head", legacy_positional=True)  # e.g. --set data.root=corpus --set train.steps=3000
     parser.add_argument("--eval-only", action="store_true",
                         help="skip training; evaluate train.out_dir/checkpoint (or --checkpoint) on held-out data")
     parser.add_argument("--checkpoint", default="", help="checkpoint folder to evaluate with --eval-only")
@@ -32,7 +30,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
     parser.add_argument("--eval-steps", type=int, default=None,
                         help="sampler steps used by the evaluation (default: the model's)")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_quiet(parser, old=("--no-progress",))
 
 
 def _load_training_setup(args: argparse.Namespace):
@@ -40,8 +38,8 @@ def _load_training_setup(args: argparse.Namespace):
 
     cfg = load_config(args.config, args.overrides, registry=args._registry)
     if not cfg.data.root:
-        raise ConfigError("data.root is empty: give the corpus folder, e.g. `openinfp train --config "
-                          f"{args.config} data.root=corpus` (build one with `openinfp synth`)")
+        raise ConfigError("data.root is empty: give the corpus folder, e.g. `openinfp train -c "
+                          f"{args.config} --set data.root=corpus` (build one with `openinfp synth`)")
     if not Path(cfg.data.root).is_dir():
         raise InputError(f"data.root {cfg.data.root} is not a folder")
     conditioners = [args._registry.conditioner(c.name, c.options) for c in cfg.conditioners]
@@ -59,7 +57,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
 
     cfg, conditioners = _load_training_setup(args)
-    progress = not args.no_progress
+    progress = not args.quiet
     tcfg = cfg.train
     if tcfg.threads > 0:
         import torch
@@ -74,7 +72,8 @@ def run_train(args: argparse.Namespace) -> int:
                                     tcfg.max_conversations, progress=progress and state.is_main_process,
                                     corpus_activity=tcfg.corpus_activity)
     if args.cache_only:
-        print(f"cached features of {len(convs)} conversations under {cache_dir}", file=sys.stderr)
+        if not args.quiet:
+            print(f"cached features of {len(convs)} conversations under {cache_dir}", file=sys.stderr)
         return 0
     train_convs, val_convs = split_conversations(convs, tcfg.val_fraction, tcfg.seed)
     if not train_convs:
@@ -85,13 +84,13 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         guider_opts = dict(cfg.guider.options)
         guider_config = GuiderConfig(**guider_opts)
-        info = {"command": "openinfp train --config " + " ".join([args.config, *args.overrides]),
+        info = {"command": "openinfp train -c " + " ".join([args.config, *(f"--set {o}" for o in args.overrides)]),
                 "data_root": str(cfg.data.root), "train_conversations": len(train_convs),
                 "val_conversations": len(val_convs)}
         t0 = time.perf_counter()
         gen = fit(TrainData(train_convs, val_convs, token_dims_of(convs)), space, guider_config, cfg.model.dit,
                   cfg.model.sampler, tcfg, out_dir, cfg.fps, progress=progress, info=info)
-        if state.is_main_process:
+        if state.is_main_process and not args.quiet:
             print(f"trained {tcfg.steps} steps in {time.perf_counter() - t0:.0f} s; "
                   f"checkpoint: {out_dir / 'checkpoint'}", file=sys.stderr)
     if args.no_eval or not state.is_main_process:
@@ -105,7 +104,8 @@ def run_train(args: argparse.Namespace) -> int:
     systems["static"] = "static"
     held = val_convs[: tcfg.eval_conversations] if val_convs else []
     if not held:
-        print("no held-out conversations: evaluation skipped", file=sys.stderr)
+        if not args.quiet:
+            print("no held-out conversations: evaluation skipped", file=sys.stderr)
         return 0
     results = evaluate(systems, held, gen.space, cfg.fps, seed=cfg.seed, steps=args.eval_steps, progress=progress)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -9,16 +9,18 @@ import argparse
 import json
 import os
 
+from openinfp.cli_options import add_output, add_quiet
+
 
 def add_synth_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hours", type=float, required=True, help="total conversation time to generate, in hours")
-    parser.add_argument("--out", required=True, help="output folder for the shards and manifest.jsonl")
+    add_output(parser, "DIR", "output folder for the shards and manifest.jsonl", old=("--out",))
     parser.add_argument("--seed", type=int, default=0, help="corpus seed; the same seed gives the same corpus (default 0)")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="parallel processes (default: min(2, CPU count))")
     parser.add_argument("--min-seconds", type=float, default=40.0, help="shortest planned conversation (s, default 40)")
     parser.add_argument("--max-seconds", type=float, default=100.0, help="longest planned conversation (s, default 100)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(parser)
 
 
 def run_synth(args: argparse.Namespace) -> int:
@@ -28,7 +30,7 @@ def run_synth(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     _single_thread_torch()
-    summary = synth_corpus(args.out, args.hours, seed=args.seed, workers=args.workers, progress=not args.quiet,
+    summary = synth_corpus(args.output, args.hours, seed=args.seed, workers=args.workers, progress=not args.quiet,
                            min_seconds=args.min_seconds, max_seconds=args.max_seconds)
     print(json.dumps(summary))
     return 0
@@ -55,14 +57,14 @@ def add_prepare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", help="input folders or files of the chosen format")
     parser.add_argument("--format", required=True, dest="fmt",
                         help="dataset format: dualtalk, beat2, video, shards, or one from a plugin (openinfp plugins)")
-    parser.add_argument("--out", required=True, help="output folder for the shards and manifest.jsonl")
+    add_output(parser, "DIR", "output folder for the shards and manifest.jsonl", old=("--out",))
     parser.add_argument("--shard", default="0/1",
                         help="process items i, i+n, ... of n (i from 0), e.g. $SLURM_ARRAY_TASK_ID/8 (default 0/1)")
     for key, (flag, typ, text) in _READER_FLAGS.items():
         parser.add_argument(flag, dest=key, type=typ, default=None, help=text)
     parser.add_argument("--mono-mix", dest="mono_mix", action="store_const", const=True, default=None,
                         help="video side-by-side: the audio is a mono mix of both people; diarize it")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(parser)
 
 
 def run_prepare(args: argparse.Namespace) -> int:
@@ -83,7 +85,7 @@ def run_prepare(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard)
     _single_thread_torch()
     reader = spec.create(given)
-    summary = prepare_corpus(reader, list(args.inputs), args.out, shard, progress=not args.quiet)
+    summary = prepare_corpus(reader, list(args.inputs), args.output, shard, progress=not args.quiet)
     print(json.dumps(summary))
     if summary["failed"]:
         print(f"openinfp: {summary['failed']} item(s) failed, see {summary['failures_file']}", file=sys.stderr)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from openinfp.cli_options import add_config, add_output, add_quiet
 from openinfp.core.errors import InputError
-
-DEFAULT_BENCH_JSON = "bench.json"
-DEFAULT_EVAL_JSON = "eval.json"
 
 
 # ------------------------------------------------------------------------------ bench
@@ -25,13 +23,13 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only stages whose name starts with one of these (e.g. renderer tracking)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="device for the models")
     parser.add_argument("--seed", type=int, default=0, help="seed for synthesis and generation")
-    parser.add_argument("--json", default=DEFAULT_BENCH_JSON, metavar="PATH",
-                        help=f"where to write the JSON report (default: {DEFAULT_BENCH_JSON})")
+    add_output(parser, "BENCH.json", "also write the report as JSON to this file (default: none)",
+               required=False, old=("--json",))
     parser.add_argument("--long-minutes", type=float, default=None, metavar="MIN",
                         help="instead of the stage table: run `openinfp animate` on a MIN-minute two-voice "
                              "conversation and report its peak memory and time (e.g. 60 for issue #10's "
                              "one-hour check; --size sets the frame size, 256 recommended)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
+    add_quiet(parser)
 
 
 def run_bench_cli(args: argparse.Namespace) -> int:
@@ -44,17 +42,27 @@ def run_bench_cli(args: argparse.Namespace) -> int:
         if not ok:
             raise InputError(f"{flag} must be positive (and --size even, at least 16); got "
                              f"{getattr(args, flag[2:].replace('-', '_'))}")
-    if not str(args.json).endswith(".json"):
-        raise InputError(f"--json {args.json} must end in .json")
+    _check_json_output(args.output)
     if args.long_minutes is not None:
         return _run_long(args)
     settings = BenchSettings(clip_seconds=args.clip_seconds, runs=args.runs, warmup=args.warmup, frames=args.frames,
                              size=args.size, stages=tuple(args.stages), device=args.device, seed=args.seed)
     report = run_bench(settings, progress=None if args.quiet else stderr_progress)
-    write_json(report, args.json)
     sys.stdout.write(report.markdown())
-    print(f"openinfp: wrote {args.json}", file=sys.stderr)
+    if args.output is not None:
+        write_json(report, args.output)
+        _say_wrote(args)
     return 0
+
+
+def _check_json_output(output) -> None:
+    if output is not None and not str(output).endswith(".json"):
+        raise InputError(f"-o {output} must end in .json")
+
+
+def _say_wrote(args: argparse.Namespace) -> None:
+    if not args.quiet:
+        print(f"openinfp: wrote {args.output}", file=sys.stderr)
 
 
 def _run_long(args: argparse.Namespace) -> int:
@@ -67,9 +75,10 @@ def _run_long(args: argparse.Namespace) -> int:
               "in a child process (on 2 cores at 256 px this takes about a fifth of the conversation's length)",
               file=sys.stderr)
     report = run_long_conversation(args.long_minutes, size=args.size, seed=args.seed)
-    write_report(report, args.json)
     sys.stdout.write(report.markdown())
-    print(f"openinfp: wrote {args.json}", file=sys.stderr)
+    if args.output is not None:
+        write_report(report, args.output)
+        _say_wrote(args)
     return 0
 
 
@@ -135,7 +144,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-banks-checkpoint", default="",
                         help="checkpoint trained with guider.options.use_memory_banks=false for the ablation row "
                              "(default: a shipped one, if any)")
-    parser.add_argument("--preset", default="default", help="pipeline config preset for the model rows")
+    add_config(parser, old=("--preset",))
     parser.add_argument("--portrait", default=None,
                         help="photo to render with for image metrics (default: the astronaut photo for synthetic "
                              "data; pairs use their own portraits)")
@@ -146,9 +155,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="generation seed (default: 0)")
     parser.add_argument("--sid-k", type=int, default=40, help="k-means clusters for SID (default: 40)")
     parser.add_argument("--sid-seed", type=int, default=0, help="k-means seed for SID (default: 0)")
-    parser.add_argument("--json", default=DEFAULT_EVAL_JSON, metavar="PATH",
-                        help=f"where to write the JSON report (default: {DEFAULT_EVAL_JSON})")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages on stderr")
+    add_output(parser, "EVAL.json", "also write the report as JSON to this file (default: none)",
+               required=False, old=("--json",))
+    add_quiet(parser)
 
 
 def run_eval_cli(args: argparse.Namespace) -> int:
@@ -158,8 +167,7 @@ def run_eval_cli(args: argparse.Namespace) -> int:
     from openinfp.eval import inputs
     from openinfp.eval.runner import EvalOptions, run_eval, stderr_progress, write_json
 
-    if not str(args.json).endswith(".json"):
-        raise InputError(f"--json {args.json} must end in .json")
+    _check_json_output(args.output)
     for flag, value, low in (("--limit", args.limit, 0), ("--max-seconds", args.max_seconds, 0),
                              ("--render-frames", args.render_frames, 0), ("--render-clips", args.render_clips, 0),
                              ("--synthetic", args.synthetic, 1), ("--sid-k", args.sid_k, 1)):
@@ -203,11 +211,13 @@ def run_eval_cli(args: argparse.Namespace) -> int:
         if args.max_seconds:
             convs = [c.cropped(args.max_seconds) for c in convs]
         options = EvalOptions(space=args.space, systems=tuple(args.systems), seed=args.seed, checkpoint=args.checkpoint,
-                              no_banks_checkpoint=args.no_banks_checkpoint, preset=args.preset,
+                              no_banks_checkpoint=args.no_banks_checkpoint, preset=args.config,
+                              overrides=tuple(args.overrides),
                               render_frames=args.render_frames, render_clips=args.render_clips,
                               suite=SuiteOptions(sid_k=args.sid_k, sid_seed=args.sid_seed), human=args.human is not None)
         report = run_eval(convs, options, progress=say)
-    write_json(report, args.json)
     sys.stdout.write(report.markdown())
-    print(f"openinfp: wrote {args.json}", file=sys.stderr)
+    if args.output is not None:
+        write_json(report, args.output)
+        _say_wrote(args)
     return 1 if any(r.status == "failed" for r in report.results) else 0

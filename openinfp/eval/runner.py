@@ -40,6 +40,7 @@ class EvalOptions:
         no_banks_checkpoint: checkpoint trained without memory banks (empty: look for
             a shipped one).
         preset: pipeline config preset for the model rows.
+        overrides: ``key=value`` config overrides for the model rows.
         render_frames: frames rendered per conversation for image metrics (0: none).
         render_clips: how many conversations (the first ones) to render.
         renderer: renderer used for image metrics.
@@ -53,6 +54,7 @@ class EvalOptions:
     checkpoint: str = ""
     no_banks_checkpoint: str = ""
     preset: str = "default"
+    overrides: tuple[str, ...] = ()
     render_frames: int = 25
     render_clips: int = 1
     renderer: str = "portrait"
@@ -135,7 +137,7 @@ def run_eval(conversations: Sequence[EvalConversation], options: EvalOptions = E
     say = progress or (lambda _m: None)
     space = options.space
     systems = build_systems(options.systems, space, options.checkpoint or None, options.no_banks_checkpoint or None,
-                            options.preset)
+                            options.preset, options.overrides)
     motions: dict[str, list[MotionSequence]] = {}
     results: list[SystemResult] = []
     for system in systems:

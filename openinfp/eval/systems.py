@@ -199,10 +199,11 @@ class Unavailable:
 
 
 def build_systems(names: tuple[str, ...], space: str, checkpoint: Optional[str] = None,
-                  no_banks_checkpoint: Optional[str] = None, preset: str = "default") -> list[Any]:
-    """The systems to evaluate, in table order."""
+                  no_banks_checkpoint: Optional[str] = None, preset: str = "default",
+                  overrides: tuple[str, ...] = ()) -> list[Any]:
+    """The systems to evaluate, in table order (model rows use ``preset`` with ``overrides``)."""
     systems: list[Any] = []
-    reference = Model("model", checkpoint, preset)  # the ablation samples like this one
+    reference = Model("model", checkpoint, preset, overrides)  # the ablation samples like this one
     for name in names:
         if name == "ground_truth":
             systems.append(GroundTruth())
@@ -223,7 +224,7 @@ def build_systems(names: tuple[str, ...], space: str, checkpoint: Optional[str] 
                 systems.append(Unavailable(name, f"checkpoint {ckpt} was trained WITH memory banks; the ablation "
                                                  "needs use_memory_banks=false"))
                 continue
-            systems.append(Model(name, ckpt, preset, match_sampler=reference))
+            systems.append(Model(name, ckpt, preset, overrides, match_sampler=reference))
         else:
             raise ConfigError(f"unknown system {name!r}; choose from {', '.join(SYSTEM_NAMES)}")
     return systems

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from openinfp.cli_options import add_quiet
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".jfif"}
 
 
@@ -30,12 +32,13 @@ def _head_config(args: argparse.Namespace):
 # ----- track ----------------------------------------------------------------------------
 def add_track_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="a portrait image or a video file")
-    p.add_argument("-o", "--output", required=True, help="output motion file (.npz, head motion space)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.npz",
+                   help="output motion file (.npz, head motion space)")
     _add_face_args(p)
     p.add_argument("--smoothing", type=float, default=1.0,
                    help="video temporal smoothing strength (0 = off; One Euro filter, does not lag the lips)")
     p.add_argument("--fps", type=float, default=25.0, help="frame rate stored for a single image")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(p)
 
 
 def run_track(args: argparse.Namespace) -> int:
@@ -69,13 +72,17 @@ def add_export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="arkit-csv", choices=("arkit-csv",),
                    help="output format: arkit-csv = Live Link Face-style CSV (timecode, 52 ARKit weights, "
                         "head yaw/pitch/roll in radians)")
-    p.add_argument("-o", "--output", required=True, help="output file (.csv)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.csv", help="output file (.csv)")
+    add_quiet(p)
 
 
 def run_export(args: argparse.Namespace) -> int:
     from openinfp.core.motion import MotionSequence
     from openinfp.head.export import export_arkit_csv
 
+    from openinfp.pipeline.cli import say_motion_layouts
+
+    say_motion_layouts(args, args.motion)
     seq = MotionSequence.load(args.motion)
     export_arkit_csv(seq, args.output)
     print(f"wrote {args.output}: {seq.num_frames} frames at {seq.fps:g} fps")
@@ -86,7 +93,8 @@ def run_export(args: argparse.Namespace) -> int:
 def add_reenact_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("portrait", help="the portrait to animate (any common image format)")
     p.add_argument("driving_video", help="a video of a face whose head motion and expressions to transfer")
-    p.add_argument("-o", "--output", required=True, help="output video (.mp4), with the driving video's audio")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mp4",
+                   help="output video (.mp4), with the driving video's audio")
     p.add_argument("--size", type=int, default=512, help="output side in px for --framing head (even)")
     p.add_argument("--framing", default="head", choices=("head", "full"),
                    help="head: square crop around the head; full: the whole portrait")
@@ -96,7 +104,7 @@ def add_reenact_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--smoothing", type=float, default=1.0, help="driving-video smoothing strength (0 = off)")
     p.add_argument("--no-audio", action="store_true", help="do not copy the driving video's audio")
     p.add_argument("--crf", type=int, default=20, help="H.264 quality (lower = better, larger)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
 
 
 def run_reenact(args: argparse.Namespace) -> int:
@@ -126,7 +134,7 @@ def add_check_video_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", default=None, help="also write the figures as JSON to this file")
     _add_face_args(p)
     p.add_argument("--smoothing", type=float, default=1.0, help="temporal smoothing strength (0 = off)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
 
 
 def run_check_video(args: argparse.Namespace) -> int:

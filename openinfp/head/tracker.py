@@ -132,12 +132,14 @@ class HeadTracker:
 
     @staticmethod
     def _face_mesh(static: bool, max_faces: int):
-        os.environ.setdefault("GLOG_minloglevel", "2")  # silence MediaPipe's C++ info logs
+        from openinfp.quiet import QuietMediaPipeGraph, quiet_environment
+
+        quiet_environment()  # C++ log levels must be set before mediapipe loads
         import mediapipe as mp
 
-        return mp.solutions.face_mesh.FaceMesh(static_image_mode=static, max_num_faces=max_faces,
-                                               refine_landmarks=True, min_detection_confidence=0.5,
-                                               min_tracking_confidence=0.5)
+        return QuietMediaPipeGraph(lambda: mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=static, max_num_faces=max_faces, refine_landmarks=True,
+            min_detection_confidence=0.5, min_tracking_confidence=0.5))
 
     # ----- images -------------------------------------------------------------------
     def detect(self, image: np.ndarray) -> list[np.ndarray]:

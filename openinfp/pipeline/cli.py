@@ -10,21 +10,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from openinfp.cli_options import add_config, add_quiet
 from openinfp.core.errors import InputError
 
 _BODY_CHOICES = ("none", "skeleton", "anny", "smplx")
 
 
 def _add_config_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-c", "--config", default="default", metavar="PRESET",
-                   help="config preset name or .yaml path (see `openinfp config list`; default: default)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override, repeatable (e.g. --set model.sampler.steps=20)")
+    add_config(p)
     p.add_argument("--device", choices=("cpu", "cuda"), default=None,
                    help="run the models on this device (default: the config's, cpu)")
     p.add_argument("--size", type=int, default=None, metavar="PX",
                    help="output frame size in pixels (default: the config's, 512)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or stage messages")
+    add_quiet(p)
 
 
 def add_animate_arguments(p: argparse.ArgumentParser) -> None:
@@ -214,6 +212,7 @@ def run_render(args: argparse.Namespace) -> int:
     from openinfp.pipeline.render import render_motion_file
 
     _check_steps_and_size(args)
+    say_motion_layouts(args, args.motion, args.partner_motion)
     overrides = _overrides(args)
     path = render_motion_file(
         args.motion, args.output, renderer=args.renderer, portrait=args.portrait,
@@ -222,6 +221,20 @@ def run_render(args: argparse.Namespace) -> int:
         registry=args._registry, show_progress=not args.quiet)
     print(f"video: {path}")
     return 0
+
+
+def say_motion_layouts(args: argparse.Namespace, *paths) -> None:
+    """Tell the user when a motion file is read in another layout than openinfp's own (BEAT2)."""
+    if args.quiet:
+        return
+    import sys
+
+    from openinfp.body.beat2 import beat2_layout_note
+
+    for path in paths:
+        note = path is not None and beat2_layout_note(path)
+        if note:
+            print(f"openinfp: {note}", file=sys.stderr)
 
 
 def add_demo_arguments(p: argparse.ArgumentParser) -> None:
@@ -252,7 +265,7 @@ def run_demo(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, concurrency=args.concurrency, queue_size=args.queue_size,
         max_upload_mb=args.max_upload_mb, max_audio_s=args.max_audio_s,
         workdir=Path(args.workdir) if args.workdir else None, preset=args.config,
-        overrides=_overrides(args))
+        overrides=_overrides(args), quiet=args.quiet)
     import signal
     import threading
 

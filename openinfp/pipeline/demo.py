@@ -8,6 +8,12 @@ Safety defaults: bound to 127.0.0.1, Gradio analytics off, one queue with a
 concurrency limit and a bounded size ("busy" beyond it), upload size and type
 limits checked by Gradio and again here, files served only from the app's own work
 folder (its uploads, results and generated examples), and old results deleted.
+
+Manners: the Animate button sits at the top of the results column, so its progress
+and the video appear where the user is looking; the inputs a mode does not use are
+hidden; uploads are checked by :mod:`openinfp.pipeline.demo_inputs` before Gradio
+decodes anything, and every error reads in the user's terms (their file names, no
+server paths, errno numbers or config keys) while the server logs one line.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from openinfp.core.errors import InputError, OpenInfpError
+from openinfp.pipeline.demo_inputs import (
+    AUDIO_TYPES, IMAGE_TYPES, SCRIPT_TYPES, DemoInputError, check_audio, check_image, check_upload, upload_of,
+    user_message,
+)
 
-IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-AUDIO_TYPES = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus")
-SCRIPT_TYPES = (".txt",)
+__all__ = ["AUDIO_TYPES", "IMAGE_TYPES", "SCRIPT_TYPES", "DemoBackend", "DemoSettings", "launch_demo"]
 
 MODES = {
     "Head": ("none", "single"),
@@ -68,6 +76,7 @@ class DemoSettings:
         keep_runs: results of this many recent runs are kept; older ones are deleted.
         preset, overrides: pipeline config (as for ``openinfp animate``).
         example_seconds: length of the generated example conversation.
+        quiet: no stage messages or progress bars in the server's log (errors only).
     """
 
     host: str = "127.0.0.1"
@@ -81,21 +90,16 @@ class DemoSettings:
     preset: str = "default"
     overrides: Sequence[str] = field(default_factory=tuple)
     example_seconds: float = 0.0
+    quiet: bool = False
 
 
-def _check_upload(path: Optional[str], allowed: Sequence[str], what: str, max_mb: float) -> Optional[Path]:
-    """Type (by extension) and size checks on an uploaded file; returns its path."""
-    if path is None or path == "":
-        return None
-    p = Path(path)
-    if p.suffix.lower() not in allowed:
-        raise InputError(f"{what} {p.name!r} has an unsupported type; use one of {', '.join(allowed)}")
-    if not p.is_file():
-        raise InputError(f"{what} {p.name!r} was not received; upload it again")
-    size_mb = p.stat().st_size / 1e6
-    if size_mb > max_mb:
-        raise InputError(f"{what} {p.name!r} is {size_mb:.1f} MB; the limit is {max_mb:g} MB")
-    return p
+def _check_upload(path: Any, allowed: Sequence[str], what: str, max_mb: float) -> Optional[Path]:
+    """Type (by extension), presence and size checks on an uploaded file; returns its path."""
+    up = check_upload(upload_of(path), allowed, what, max_mb)
+    return None if up is None else up.path
+
+
+MAX_SEED = 2**31 - 1
 
 
 class DemoBackend:
@@ -152,49 +156,80 @@ class DemoBackend:
         from openinfp.pipeline.pipeline import ConversationPipeline
 
         return ConversationPipeline.from_preset(self.settings.preset, tuple(self.settings.overrides) + tuple(overrides),
-                                                registry=self.registry, show_progress=True, cache=self._cache)
+                                                registry=self.registry, show_progress=not self.settings.quiet,
+                                                cache=self._cache)
 
     def _prune_runs(self) -> None:
         runs = sorted((p for p in self.runs_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
         for old in runs[: max(0, len(runs) - self.settings.keep_runs + 1)]:
             shutil.rmtree(old, ignore_errors=True)
 
-    def run(self, portrait: Optional[str], audio: Optional[str], partner_audio: Optional[str],
-            mono_meaning: str, script: str, prompt: str, style_image: Optional[str], mode: str,
-            partner_portrait: Optional[str], body_model: str, seed: float, steps: float) -> dict[str, Any]:
+    def run(self, portrait: Any, audio: Any, partner_audio: Any,
+            mono_meaning: str, script: str, prompt: str, style_image: Any, mode: str,
+            partner_portrait: Any, body_model: str, seed: Any, steps: Any) -> dict[str, Any]:
         """Validate the uploads, run the pipeline, return the result files.
+
+        Uploads are Gradio's unprocessed file payloads (``{"path", "orig_name", ...}``)
+        or plain paths. Only the inputs ``mode`` uses are read (hidden ones are ignored).
 
         Returns:
             ``{"video", "timeline", "files", "summary"}`` (paths in a fresh run folder).
 
         Raises:
-            InputError / ConfigError: a one-line reason shown to the user.
+            InputError / ConfigError: a one-line reason, in the user's terms with
+            :func:`~openinfp.pipeline.demo_inputs.user_message`.
         """
+        if mode not in MODES:
+            raise DemoInputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        kind, layout = MODES[mode]
+        uploads = [u for u in map(upload_of, (portrait, audio, partner_audio, style_image, partner_portrait)) if u]
+        try:
+            return self._run(portrait, audio, partner_audio, mono_meaning, script, prompt, style_image, kind, layout,
+                             mode, partner_portrait, body_model, seed, steps)
+        except OpenInfpError as exc:
+            if isinstance(exc, DemoInputError):
+                raise
+            raise DemoInputError(user_message(str(exc), uploads)) from None
+        finally:
+            give_back_memory()
+
+    def _run(self, portrait: Any, audio: Any, partner_audio: Any, mono_meaning: str, script: str, prompt: str,
+             style_image: Any, kind: str, layout: str, mode: str, partner_portrait: Any, body_model: str,
+             seed: Any, steps: Any) -> dict[str, Any]:
         from openinfp.pipeline.cli import body_overrides
         from openinfp.pipeline.pipeline import AnimateInputs, AnimateOutputs
 
         s = self.settings
-        if mode not in MODES:
-            raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-        kind, layout = MODES[mode]
-        portrait_p = _check_upload(portrait, IMAGE_TYPES, "portrait", s.max_upload_mb)
-        partner_p = _check_upload(partner_portrait, IMAGE_TYPES, "partner portrait", s.max_upload_mb)
-        style_p = _check_upload(style_image, IMAGE_TYPES, "style image", s.max_upload_mb)
-        audio_p = _check_upload(audio, AUDIO_TYPES, "conversation audio", s.max_upload_mb)
-        partner_audio_p = _check_upload(partner_audio, AUDIO_TYPES, "partner audio", s.max_upload_mb)
+        side_by_side = mode == "Two portraits side by side"
+        mb = s.max_upload_mb
+        # the form first (cheap), then what is inside each file
+        portrait_u = check_upload(upload_of(portrait), IMAGE_TYPES, "portrait", mb)
+        partner_u = check_upload(upload_of(partner_portrait), IMAGE_TYPES, "partner portrait", mb) \
+            if side_by_side else None
+        style_u = check_upload(upload_of(style_image), IMAGE_TYPES, "style image", mb)
+        audio_u = check_upload(upload_of(audio), AUDIO_TYPES, "conversation audio", mb)
+        partner_audio_u = check_upload(upload_of(partner_audio), AUDIO_TYPES, "partner's track", mb)
         script = (script or "").strip() or None
         prompt = (prompt or "").strip() or None
-        if script is not None and audio_p is not None:
-            raise InputError("give either conversation audio or a script, not both")
+        if script is not None and audio_u is not None:
+            raise DemoInputError("give either conversation audio or a script, not both")
         if script is not None and len(script) > 5000:
-            raise InputError(f"the script has {len(script)} characters; the demo accepts up to 5000")
-        if kind == "none" and portrait_p is None:
-            raise InputError("upload a portrait (or pick the example)")
-        if mode == "Two portraits side by side" and partner_p is None:
-            raise InputError("this mode needs the partner's portrait too")
-        overrides = [f"seed={_seed(seed)}", f"model.sampler.steps={max(1, int(steps))}",
-                     f"audio.max_duration_s={s.max_audio_s}"]
-        overrides += _mono_overrides(MONO_MEANINGS.get(mono_meaning, "agent"), audio_p, partner_audio_p)
+            raise DemoInputError(f"the script has {len(script)} characters; the demo accepts up to 5000")
+        if kind == "none" and portrait_u is None:
+            raise DemoInputError("upload a portrait (or pick the example)")
+        if side_by_side and partner_u is None:
+            raise DemoInputError("this mode needs the partner's portrait too")
+        if script is None and audio_u is None:
+            raise DemoInputError("upload the conversation audio or type a script")
+        seed_i, steps_i = _whole_number(seed, "seed", 0, MAX_SEED), _whole_number(steps, "sampling steps", 1, 50)
+        for up, what in ((portrait_u, "portrait"), (partner_u, "partner portrait"), (style_u, "style image")):
+            check_image(up, what, mb)
+        channels = check_audio(audio_u, "conversation audio", mb, s.max_audio_s)
+        check_audio(partner_audio_u, "partner's track", mb, s.max_audio_s)
+        portrait_p, partner_p, style_p = (None if u is None else u.path for u in (portrait_u, partner_u, style_u))
+        audio_p, partner_audio_p = (None if u is None else u.path for u in (audio_u, partner_audio_u))
+        overrides = [f"seed={seed_i}", f"model.sampler.steps={steps_i}", f"audio.max_duration_s={s.max_audio_s}"]
+        overrides += _mono_overrides(MONO_MEANINGS.get(mono_meaning, "agent"), channels, partner_audio_p)
         if kind == "body":
             if body_model not in ("skeleton", "anny", "smplx"):
                 raise InputError(f"unknown body model {body_model!r}")
@@ -229,105 +264,51 @@ class DemoBackend:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _seed(value: Any) -> int:
-    """The seed box's value as a valid seed, or a one-line error (NaN, 1e20, 2.5, ...)."""
-    from openinfp.core.config import SEED_RANGE
+def give_back_memory() -> None:
+    """Return freed heap memory to the system after a run.
 
-    lo, hi = SEED_RANGE
+    Measured (docs/PIPELINE.md): the server's idle size grew burst after burst (816 -> 886
+    -> 930 MB after three bursts of ten requests) with the same number of Python objects
+    and the same three cached models, and ``malloc_trim`` brought it back to 735-784 MB
+    each time: glibc keeping freed blocks in its per-thread arenas (Gradio runs handlers
+    on many threads), not a leak. Trimming after every run bounds it.
+    """
+    import ctypes
+    import gc
+
+    gc.collect()
     try:
-        seed = int(value)
-    except (TypeError, ValueError, OverflowError):
-        seed = None
-    if seed is None or seed != value or not lo <= seed <= hi:
-        raise InputError(f"the seed must be a whole number from {lo} to {hi}")
-    return seed
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl, macOS): nothing to trim
+        return
+    libc.malloc_trim(0)
 
 
-def _mono_overrides(meaning: str, audio: Optional[Path], partner_audio: Optional[Path]) -> list[str]:
+def _whole_number(value: Any, what: str, low: int, high: int) -> int:
+    """A whole number from a form field, within ``[low, high]``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DemoInputError(f"the {what} must be a whole number from {low} to {high}") from None
+    if not (number == number and low <= number <= high and number == int(number)):
+        raise DemoInputError(f"the {what} must be a whole number from {low} to {high}")
+    return int(number)
+
+
+def _mono_overrides(meaning: str, channels: Optional[int], partner_audio: Optional[Path]) -> list[str]:
     """Config overrides that say how a single upload is read, if it is mono.
 
     Stereo uploads are always one person per channel: the "mono file is" choice is
-    ignored for them rather than silently downmixing a two-channel recording.
+    ignored for them rather than silently downmixing a two-channel recording. The
+    channel count comes from the file's header (nothing is decoded here).
     """
     from openinfp.pipeline.audio_modes import mono_overrides
 
-    if audio is None or partner_audio is not None:
+    if channels is None or partner_audio is not None:
         return []
-    if meaning != "agent":
-        from openinfp.audio.io import probe_audio
-
-        if probe_audio(audio).channels >= 2:  # the header only: nothing is decoded here
-            return []
+    if meaning != "agent" and channels >= 2:
+        return []
     return mono_overrides(meaning)
-
-
-def build_demo(backend: DemoBackend) -> Any:
-    """The Gradio ``Blocks`` UI over ``backend`` (not launched)."""
-    import gradio as gr
-
-    ex = backend.examples()
-    s = backend.settings
-
-    def on_run(portrait, audio, partner_audio, mono, script, prompt, style, mode, partner_portrait, body, seed,
-               steps, progress=gr.Progress(track_tqdm=True)):
-        try:
-            out = backend.run(portrait, audio, partner_audio, mono, script, prompt, style, mode, partner_portrait,
-                              body, seed, steps)
-        except OpenInfpError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        return out["video"], out["timeline"], out["files"], out["summary"]
-
-    with gr.Blocks(title="openinfp: conversational portraits", analytics_enabled=False,
-                   delete_cache=(600, 3600)) as demo:
-        gr.Markdown(
-            "# openinfp\nA still portrait becomes a participant in a two-person conversation: it talks when "
-            "its own voice speaks and listens (nods, smiles, blinks) while the partner speaks. "
-            "Everything runs locally. **Every output is synthetic and carries provenance marks.**")
-        with gr.Row():
-            with gr.Column():
-                mode = gr.Radio(list(MODES), value="Head", label="Mode", elem_id="mode")
-                portrait = gr.Image(type="filepath", sources=["upload"], label="Portrait", elem_id="portrait",
-                                    height=260)
-                partner_portrait = gr.Image(type="filepath", sources=["upload"], elem_id="partner-portrait",
-                                            label="Partner portrait (two portraits side by side)", height=200)
-                body = gr.Dropdown(["anny", "skeleton", "smplx"], value="anny", elem_id="body-model",
-                                   label="Body model (body modes; smplx needs your own model files)")
-                with gr.Tab("Conversation audio"):
-                    audio = gr.Audio(type="filepath", sources=["upload"], elem_id="audio",
-                                     label="Conversation: stereo (left = portrait), or mono")
-                    partner_audio = gr.Audio(type="filepath", sources=["upload"], elem_id="partner-audio",
-                                             label="Partner's track as a second file (optional)")
-                    mono = gr.Radio(list(MONO_MEANINGS), value=list(MONO_MEANINGS)[0], elem_id="mono-meaning",
-                                    label="A single mono file is")
-                with gr.Tab("Script"):
-                    script = gr.Textbox(lines=6, label="Two-person script (A = the portrait, B = the partner)",
-                                        placeholder=EXAMPLE_SCRIPT, elem_id="script", max_length=5000)
-                prompt = gr.Textbox(label="Behaviour prompt (optional)", elem_id="prompt", max_length=300,
-                                    placeholder="calm speaker, nods a lot while listening")
-                style = gr.Image(type="filepath", sources=["upload"], label="Style image (optional)",
-                                 elem_id="style-image", height=160)
-                with gr.Row():
-                    seed = gr.Number(value=0, precision=0, label="Seed", elem_id="seed")
-                    steps = gr.Slider(1, 50, value=10, step=1, label="Sampling steps", elem_id="steps")
-                run = gr.Button("Animate", variant="primary", elem_id="run")
-            with gr.Column():
-                video = gr.Video(label="Result", elem_id="result-video", format=None, autoplay=False)
-                timeline = gr.Image(label="Timeline: speech, mouth and head activity", elem_id="timeline",
-                                    type="filepath", interactive=False)
-                files = gr.File(label="Downloads (motion .npz, ARKit CSV, timeline, video)", file_count="multiple",
-                                elem_id="downloads", interactive=False)
-                summary = gr.Markdown(elem_id="summary")
-        gr.Examples(
-            examples=[[str(ex["portrait"]), str(ex["conversation"]), "", "Head"],
-                      [str(ex["portrait"]), None, ex["script"].read_text(encoding="utf-8"), "Head"]],
-            inputs=[portrait, audio, script, mode], label="Examples (astronaut photo, eSpeak NG conversation)")
-        gr.Markdown(f"Limits: uploads up to {s.max_upload_mb:g} MB, conversations up to {s.max_audio_s:g} s; "
-                    f"{s.concurrency} run(s) at a time, {s.queue_size} waiting at most.")
-        run.click(on_run, [portrait, audio, partner_audio, mono, script, prompt, style, mode, partner_portrait,
-                           body, seed, steps], [video, timeline, files, summary],
-                  concurrency_limit=s.concurrency)
-    demo.queue(max_size=s.queue_size, default_concurrency_limit=s.concurrency)
-    return demo
 
 
 def prepare_environment(backend: DemoBackend) -> None:
@@ -352,10 +333,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 def launch_demo(settings: DemoSettings, registry: Any = None, block: bool = True) -> tuple[Any, DemoBackend]:
     """Build and serve the demo. With ``block=False`` returns ``(blocks, backend)`` while
     it serves in a background thread (call ``blocks.close()`` and ``backend.close()``)."""
+    from openinfp.quiet import quiet_third_party
+
+    quiet_third_party()  # before gradio, torch and mediapipe load
     if settings.port == 0:
         settings.port = free_port(settings.host)
     backend = DemoBackend(settings, registry)
     prepare_environment(backend)
+    from openinfp.pipeline.demo_ui import build_demo
+
     demo = build_demo(backend)
     allowed = [str(backend.examples_dir), str(backend.runs_dir)]
     print(f"openinfp demo: serving on http://{settings.host}:{settings.port} (work folder {backend.workdir})",

@@ -169,15 +169,15 @@ def register_cli_commands() -> list[CliCommandSpec]:
         CliCommandSpec("bench", "time every stage on this machine (median, spread, real-time factor)",
                        "openinfp.eval.cli:add_bench_arguments", "openinfp.eval.cli:run_bench_cli",
                        "Time audio features, diarization, guider + DiT, tracking, every renderer, video encoding "
-                       "and the end-to-end pipeline on a synthesized conversation; print a markdown table and "
-                       "write JSON. Stages not installed are listed as unavailable. See docs/BENCHMARKS.md."),
+                       "and the end-to-end pipeline on a synthesized conversation; print a markdown table (and "
+                       "write JSON with -o). Stages not installed are listed as unavailable. See docs/BENCHMARKS.md."),
         CliCommandSpec("eval", "score ground truth, baselines and the model with the field's metrics",
                        "openinfp.eval.cli:add_eval_arguments", "openinfp.eval.cli:run_eval_cli",
                        "Generate motion for each conversation of DATA (shards or audio + portrait pairs; default: "
                        "held-out synthetic conversations) with every system (ground truth, static face, rule-based "
                        "baseline, model, model without memory banks), score FD, P-FD, SID, Var, rPCC, L1/L2, beat "
-                       "consistency, role AUC, nods, lip sync and image metrics, print markdown tables and write "
-                       "JSON. --human scores tracked real videos the same way. See docs/METRICS.md."),
+                       "consistency, role AUC, nods, lip sync and image metrics, print markdown tables (and "
+                       "JSON with -o). --human scores tracked real videos the same way. See docs/METRICS.md."),
         CliCommandSpec("verify", "check a video for openinfp's provenance tags and invisible watermark",
                        "openinfp.provenance.cli:add_arguments", "openinfp.provenance.cli:run",
                        "Report the container tags (generator, version, synthetic) and whether the invisible "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from openinfp.cli_options import add_quiet
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``openinfp verify`` (imports nothing heavy)."""
@@ -18,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=float, default=4.0,
                         help="watermark decision threshold on the score; unmarked videos score like a "
                              "standard normal, so 4.0 means a 3e-5 false-positive chance (default: 4.0)")
+    add_quiet(parser)
     parser.epilog = ("Exit status: 0 if every video is identified as openinfp output (tags or watermark), "
                      "1 if any is not, 2 on unreadable input.")
 

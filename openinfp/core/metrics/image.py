@@ -139,12 +139,15 @@ class FaceLandmarker:
     """
 
     def __init__(self, video: bool = True) -> None:
+        from openinfp.quiet import QuietMediaPipeGraph, quiet_environment
+
+        quiet_environment()
         try:
             import mediapipe as mp
         except ImportError as exc:  # pragma: no cover - declared dependency
             raise DependencyError("re-tracking needs mediapipe==0.10.21") from exc
-        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=not video, max_num_faces=1,
-                                                     refine_landmarks=True, min_detection_confidence=0.5)
+        self._mesh = QuietMediaPipeGraph(lambda: mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=not video, max_num_faces=1, refine_landmarks=True, min_detection_confidence=0.5))
 
     def __call__(self, frame: np.ndarray) -> Optional[np.ndarray]:
         """``[478, 2]`` pixel coordinates of the face in an ``[H, W, 3]`` uint8 RGB frame, or None."""
