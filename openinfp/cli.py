@@ -86,6 +86,7 @@ def _add_config_command(sub: argparse._SubParsersAction) -> None:
     keys = csub.add_parser("keys", help="list every config key with its type, default, bounds and help",
                            description="Every config key (what --set KEY=VALUE accepts): type, default, "
                                        "the valid range or choices, and what it does.")
+    add_quiet(keys)
     keys.set_defaults(_run=_run_config_keys)
 
 

@@ -137,8 +137,10 @@ def test_cli_size_and_steps_flags_use_the_field_bounds(bad, tmp_path, run_cli):
 
 @pytest.mark.parametrize("seed", [float("nan"), 1e20, -1, 2.5, None])
 def test_demo_seed_box_is_validated(seed):
+    from openinfp.core.config import SEED_RANGE
     from openinfp.core.errors import InputError
-    from openinfp.pipeline.demo import _seed
+    from openinfp.pipeline.demo import MAX_SEED, _whole_number
 
-    with pytest.raises(InputError, match="the seed must be a whole number from 0 to 4294967295"):
-        _seed(seed)
+    assert SEED_RANGE[0] <= 0 and MAX_SEED <= SEED_RANGE[1]  # every seed the box takes is a valid config seed
+    with pytest.raises(InputError, match=f"the seed must be a whole number from 0 to {MAX_SEED}"):
+        _whole_number(seed, "seed", 0, MAX_SEED)

@@ -82,6 +82,7 @@ def test_demo_counts_channels_from_the_header(tmp_path, monkeypatch):
 
     import openinfp.audio.io as audio_io
     from openinfp.pipeline.demo import _mono_overrides
+    from openinfp.pipeline.demo_inputs import Upload, check_audio
 
     stereo, mono = tmp_path / "stereo.flac", tmp_path / "mono.flac"
     sf.write(stereo, np.zeros((1600, 2), np.float32), 16000)
@@ -92,8 +93,10 @@ def test_demo_counts_channels_from_the_header(tmp_path, monkeypatch):
 
     monkeypatch.setattr(audio_io, "load_audio", no_decoding)
     monkeypatch.setattr(audio_io, "load_audio_resampled", no_decoding)
-    assert _mono_overrides("partner", stereo, None) == []
-    assert _mono_overrides("partner", mono, None) != []
+    channels = {p: check_audio(Upload(p, p.name), "conversation audio", 10.0, 60.0) for p in (stereo, mono)}
+    assert channels == {stereo: 2, mono: 1}
+    assert _mono_overrides("partner", channels[stereo], None) == []
+    assert _mono_overrides("partner", channels[mono], None) != []
 
 
 def test_audio_shorter_than_one_frame_is_refused(tmp_path, bad, run_cli):
