@@ -29,6 +29,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="instead of the stage table: run `openinfp animate` on a MIN-minute two-voice "
                              "conversation and report its peak memory and time (e.g. 60 for issue #10's "
                              "one-hour check; --size sets the frame size, 256 recommended)")
+    from openinfp.live.cli import add_live_bench_arguments
+
+    add_live_bench_arguments(parser)
     add_quiet(parser)
 
 
@@ -45,6 +48,10 @@ def run_bench_cli(args: argparse.Namespace) -> int:
     _check_json_output(args.output)
     if args.long_minutes is not None:
         return _run_long(args)
+    if args.live:
+        from openinfp.live.cli import run_live_bench_cli
+
+        return run_live_bench_cli(args)
     settings = BenchSettings(clip_seconds=args.clip_seconds, runs=args.runs, warmup=args.warmup, frames=args.frames,
                              size=args.size, stages=tuple(args.stages), device=args.device, seed=args.seed)
     report = run_bench(settings, progress=None if args.quiet else stderr_progress)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from openinfp.cli_options import add_config, add_quiet
 from openinfp.core.errors import InputError
 
 
@@ -16,11 +17,8 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=7861, help="port (0: any free one; default: 7861)")
     p.add_argument("--size", type=int, default=256, help="frame size in pixels, square (default: 256)")
-    p.add_argument("-c", "--config", default="default", metavar="PRESET",
-                   help="config preset name or .yaml path (default: default)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override, repeatable")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the address")
+    add_config(p)
+    add_quiet(p)
 
 
 def run_live(args: argparse.Namespace) -> int:
