@@ -8,15 +8,20 @@ motion reproduces the source exactly):
 * ``head_translation`` (x right, y up) in the source face's inter-ocular distances:
   on-screen shift of the head; z is ignored (use ``head_scale``).
 * ``head_scale``: size relative to the source face.
-* ``arkit`` w: with ``expression="relative"`` (default) the expression is added on top
-  of the source's own (landmarks move by ``B @ w``); with ``expression="absolute"`` the
-  weights are what the face should show (landmarks move by ``B @ (w - w_source)``, so
-  all zeros neutralise a smiling source).
+* ``arkit`` w: with ``expression="absolute"`` (default) the mouth's weights are what the
+  face should show: the photo's own mouth expression is undone (landmarks move by
+  ``B @ (w - u)``, ``u`` = :func:`openinfp.head.expression.undone_weights`), and parted
+  lips in the photo take the opening the weights give, so all zeros closes a screaming
+  photo's mouth; brows, gaze and the face's shape stay the photo's own. With
+  ``expression="relative"`` the weights are added on top of the photo's expression
+  (``B @ w``).
 
 The face landmarks are moved by this 3D model and projected; a ring of points around
 the face (hair, ears) follows the head rigidly, fading to still below the chin (neck)
-and at the canvas border (shoulders, background); :mod:`openinfp.head.warp` turns those
-displacements into one dense remap per frame. The mouth interior is painted where the
+and at the canvas border; fixed points on the torso keep the shoulders rigid;
+:mod:`openinfp.head.warp` turns those displacements into one dense remap per frame, and
+the warped person is laid over the still background (:mod:`openinfp.head.background`).
+The canvas is a head crop inside the photo (:mod:`openinfp.head.framing`). The mouth interior is painted where the
 lips open wider than in the source, and a blink's closing lid is painted over the eye
 (:mod:`openinfp.head.eyelids`) rather than warped down.
 """
@@ -36,13 +41,18 @@ from openinfp.core.interfaces import RenderSource
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import rot6d_to_matrix
 from openinfp.head.basis import head_basis
-from openinfp.head.compositing import SourceTeeth, opening_strength, paint_mouth_interior, prepare_source_teeth
+from openinfp.head.background import StillBackground, composite_still, person_mask, prepare_still_background, torso_points
+from openinfp.head.compositing import (
+    MouthPalette, SourceTeeth, mouth_palette, opening_strength, paint_mouth_interior, prepare_source_teeth,
+)
+from openinfp.head.expression import lips_parted, set_lip_gap, undone_weights
 from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.config import HeadConfig
 from openinfp.head.fitting import lift_to_canonical
+from openinfp.head.framing import crop_to_canvas, face_height, head_crop
 from openinfp.head.image_io import load_portrait
 from openinfp.head.landmarks import (
-    CHIN, FACE_OVAL, FOREHEAD_TOP, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LEFT_IRIS, LIPS_INNER, RIGHT_EYE_LOWER,
+    CHIN, FACE_OVAL, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LEFT_IRIS, LIPS_INNER, RIGHT_EYE_LOWER,
     RIGHT_EYE_UPPER, RIGHT_IRIS, polygon_area,
 )
 from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
@@ -75,6 +85,10 @@ class _Source:
     mouth_area: float          # source inner-lip area in the face's canonical frame (IOD^2)
     lid_skin: LidSkin          # the canvas with closed-lid skin in the eyes (painted blinks)
     teeth: Optional[SourceTeeth]  # the portrait's own teeth, when its lips are parted
+    palette: MouthPalette      # mouth-interior colours taken from the photo
+    undone: np.ndarray         # [52] the photo's own expression weights the renderer removes
+    parted: bool               # the photo's lips are parted (their gap follows the motion)
+    background: Optional[StillBackground]  # still background (None: the warp moves it)
     warp: ControlWarp
 
 
@@ -131,14 +145,22 @@ class PortraitRenderer:
             ring_canon.append(canon)
             ring_wt.append(1.0 - down * (1.0 - bottom_weight))
         border = _border_points(h, w, spacing=max(h, w) / 8)
-        points = np.concatenate([lm] + ring_pts + [border])
+        moving = np.concatenate([lm] + ring_pts)
+        background, torso = None, np.zeros((0, 2))
+        if self.config.still_background:
+            mask = person_mask(canvas)
+            background = prepare_still_background(canvas, mask)
+            face_px = face_height(lm)
+            torso = torso_points(mask, lm[CHIN, 1] + TORSO_BELOW_CHIN * face_px, TORSO_SPACING * face_px, moving)
+        points = np.concatenate([moving, torso, border])
         self._src = _Source(
             image=canvas, face=face, sigma=sigma, center=center, points=points,
             ring_canon=np.concatenate(ring_canon), ring_weight=np.concatenate(ring_wt),
             ring_oval=np.concatenate(ring_src), ring_expr=np.concatenate(ring_expr),
-            movable=np.arange(len(points)) < len(points) - len(border),
+            movable=np.arange(len(points)) < len(moving),
             mouth_area=polygon_area(face.shape[list(LIPS_INNER), :2]), lid_skin=prepare_lid_skin(canvas, lm),
-            teeth=prepare_source_teeth(canvas, lm),
+            teeth=prepare_source_teeth(canvas, lm), palette=mouth_palette(canvas, lm),
+            undone=undone_weights(face.weights), parted=lips_parted(face.shape), background=background,
             warp=ControlWarp(points, h, w, step=self.config.grid_step),
         )
 
@@ -148,20 +170,8 @@ class PortraitRenderer:
         if self.config.framing == "full":
             ew, eh = w - w % 2, h - h % 2
             return np.ascontiguousarray(image[:eh, :ew]), np.zeros(2), 1.0
-        lm = face.landmarks[:, :2]
-        face_h = float(np.linalg.norm(lm[FOREHEAD_TOP] - lm[CHIN]))
-        cx, cy = lm[list(FACE_OVAL)].mean(0)
-        cy -= 0.08 * face_h  # leave room for the hair
-        side = max(int(round(self.config.crop_scale * face_h)), 8)
-        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-        pad_l, pad_t = max(0, -x0), max(0, -y0)
-        pad_r, pad_b = max(0, x0 + side - w), max(0, y0 + side - h)
-        padded = cv2.copyMakeBorder(image, pad_t, pad_b, pad_l, pad_r, cv2.BORDER_REPLICATE)
-        crop = padded[y0 + pad_t:y0 + pad_t + side, x0 + pad_l:x0 + pad_l + side]
-        size = self.config.size
-        interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
-        canvas = cv2.resize(crop, (size, size), interpolation=interp)
-        return canvas, np.array([x0, y0], np.float64), size / side
+        crop = head_crop(face.landmarks, w, h, self.config.crop_scale)
+        return crop_to_canvas(image, crop, self.config.size), crop.origin, self.config.size / crop.side
 
     # ----- rendering ----------------------------------------------------------------
     @property
@@ -197,8 +207,9 @@ class PortraitRenderer:
         trans = space.get(m, "head_translation").numpy().astype(np.float64)
         scale = float(space.get(m, "head_scale")[0])
         weights = np.clip(space.get(m, "arkit").numpy().astype(np.float64), 0.0, 1.0)
-        if self.config.expression == "absolute":
-            weights = weights - src.face.weights
+        absolute = self.config.expression == "absolute"
+        if absolute:
+            weights = weights - src.undone
         rot = rot_m @ src.face.rotation
         sigma = src.sigma * scale
         center = src.center + src.sigma * np.array([trans[0], -trans[1]])
@@ -215,6 +226,8 @@ class PortraitRenderer:
         warp_weights[list(_BLINKS)] -= closing
         rest = project(src.face.shape)
         canonical = src.face.shape + basis.offsets(warp_weights)
+        if absolute and src.parted:
+            canonical = set_lip_gap(canonical, basis.shape(weights + src.undone))
         warp_lm = project(canonical)
         mouth = opening_strength(polygon_area(canonical[list(LIPS_INNER), :2]), src.mouth_area)
         # Irises ride with the lids (no lid sweeps across a still iris) plus gaze.
@@ -240,11 +253,14 @@ class PortraitRenderer:
         if self.config.unfold:
             disp = src.warp.unfold(disp, src.movable)
         maps = src.warp.backward_map(disp)
-        frame = cv2.remap(src.image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # Mirrored, not repeated, where the warp samples past the canvas edge (no stripes).
+        frame = cv2.remap(src.image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        if src.background is not None:
+            frame = composite_still(frame, src.image, maps, src.background)
         if tg.closing.any():
             paint_closing_lids(frame, maps, tg.warp_landmarks, tg.landmarks, tg.closing, src.lid_skin)
         if self.config.mouth_interior:
-            paint_mouth_interior(frame, tg.landmarks, tg.mouth_strength, src.teeth)
+            paint_mouth_interior(frame, tg.landmarks, tg.mouth_strength, src.teeth, src.palette)
         return frame
 
 
@@ -260,6 +276,11 @@ class _Targets:
     mouth_strength: float       # 0..1 blend of the painted mouth interior
 
 
+TORSO_BELOW_CHIN = 0.6
+"""Fixed torso control points start this many face heights below the chin (the warp
+fades out over the neck above them)."""
+TORSO_SPACING = 0.35
+"""Spacing of the torso control points, in face heights."""
 _BLINKS = (arkit_index("eyeBlinkRight"), arkit_index("eyeBlinkLeft"))
 """Blink weights in the order of :data:`openinfp.head.eyelids.EYES`."""
 
