@@ -28,7 +28,7 @@ lips open wider than in the source, and a blink's closing lid is painted over th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
 import cv2
@@ -58,7 +58,7 @@ from openinfp.head.landmarks import (
 from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
 from openinfp.head.renderer_config import PortraitRendererConfig
 from openinfp.head.tracker import HeadTracker, TrackedFace
-from openinfp.head.warp import ControlWarp
+from openinfp.head.warp import ControlWarp, forward_triangle_warp
 
 RINGS = ((1.15, 0.7, 0.7, 0.8), (1.4, 0.4, 0.4, 0.45), (1.8, 0.0, 0.0, 0.1))
 """Rings of control points around the face: (radius factor vs. the face outline,
@@ -119,14 +119,37 @@ class PortraitRenderer:
         self.setup_tracked(image, face)
 
     def setup_tracked(self, image: np.ndarray, face: TrackedFace) -> None:
-        """Like :meth:`setup` with an already tracked ``face`` of ``image`` (RGB uint8)."""
-        canvas, origin, k = self._frame(image, face)
-        h, w = canvas.shape[:2]
-        lm = (face.landmarks[:, :2].astype(np.float64) - origin) * k
-        sigma = face.scale * k
-        center = (face.center - origin) * k
-        rot = face.rotation
+        """Like :meth:`setup` with an already tracked ``face`` of ``image`` (RGB uint8).
 
+        With ``expression="absolute"`` a photo whose own mouth expression is undone (an
+        open mouth, a pout) is first redrawn with that expression taken away, by a
+        forward triangle warp (a backward map cannot squeeze parted lips shut: it has no
+        inverse there); every frame is then rendered relative to that closed-mouth face,
+        and an opening mouth shows the photo's own teeth.
+        """
+        canvas, origin, k = self._frame(image, face)
+        lm = (face.landmarks[:, :2].astype(np.float64) - origin) * k
+        sigma, center = face.scale * k, (face.center - origin) * k
+        mask = person_mask(canvas) if self.config.still_background else None
+        teeth = prepare_source_teeth(canvas, lm)
+        undone = undone_weights(face.weights) if self.config.expression == "absolute" else np.zeros(52)
+        parted = self.config.expression == "absolute" and lips_parted(face.shape)
+        self._build(canvas, lm, face, sigma, center, mask, teeth, undone, parted)
+        if undone.max() < MIN_UNDONE and not parted:
+            return
+        src = self._require()
+        tg = self._targets(head_motion_space().neutral())
+        dst = src.points + self._displacements(src, tg)
+        closed = forward_triangle_warp(canvas, src.points, dst, src.warp.triangles)
+        neutral_face = replace(face, shape=tg.canonical, weights=np.clip(face.weights - undone, 0.0, 1.0))
+        self._build(closed, tg.warp_landmarks, neutral_face, sigma, center, mask, teeth, np.zeros(52), False)
+
+    def _build(self, canvas: np.ndarray, lm: np.ndarray, face: TrackedFace, sigma: float, center: np.ndarray,
+               mask: Optional[np.ndarray], teeth: Optional[SourceTeeth], undone: np.ndarray, parted: bool) -> None:
+        """Control points, warp and per-portrait paint sources for ``canvas`` with the
+        face's landmarks ``lm`` ``[478, 2]`` on it."""
+        h, w = canvas.shape[:2]
+        rot = face.rotation
         oval = lm[list(FACE_OVAL)]
         mid = oval.mean(0)
         oval_depth = float(face.shape[list(FACE_OVAL), 2].mean())
@@ -147,8 +170,7 @@ class PortraitRenderer:
         border = _border_points(h, w, spacing=max(h, w) / 8)
         moving = np.concatenate([lm] + ring_pts)
         background, torso = None, np.zeros((0, 2))
-        if self.config.still_background:
-            mask = person_mask(canvas)
+        if mask is not None:
             background = prepare_still_background(canvas, mask)
             face_px = face_height(lm)
             torso = torso_points(mask, lm[CHIN, 1] + TORSO_BELOW_CHIN * face_px, TORSO_SPACING * face_px, moving)
@@ -159,8 +181,7 @@ class PortraitRenderer:
             ring_oval=np.concatenate(ring_src), ring_expr=np.concatenate(ring_expr),
             movable=np.arange(len(points)) < len(moving),
             mouth_area=polygon_area(face.shape[list(LIPS_INNER), :2]), lid_skin=prepare_lid_skin(canvas, lm),
-            teeth=prepare_source_teeth(canvas, lm), palette=mouth_palette(canvas, lm),
-            undone=undone_weights(face.weights), parted=lips_parted(face.shape), background=background,
+            teeth=teeth, palette=mouth_palette(canvas, lm), undone=undone, parted=parted, background=background,
             warp=ControlWarp(points, h, w, step=self.config.grid_step),
         )
 
@@ -227,7 +248,7 @@ class PortraitRenderer:
         rest = project(src.face.shape)
         canonical = src.face.shape + basis.offsets(warp_weights)
         if absolute and src.parted:
-            canonical = set_lip_gap(canonical, basis.shape(weights + src.undone))
+            canonical = set_lip_gap(canonical, basis.shape(weights + src.undone), basis.neutral)
         warp_lm = project(canonical)
         mouth = opening_strength(polygon_area(canonical[list(LIPS_INNER), :2]), src.mouth_area)
         # Irises ride with the lids (no lid sweeps across a still iris) plus gaze.
@@ -238,18 +259,24 @@ class PortraitRenderer:
         lm = warp_lm
         if closing.any():
             lm = warp_lm + project(np.tensordot(closing, basis.basis[list(_BLINKS)], axes=1)) - center
-        return _Targets(lm, warp_lm, project(src.ring_canon), expression, closing, mouth)
+        return _Targets(lm, warp_lm, project(src.ring_canon), expression, closing, mouth, canonical)
 
-    def render_frame(self, motion: torch.Tensor) -> np.ndarray:
-        """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""
-        src = self._require()
-        tg = self._targets(motion)
+    @staticmethod
+    def _displacements(src: _Source, tg: "_Targets") -> np.ndarray:
+        """Control-point displacements ``[N, 2]`` for one frame's targets (fixed points: 0)."""
         n_lm = tg.warp_landmarks.shape[0]
         n_ring = tg.ring.shape[0]
         disp = np.zeros_like(src.points)
         disp[:n_lm] = tg.warp_landmarks - src.points[:n_lm]
         disp[n_lm:n_lm + n_ring] = ((tg.ring - src.points[n_lm:n_lm + n_ring]) * src.ring_weight[:, None]
                                     + tg.expression[src.ring_oval] * src.ring_expr[:, None])
+        return disp
+
+    def render_frame(self, motion: torch.Tensor) -> np.ndarray:
+        """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""
+        src = self._require()
+        tg = self._targets(motion)
+        disp = self._displacements(src, tg)
         if self.config.unfold:
             disp = src.warp.unfold(disp, src.movable)
         maps = src.warp.backward_map(disp)
@@ -274,8 +301,11 @@ class _Targets:
     expression: np.ndarray      # [478, 2] non-rigid motion of the warped landmarks
     closing: np.ndarray         # [2] blink weight painted per eye (subject's right, left)
     mouth_strength: float       # 0..1 blend of the painted mouth interior
+    canonical: np.ndarray       # [478, 3] the warped face in the canonical frame (no blink closure)
 
 
+MIN_UNDONE = 0.05
+"""The photo is redrawn without its own expression once some undone weight reaches this."""
 TORSO_BELOW_CHIN = 0.6
 """Fixed torso control points start this many face heights below the chin (the warp
 fades out over the neck above them)."""
