@@ -25,6 +25,8 @@ import numpy as np
 PLATE_SIDE = 160
 """The background plate is inpainted at this resolution (long side) and upscaled: it
 only shows in the sliver the moving head uncovers, and inpainting at 512 px takes seconds."""
+MASK_FLOOR = 0.1
+"""Person-mask values up to this count as background (and from 1 - this as person)."""
 MASK_DILATE = 0.03
 """The inpainted hole is the person mask grown by this share of the canvas side (hair edges)."""
 
@@ -62,6 +64,8 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     """Inpaint the background under the person (``canvas`` ``[H, W, 3]`` uint8, ``mask``
     ``[H, W]`` float32) at low resolution and keep it for :func:`composite_still`."""
     h, w = canvas.shape[:2]
+    # The segmenter leaves faint values over the background; they would let it move a little.
+    mask = np.clip((mask - MASK_FLOOR) / (1.0 - 2 * MASK_FLOOR), 0.0, 1.0).astype(np.float32)
     hard = (mask > 0.25).astype(np.uint8)
     grow = max(1, int(round(MASK_DILATE * max(h, w))))
     hole = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))

@@ -49,7 +49,7 @@ from openinfp.head.expression import lips_parted, set_lip_gap, undone_weights
 from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.config import HeadConfig
 from openinfp.head.fitting import lift_to_canonical
-from openinfp.head.framing import crop_to_canvas, face_height, head_crop
+from openinfp.head.framing import Crop, crop_to_canvas, face_height, head_crop
 from openinfp.head.image_io import load_portrait
 from openinfp.head.landmarks import (
     CHIN, FACE_OVAL, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LEFT_IRIS, LIPS_INNER, RIGHT_EYE_LOWER,
@@ -107,6 +107,10 @@ class PortraitRenderer:
         if self.config.grid_step < 1:
             raise InputError("portrait renderer: grid_step must be >= 1")
         self._src: Optional[_Source] = None
+        self.crop: Optional[Crop] = None
+        """The head crop in the portrait's pixels (``None`` for ``framing="full"``)."""
+        self.photo_canvas: Optional[np.ndarray] = None
+        """The photo on the canvas as it is (``source_frame`` has its own expression undone)."""
 
     # ----- setup --------------------------------------------------------------------
     def setup(self, source: RenderSource) -> None:
@@ -128,6 +132,7 @@ class PortraitRenderer:
         and an opening mouth shows the photo's own teeth.
         """
         canvas, origin, k = self._frame(image, face)
+        self.photo_canvas = canvas
         lm = (face.landmarks[:, :2].astype(np.float64) - origin) * k
         sigma, center = face.scale * k, (face.center - origin) * k
         mask = person_mask(canvas) if self.config.still_background else None
@@ -190,14 +195,17 @@ class PortraitRenderer:
         h, w = image.shape[:2]
         if self.config.framing == "full":
             ew, eh = w - w % 2, h - h % 2
+            self.crop = None
             return np.ascontiguousarray(image[:eh, :ew]), np.zeros(2), 1.0
         crop = head_crop(face.landmarks, w, h, self.config.crop_scale)
+        self.crop = crop
         return crop_to_canvas(image, crop, self.config.size), crop.origin, self.config.size / crop.side
 
     # ----- rendering ----------------------------------------------------------------
     @property
     def source_frame(self) -> np.ndarray:
-        """The source as it appears on the output canvas (what zero motion renders)."""
+        """The source as it appears on the output canvas (what zero motion renders; with
+        ``expression="absolute"`` the photo's own mouth expression is already undone)."""
         return self._require().image
 
     def _require(self) -> _Source:
@@ -272,14 +280,23 @@ class PortraitRenderer:
                                     + tg.expression[src.ring_oval] * src.ring_expr[:, None])
         return disp
 
+    def _maps(self, src: _Source, tg: "_Targets") -> tuple[np.ndarray, np.ndarray]:
+        disp = self._displacements(src, tg)
+        if self.config.unfold:
+            disp = src.warp.unfold(disp, src.movable)
+        return src.warp.backward_map(disp)
+
+    def source_positions(self, motion: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Where each output pixel of one motion ``[62]`` samples the canvas: ``(x, y)``, each
+        ``[H, W]`` float32 (outside ``[0, W-1] x [0, H-1]``: mirrored at the edge)."""
+        src = self._require()
+        return self._maps(src, self._targets(motion))
+
     def render_frame(self, motion: torch.Tensor) -> np.ndarray:
         """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""
         src = self._require()
         tg = self._targets(motion)
-        disp = self._displacements(src, tg)
-        if self.config.unfold:
-            disp = src.warp.unfold(disp, src.movable)
-        maps = src.warp.backward_map(disp)
+        maps = self._maps(src, tg)
         # Mirrored, not repeated, where the warp samples past the canvas edge (no stripes).
         frame = cv2.remap(src.image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         if src.background is not None:
