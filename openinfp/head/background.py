@@ -67,7 +67,7 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     # The segmenter leaves faint values over the background; they would let it move a little.
     mask = np.clip((mask - MASK_FLOOR) / (1.0 - 2 * MASK_FLOOR), 0.0, 1.0).astype(np.float32)
     hard = (mask > 0.25).astype(np.uint8)
-    grow = max(1, int(round(MASK_DILATE * max(h, w))))
+    grow = max(1, round(MASK_DILATE * max(h, w)))
     hole = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
     k = min(1.0, PLATE_SIDE / max(h, w))
     small = (max(1, round(w * k)), max(1, round(h * k)))

@@ -299,3 +299,27 @@ def _tooth_gaps(u: np.ndarray, mouth_w: float) -> np.ndarray:
         return np.ones_like(u)
     phase = np.abs(np.cos(np.pi * u * 4.0))
     return 1.0 - 0.12 * np.clip((phase - 0.93) / 0.07, 0.0, 1.0)
+
+
+TOOTH_MARGIN = 0.3
+"""A pixel inside closed lips counts as tooth when its brightness lies this share of the way
+from the lips' median brightness to white."""
+
+
+def hide_teeth(canvas: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """``canvas`` ``[H, W, 3]`` uint8 with tooth-bright pixels inside the outer lip contour
+    of ``landmarks`` ``[478, 2]`` inpainted from the lips around them (used once, after a
+    photo's parted lips have been closed: slivers of teeth squeezed between the lips
+    would otherwise show as white streaks). Returns a new image."""
+    h, w = canvas.shape[:2]
+    lips = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(lips, [np.round(landmarks[list(LIPS_OUTER)]).astype(np.int32)], 1)
+    if lips.sum() < 16:
+        return canvas.copy()
+    luma = canvas.astype(np.float32) @ LUMA
+    level = float(np.median(luma[lips > 0]))
+    teeth = ((lips > 0) & (luma > level + TOOTH_MARGIN * (255.0 - level))).astype(np.uint8)
+    if not teeth.any():
+        return canvas.copy()
+    teeth = cv2.dilate(teeth, np.ones((3, 3), np.uint8)) & cv2.dilate(lips, np.ones((3, 3), np.uint8))
+    return cv2.inpaint(canvas, teeth, 3, cv2.INPAINT_TELEA)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Optional
 
 import cv2
 import numpy as np
@@ -33,7 +32,7 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
     return out
 
 
-def gallery_rows(paths: list[Path], tile: int = 192, options: Optional[dict] = None) -> list[np.ndarray]:
+def gallery_rows(paths: list[Path], tile: int = 192, options: dict | None = None) -> list[np.ndarray]:
     """One ``[tile, tile * (1 + len(MOMENTS)), 3]`` uint8 RGB row per photo."""
     from openinfp.core.errors import InputError
     from openinfp.head.closed_loop import make_motion
@@ -62,7 +61,7 @@ def gallery_rows(paths: list[Path], tile: int = 192, options: Optional[dict] = N
     return rows
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     from openinfp.core.errors import InputError
 
     ap = argparse.ArgumentParser(description="Contact sheet of the portrait renderer on every photo in a folder.")
@@ -85,7 +84,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     while len(rows) % cols:
         rows.append(np.zeros_like(rows[0]))
     gap = np.full((rows[0].shape[0], 8, 3), 255, np.uint8)
-    lines = [np.concatenate(sum(([r, gap] for r in rows[i:i + cols]), [])[:-1], 1) for i in range(0, len(rows), cols)]
+    lines = []
+    for i in range(0, len(rows), cols):
+        parts = []
+        for r in rows[i:i + cols]:
+            parts += [r, gap]
+        lines.append(np.concatenate(parts[:-1], 1))
     sheet = np.concatenate(lines, 0)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(args.output), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):

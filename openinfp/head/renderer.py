@@ -43,7 +43,7 @@ from openinfp.core.rotations import rot6d_to_matrix
 from openinfp.head.basis import head_basis
 from openinfp.head.background import StillBackground, composite_still, person_mask, prepare_still_background, torso_points
 from openinfp.head.compositing import (
-    MouthPalette, SourceTeeth, mouth_palette, opening_strength, paint_mouth_interior, prepare_source_teeth,
+    MouthPalette, SourceTeeth, hide_teeth, mouth_palette, opening_strength, paint_mouth_interior, prepare_source_teeth,
 )
 from openinfp.head.expression import lips_parted, set_lip_gap, undone_weights
 from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
@@ -146,6 +146,8 @@ class PortraitRenderer:
         tg = self._targets(head_motion_space().neutral())
         dst = src.points + self._displacements(src, tg)
         closed = forward_triangle_warp(canvas, src.points, dst, src.warp.triangles)
+        if parted:
+            closed = hide_teeth(closed, tg.warp_landmarks)
         neutral_face = replace(face, shape=tg.canonical, weights=np.clip(face.weights - undone, 0.0, 1.0))
         self._build(closed, tg.warp_landmarks, neutral_face, sigma, center, mask, teeth, np.zeros(52), False)
 

@@ -18,7 +18,11 @@ import pytest
 
 from openinfp.core.errors import InputError
 from openinfp.head.closed_loop import make_motion
-from openinfp.head.landmarks import LIP_INNER_CENTER_LOWER, LIP_INNER_CENTER_UPPER, interocular_distance
+from openinfp.head.landmarks import (
+    LIP_INNER_CENTER_LOWER,
+    LIP_INNER_CENTER_UPPER,
+    interocular_distance,
+)
 
 FAST = ("18_woman_scream_hands_on_head.jpg", "02_bw_lincoln_small_beard.jpg", "30_man_tight_crop_small.png")
 """An open-mouth scream with hands in the hair, a tiny grayscale scan, a tight small crop."""
