@@ -24,6 +24,8 @@ def _add_config_arguments(p: argparse.ArgumentParser) -> None:
                    help="run the models on this device (default: the config's, cpu)")
     p.add_argument("--size", type=int, default=None, metavar="PX",
                    help="output frame size in pixels (default: the config's, 512)")
+    p.add_argument("--framing", choices=("head", "full"), default=None,
+                   help="portrait framing: head (square crop inside the photo) or full (the whole photo)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or stage messages")
 
 
@@ -95,6 +97,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
         "model.checkpoint": getattr(args, "checkpoint", None),
         "device": getattr(args, "device", None),
         "output.size": getattr(args, "size", None),
+        "output.framing": getattr(args, "framing", None),
         "body.smplx_model_dir": getattr(args, "smplx_model_dir", None),
     }
     if getattr(args, "partner_only", False):
