@@ -14,12 +14,18 @@ gray, a sepia one's sepia, and teeth are never brighter than the photo's brighte
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import cv2
 import numpy as np
 
-from openinfp.head.landmarks import FACE_OVAL, LIPS_INNER, LIPS_INNER_LOWER, LIPS_INNER_UPPER, LIPS_OUTER, polygon_area
+from openinfp.head.landmarks import (
+    FACE_OVAL,
+    LIPS_INNER,
+    LIPS_INNER_LOWER,
+    LIPS_INNER_UPPER,
+    LIPS_OUTER,
+    polygon_area,
+)
 
 CAVITY_RGB = np.array([34, 12, 16], np.float32)
 TEETH_RGB = np.array([236, 230, 218], np.float32)
@@ -87,7 +93,7 @@ MIN_SOURCE_GAP = 0.08
 """Lip gap (share of the mouth's width) from which the portrait's own teeth are reused."""
 
 
-def prepare_source_teeth(canvas: np.ndarray, landmarks: np.ndarray) -> Optional[SourceTeeth]:
+def prepare_source_teeth(canvas: np.ndarray, landmarks: np.ndarray) -> SourceTeeth | None:
     """The portrait's own mouth opening as a :class:`SourceTeeth`, or ``None`` when its
     lips are (nearly) closed. ``canvas``: ``[H, W, 3]`` uint8; ``landmarks``: ``[478, 2]``."""
     upper = landmarks[list(LIPS_INNER_UPPER)].astype(np.float64)
@@ -177,8 +183,8 @@ def default_palette() -> MouthPalette:
 
 
 def paint_mouth_interior(frame: np.ndarray, target_lm: np.ndarray, strength: float,
-                         source_teeth: Optional[SourceTeeth] = None,
-                         palette: Optional[MouthPalette] = None) -> None:
+                         source_teeth: SourceTeeth | None = None,
+                         palette: MouthPalette | None = None) -> None:
     """Paint the mouth interior into ``frame`` (in place).
 
     Args:

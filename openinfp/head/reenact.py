@@ -16,7 +16,6 @@ self-reenactment, where the portrait *is* that frame (``openinfp check-video``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import torch
@@ -97,7 +96,7 @@ def neutral_transfer(driving: MotionSequence) -> MotionSequence:
     return MotionSequence(out, space, driving.fps, dict(driving.annotations))
 
 
-def read_audio(path: PathLike) -> Optional[tuple[np.ndarray, int]]:
+def read_audio(path: PathLike) -> tuple[np.ndarray, int] | None:
     """The first audio stream of a media file as float32 ``[N, C]`` (C = 1 or 2) and its
     sample rate, or ``None`` when the file has no audio."""
     import av
@@ -124,7 +123,7 @@ def read_audio(path: PathLike) -> Optional[tuple[np.ndarray, int]]:
 
 
 def reenact(portrait: PathLike | np.ndarray, driving_video: PathLike, output: PathLike,
-            renderer_options: Optional[dict] = None, head_config=None, audio: bool = True, crf: int = 20,
+            renderer_options: dict | None = None, head_config=None, audio: bool = True, crf: int = 20,
             progress: bool = True) -> Path:
     """Animate ``portrait`` with the head motion of ``driving_video``; write an MP4.
 

@@ -28,8 +28,8 @@ lips open wider than in the source, and a blink's closing lid is painted over th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Iterator, Optional
 
 import cv2
 import numpy as np
@@ -40,20 +40,40 @@ from openinfp.core.errors import InputError
 from openinfp.core.interfaces import RenderSource
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import rot6d_to_matrix
-from openinfp.head.basis import head_basis
-from openinfp.head.background import StillBackground, composite_still, person_mask, prepare_still_background, torso_points
-from openinfp.head.compositing import (
-    MouthPalette, SourceTeeth, hide_teeth, mouth_palette, opening_strength, paint_mouth_interior, prepare_source_teeth,
+from openinfp.head.background import (
+    StillBackground,
+    composite_still,
+    person_mask,
+    prepare_still_background,
+    torso_points,
 )
+from openinfp.head.basis import head_basis
+from openinfp.head.compositing import (
+    MouthPalette,
+    SourceTeeth,
+    hide_teeth,
+    mouth_palette,
+    opening_strength,
+    paint_mouth_interior,
+    prepare_source_teeth,
+)
+from openinfp.head.config import HeadConfig
 from openinfp.head.expression import lips_parted, set_lip_gap, undone_weights
 from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
-from openinfp.head.config import HeadConfig
 from openinfp.head.fitting import lift_to_canonical
 from openinfp.head.framing import Crop, crop_to_canvas, face_height, head_crop
 from openinfp.head.image_io import load_portrait
 from openinfp.head.landmarks import (
-    CHIN, FACE_OVAL, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LEFT_IRIS, LIPS_INNER, RIGHT_EYE_LOWER,
-    RIGHT_EYE_UPPER, RIGHT_IRIS, polygon_area,
+    CHIN,
+    FACE_OVAL,
+    LEFT_EYE_LOWER,
+    LEFT_EYE_UPPER,
+    LEFT_IRIS,
+    LIPS_INNER,
+    RIGHT_EYE_LOWER,
+    RIGHT_EYE_UPPER,
+    RIGHT_IRIS,
+    polygon_area,
 )
 from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
 from openinfp.head.renderer_config import PortraitRendererConfig
@@ -84,11 +104,11 @@ class _Source:
     movable: np.ndarray        # [N] bool: control points the warp may move (all but the border)
     mouth_area: float          # source inner-lip area in the face's canonical frame (IOD^2)
     lid_skin: LidSkin          # the canvas with closed-lid skin in the eyes (painted blinks)
-    teeth: Optional[SourceTeeth]  # the portrait's own teeth, when its lips are parted
+    teeth: SourceTeeth | None  # the portrait's own teeth, when its lips are parted
     palette: MouthPalette      # mouth-interior colours taken from the photo
     undone: np.ndarray         # [52] the photo's own expression weights the renderer removes
     parted: bool               # the photo's lips are parted (their gap follows the motion)
-    background: Optional[StillBackground]  # still background (None: the warp moves it)
+    background: StillBackground | None  # still background (None: the warp moves it)
     warp: ControlWarp
 
 
@@ -100,16 +120,16 @@ class PortraitRenderer:
 
     motion_spaces = (HEAD_SPACE_NAME,)
 
-    def __init__(self, config: Optional[PortraitRendererConfig] = None) -> None:
+    def __init__(self, config: PortraitRendererConfig | None = None) -> None:
         self.config = config or PortraitRendererConfig()
         if self.config.size < 16 or self.config.size % 2:
             raise InputError(f"portrait renderer: size must be an even number >= 16, got {self.config.size}")
         if self.config.grid_step < 1:
             raise InputError("portrait renderer: grid_step must be >= 1")
-        self._src: Optional[_Source] = None
-        self.crop: Optional[Crop] = None
+        self._src: _Source | None = None
+        self.crop: Crop | None = None
         """The head crop in the portrait's pixels (``None`` for ``framing="full"``)."""
-        self.photo_canvas: Optional[np.ndarray] = None
+        self.photo_canvas: np.ndarray | None = None
         """The photo on the canvas as it is (``source_frame`` has its own expression undone)."""
 
     # ----- setup --------------------------------------------------------------------
@@ -152,7 +172,7 @@ class PortraitRenderer:
         self._build(closed, tg.warp_landmarks, neutral_face, sigma, center, mask, teeth, np.zeros(52), False)
 
     def _build(self, canvas: np.ndarray, lm: np.ndarray, face: TrackedFace, sigma: float, center: np.ndarray,
-               mask: Optional[np.ndarray], teeth: Optional[SourceTeeth], undone: np.ndarray, parted: bool) -> None:
+               mask: np.ndarray | None, teeth: SourceTeeth | None, undone: np.ndarray, parted: bool) -> None:
         """Control points, warp and per-portrait paint sources for ``canvas`` with the
         face's landmarks ``lm`` ``[478, 2]`` on it."""
         h, w = canvas.shape[:2]
@@ -230,7 +250,7 @@ class PortraitRenderer:
         (with the lids where a blink puts them, though the lids are painted, not warped)."""
         return self._targets(motion).landmarks
 
-    def _targets(self, motion: torch.Tensor) -> "_Targets":
+    def _targets(self, motion: torch.Tensor) -> _Targets:
         src = self._require()
         space = head_motion_space()
         m = motion.detach().to(torch.float32).cpu()
@@ -272,7 +292,7 @@ class PortraitRenderer:
         return _Targets(lm, warp_lm, project(src.ring_canon), expression, closing, mouth, canonical)
 
     @staticmethod
-    def _displacements(src: _Source, tg: "_Targets") -> np.ndarray:
+    def _displacements(src: _Source, tg: _Targets) -> np.ndarray:
         """Control-point displacements ``[N, 2]`` for one frame's targets (fixed points: 0)."""
         n_lm = tg.warp_landmarks.shape[0]
         n_ring = tg.ring.shape[0]
@@ -282,7 +302,7 @@ class PortraitRenderer:
                                     + tg.expression[src.ring_oval] * src.ring_expr[:, None])
         return disp
 
-    def _maps(self, src: _Source, tg: "_Targets") -> tuple[np.ndarray, np.ndarray]:
+    def _maps(self, src: _Source, tg: _Targets) -> tuple[np.ndarray, np.ndarray]:
         disp = self._displacements(src, tg)
         if self.config.unfold:
             disp = src.warp.unfold(disp, src.movable)
