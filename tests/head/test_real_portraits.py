@@ -28,9 +28,12 @@ FAST = ("18_woman_scream_hands_on_head.jpg", "02_bw_lincoln_small_beard.jpg", "3
 """An open-mouth scream with hands in the hair, a tiny grayscale scan, a tight small crop."""
 LISTENING = make_motion((0.0, 6.0, 0.0))
 TURNED = make_motion((20.0, 10.0, 8.0))
-STRIPES = 0.5
-"""Largest stripe score of an area the frame samples past the canvas. Turned frames of
-30, 17, 16, 25, 28, 15: mirrored 0.01-0.31; the same areas edge-replicated 0.38-0.96."""
+STRIPES = 0.15
+"""How much more striped than the photo itself (same pixels of the zero frame) an area the
+frame samples past the canvas may be. Photos have their own direction (hair, tree
+trunks: 0.1-0.74 on those areas). Turned frames of 15, 21, 22, 30, 17, 25: mirrored
+minus photo -0.26 to +0.00; the same areas edge-replicated: +0.05 to +0.86 (caught on
+17, 22, 25)."""
 FLAT = 4.0
 """Mean Sobel magnitude (gray levels) below which an area counts as flat."""
 STILL_LEVELS = 4
@@ -88,7 +91,8 @@ def check_photo(path: Path, tracker) -> None:
     # Only areas at least ~9 px deep: a sliver along the edge shows the photo's own edge.
     inner = cv2.erode(beyond.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
     if inner.sum() >= 200:
-        assert stripe_score(turned, inner) < STRIPES, path.name
+        own = stripe_score(renderer.source_frame, inner)
+        assert stripe_score(turned, inner) <= own + STRIPES, path.name
     # Grayscale in, grayscale out (no red mouth, no cream teeth).
     wide = renderer.render_frame(make_motion(jawOpen=1.0))
     photo_chroma = np.ptp(image.astype(np.int16), axis=2)
