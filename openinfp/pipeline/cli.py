@@ -62,6 +62,8 @@ def add_animate_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("layout")
     g.add_argument("--partner-portrait", metavar="IMG", default=None,
                    help="animate the partner too, side by side (roles swapped automatically)")
+    g.add_argument("--partner-face-index", type=int, default=None, metavar="N",
+                   help="the partner is face N of PORTRAIT itself (0 = largest), side by side")
     g.add_argument("--body", choices=_BODY_CHOICES, default=None,
                    help="full body: none (head only, default), skeleton, anny (open mesh), "
                         "smplx (needs --smplx-model-dir)")
@@ -168,7 +170,8 @@ def run_animate(args: argparse.Namespace) -> int:
                                                 show_progress=not args.quiet)
     inputs = AnimateInputs(portrait=args.portrait, audio=args.audio, partner_audio=args.partner_audio,
                            script=script, prompt=args.prompt, style_image=args.style_image,
-                           partner_portrait=args.partner_portrait, layout=args.layout)
+                           partner_portrait=args.partner_portrait, layout=args.layout,
+                           partner_face_index=args.partner_face_index)
     outputs = AnimateOutputs(video=args.output, motion=args.motion_out, timeline=args.timeline,
                              arkit_csv=args.arkit_csv)
     result = pipeline.run(inputs, outputs)
