@@ -22,8 +22,8 @@ def two_people(astronaut, grace_hopper):
 
 
 def test_partner_is_the_second_face_of_the_same_photo(registry, two_people):
-    from openinfp.pipeline.render import FrameSource
     from openinfp.head.tracker import HeadTracker
+    from openinfp.pipeline.render import FrameSource
 
     source = FrameSource(registry, "portrait", {"size": 256}, "pair",
                          {"agent": (two_people, "photo"), "partner": (two_people, "photo")},
@@ -41,7 +41,11 @@ def test_partner_is_the_second_face_of_the_same_photo(registry, two_people):
 def test_flag_reaches_the_inputs_and_is_checked(tmp_path):
     from openinfp.core.errors import InputError
     from openinfp.pipeline.cli import add_animate_arguments
-    from openinfp.pipeline.pipeline import AnimateInputs, AnimateOutputs, ConversationPipeline
+    from openinfp.pipeline.pipeline import (
+        AnimateInputs,
+        AnimateOutputs,
+        ConversationPipeline,
+    )
 
     parser = argparse.ArgumentParser()
     add_animate_arguments(parser)
