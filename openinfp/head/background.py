@@ -27,7 +27,7 @@ PLATE_SIDE = 160
 only shows in the sliver the moving head uncovers, and inpainting at 512 px takes seconds."""
 MASK_FLOOR = 0.1
 """Person-mask values up to this count as background (and from 1 - this as person)."""
-MASK_DILATE = 0.03
+MASK_DILATE = 0.06
 """The inpainted hole is the person mask grown by this share of the canvas side (hair edges)."""
 
 
