@@ -5,17 +5,27 @@ pixels into the gap. We paint the inside of the mouth within the target inner-li
 contour, blended in proportion to how much of the opening is new: a cavity, a tongue on
 wide openings, and the upper teeth: the portrait's own when its lips are parted in the
 photo (carried by the upper lip), painted ones otherwise.
+
+The painted colours come from the photo (:func:`mouth_palette`): the cavity and tongue
+from its lips, everything in the photo's own tone, so a grayscale photo's mouth stays
+gray, a sepia one's sepia, and teeth are never brighter than the photo's brightest skin.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import cv2
 import numpy as np
 
-from openinfp.head.landmarks import LIPS_INNER_LOWER, LIPS_INNER_UPPER, polygon_area
+from openinfp.head.landmarks import (
+    FACE_OVAL,
+    LIPS_INNER,
+    LIPS_INNER_LOWER,
+    LIPS_INNER_UPPER,
+    LIPS_OUTER,
+    polygon_area,
+)
 
 CAVITY_RGB = np.array([34, 12, 16], np.float32)
 TEETH_RGB = np.array([236, 230, 218], np.float32)
@@ -83,7 +93,7 @@ MIN_SOURCE_GAP = 0.08
 """Lip gap (share of the mouth's width) from which the portrait's own teeth are reused."""
 
 
-def prepare_source_teeth(canvas: np.ndarray, landmarks: np.ndarray) -> Optional[SourceTeeth]:
+def prepare_source_teeth(canvas: np.ndarray, landmarks: np.ndarray) -> SourceTeeth | None:
     """The portrait's own mouth opening as a :class:`SourceTeeth`, or ``None`` when its
     lips are (nearly) closed. ``canvas``: ``[H, W, 3]`` uint8; ``landmarks``: ``[478, 2]``."""
     upper = landmarks[list(LIPS_INNER_UPPER)].astype(np.float64)
@@ -113,8 +123,68 @@ def prepare_source_teeth(canvas: np.ndarray, landmarks: np.ndarray) -> Optional[
     return SourceTeeth(canvas[y0:y1, x0:x1].astype(np.float32), mask * fade, upper - origin)
 
 
+@dataclass(frozen=True)
+class MouthPalette:
+    """Colours ``[3]`` float32 RGB of the painted mouth interior, in the photo's tone."""
+
+    cavity: np.ndarray
+    cavity_edge: np.ndarray
+    tongue: np.ndarray
+    teeth: np.ndarray
+
+
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+COLOUR_FULL = 10.0
+"""Mean off-tone chroma (0-255) of a photo from which the painted colours keep their own hue;
+grayscale and sepia photos measure under 2 (their pixels all share one tint)."""
+LIP_SHARE = 0.5
+"""Share of the photo's own lip colour in the cavity edge and the tongue."""
+
+
+def _polygon_mask(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(points).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
+def mouth_palette(canvas: np.ndarray, landmarks: np.ndarray) -> MouthPalette:
+    """Mouth-interior colours for a photo (``canvas`` ``[H, W, 3]`` uint8, ``landmarks``
+    ``[478, 2]`` on it). The photo's tint is the mean colour per unit of brightness; the
+    painted colours keep their hue only in proportion to how colourful the photo is
+    (:data:`COLOUR_FULL`), else they take its tint at their own brightness."""
+    img = canvas.astype(np.float32)
+    luma = img @ LUMA
+    tint = img.reshape(-1, 3).sum(0) / max(float(luma.sum()), 1.0)
+    off_tone = float(np.abs(img - luma[..., None] * tint).mean())
+    colourful = float(np.clip(off_tone / COLOUR_FULL, 0.0, 1.0))
+    face = _polygon_mask(luma.shape, landmarks[list(FACE_OVAL)])
+    lips = _polygon_mask(luma.shape, landmarks[list(LIPS_OUTER)]) & ~_polygon_mask(luma.shape, landmarks[list(LIPS_INNER)])
+    bright = float(np.percentile(luma[face], 97)) if face.any() else 255.0
+    lip = np.median(img[lips], axis=0) if lips.sum() >= 4 else np.median(img[face], axis=0) if face.any() else tint * 128
+
+    def tone(rgb: np.ndarray) -> np.ndarray:
+        grey = float(rgb @ LUMA) * tint
+        return (grey + colourful * (rgb - grey)).astype(np.float32)
+
+    teeth = tone(TEETH_RGB)
+    teeth *= min(1.0, bright / max(float(teeth @ LUMA), 1.0))
+    lip_t = tone(lip.astype(np.float32))
+    return MouthPalette(
+        cavity=tone(CAVITY_RGB),
+        cavity_edge=((1 - LIP_SHARE) * tone(CAVITY_EDGE_RGB) + LIP_SHARE * 0.45 * lip_t).astype(np.float32),
+        tongue=((1 - LIP_SHARE) * tone(TONGUE_RGB) + LIP_SHARE * 0.8 * lip_t).astype(np.float32),
+        teeth=teeth.astype(np.float32),
+    )
+
+
+def default_palette() -> MouthPalette:
+    """The fixed colours (a colour photo of average tone)."""
+    return MouthPalette(CAVITY_RGB, CAVITY_EDGE_RGB, TONGUE_RGB, TEETH_RGB)
+
+
 def paint_mouth_interior(frame: np.ndarray, target_lm: np.ndarray, strength: float,
-                         source_teeth: Optional[SourceTeeth] = None) -> None:
+                         source_teeth: SourceTeeth | None = None,
+                         palette: MouthPalette | None = None) -> None:
     """Paint the mouth interior into ``frame`` (in place).
 
     Args:
@@ -151,7 +221,7 @@ def paint_mouth_interior(frame: np.ndarray, target_lm: np.ndarray, strength: flo
     side = np.clip(np.abs(u), 0.0, 1.0)
 
     tongue_at = lower[len(lower) // 2] - origin - 0.1 * gap * down  # just inside the lower lip's middle
-    interior = _cavity(mask, gap, side, tongue_at, mouth_w, down)
+    interior = _cavity(mask, gap, side, tongue_at, mouth_w, down, palette)
     band = min(0.45 * gap, 0.11 * mouth_w)
     if source_teeth is not None:
         interior = _own_teeth(interior, source_teeth, upper - origin)
@@ -169,7 +239,7 @@ def paint_mouth_interior(frame: np.ndarray, target_lm: np.ndarray, strength: flo
         lower_teeth = cv2.GaussianBlur(lower_teeth, (soft, soft), 0) * mask * fade * LOWER_TEETH_SHOW
         shade = (0.72 + 0.28 * (1.0 - side ** 2))[..., None]
         gaps = _tooth_gaps(u, mouth_w)[..., None]
-        enamel = TEETH_RGB * shade * gaps
+        enamel = palette.teeth * shade * gaps
         interior = interior * (1 - lower_teeth[..., None]) + 0.8 * enamel * lower_teeth[..., None]
         interior = interior * (1 - teeth[..., None]) + enamel * teeth[..., None]
     alpha = cv2.GaussianBlur(mask, (3, 3), 0)[..., None] * strength
@@ -205,7 +275,7 @@ def _odd(size: float) -> int:
 
 
 def _cavity(mask: np.ndarray, gap: float, side: np.ndarray, tongue_at: np.ndarray, mouth_w: float,
-            down: np.ndarray) -> np.ndarray:
+            down: np.ndarray, palette: MouthPalette) -> np.ndarray:
     """``[h, w, 3]`` float cavity colours: reddish just inside the lips, darkening with
     depth (distance from the lips) and towards the corners, and on a wide opening the
     tongue: a rounded, dim blob resting inside the lower lip (``tongue_at``, ROI pixels)."""
@@ -213,7 +283,7 @@ def _cavity(mask: np.ndarray, gap: float, side: np.ndarray, tongue_at: np.ndarra
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
     t = np.clip(depth / max(0.4 * gap, 1.0), 0.0, 1.0)[..., None]
     t = t * t * (3 - 2 * t)  # smoothstep
-    colour = CAVITY_EDGE_RGB * (1 - t) + CAVITY_RGB * t
+    colour = palette.cavity_edge * (1 - t) + palette.cavity * t
     colour *= (1.0 - 0.35 * side ** 2)[..., None]
     if gap > 0.12 * mouth_w and gap > 4.0:
         yy, xx = np.mgrid[0:mask.shape[0], 0:mask.shape[1]].astype(np.float32)
@@ -225,7 +295,7 @@ def _cavity(mask: np.ndarray, gap: float, side: np.ndarray, tongue_at: np.ndarra
         body = np.clip((1.0 - r2) / 0.25, 0.0, 1.0)
         back = np.clip(up / height, 0.0, 1.0)  # its back lies deeper in shadow
         tongue = (body * TONGUE_SHOW)[..., None]
-        colour = colour * (1 - tongue) + (TONGUE_RGB * (1.0 - 0.55 * back)[..., None]) * tongue
+        colour = colour * (1 - tongue) + (palette.tongue * (1.0 - 0.55 * back)[..., None]) * tongue
     return colour
 
 
@@ -235,3 +305,27 @@ def _tooth_gaps(u: np.ndarray, mouth_w: float) -> np.ndarray:
         return np.ones_like(u)
     phase = np.abs(np.cos(np.pi * u * 4.0))
     return 1.0 - 0.12 * np.clip((phase - 0.93) / 0.07, 0.0, 1.0)
+
+
+TOOTH_MARGIN = 0.3
+"""A pixel inside closed lips counts as tooth when its brightness lies this share of the way
+from the lips' median brightness to white."""
+
+
+def hide_teeth(canvas: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """``canvas`` ``[H, W, 3]`` uint8 with tooth-bright pixels inside the outer lip contour
+    of ``landmarks`` ``[478, 2]`` inpainted from the lips around them (used once, after a
+    photo's parted lips have been closed: slivers of teeth squeezed between the lips
+    would otherwise show as white streaks). Returns a new image."""
+    h, w = canvas.shape[:2]
+    lips = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(lips, [np.round(landmarks[list(LIPS_OUTER)]).astype(np.int32)], 1)
+    if lips.sum() < 16:
+        return canvas.copy()
+    luma = canvas.astype(np.float32) @ LUMA
+    level = float(np.median(luma[lips > 0]))
+    teeth = ((lips > 0) & (luma > level + TOOTH_MARGIN * (255.0 - level))).astype(np.uint8)
+    if not teeth.any():
+        return canvas.copy()
+    teeth = cv2.dilate(teeth, np.ones((3, 3), np.uint8)) & cv2.dilate(lips, np.ones((3, 3), np.uint8))
+    return cv2.inpaint(canvas, teeth, 3, cv2.INPAINT_TELEA)

@@ -1,20 +1,26 @@
 """Video-driven reenactment: a portrait follows a driving video's head motion.
 
-Relative motion transfer: the driving video's motion is taken relative to its first
-tracked frame, so the portrait keeps its own neutral pose and face shape. Rotation:
-``R_k @ R_0^T``; translation and scale: already relative to the first frame (see
-:meth:`HeadTracker.track_video`); expression: the source's own weights plus the driving
-change, ``clip(w_source + w_k - w_0, 0, 1)``, rendered in ``absolute`` expression mode.
+``openinfp reenact`` transfers motion relative to the *driver's own neutral*
+(:func:`neutral_transfer`), estimated over the whole clip: its mean head pose and the
+median ARKit weights of its calm frames (mouth nearly closed, eyes open), so a driver
+whose first frame has the mouth open still drives a closed mouth when theirs closes.
+Rotation ``R_k @ R_n^T``; translation and scale relative to the clip's median and
+bounded (:data:`MAX_SHIFT`, :data:`SCALE_RANGE`) so the head stays in frame;
+expression ``clip(w_k - w_n, 0, 1)``, rendered in ``absolute`` expression mode (the
+portrait's own open mouth is undone by the renderer).
+
+:func:`relative_transfer` (relative to one reference frame) is kept for
+self-reenactment, where the portrait *is* that frame (``openinfp check-video``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import torch
 
+from openinfp.core.arkit import arkit_index
 from openinfp.core.errors import InputError
 from openinfp.core.io import PathLike, require_file
 from openinfp.core.motion import MotionSequence
@@ -42,7 +48,55 @@ def relative_transfer(driving: MotionSequence, source_weights: np.ndarray, refer
     return MotionSequence(out, space, driving.fps, dict(driving.annotations))
 
 
-def read_audio(path: PathLike) -> Optional[tuple[np.ndarray, int]]:
+CALM_JAW_QUANTILE = 0.3
+"""Calm frames: jawOpen at or below this quantile of the clip ..."""
+CALM_BLINK = 0.35
+"""... and both eyeBlink weights below this."""
+MAX_SHIFT = 0.6
+"""Largest head shift from the driver's neutral, inter-ocular distances (x and y)."""
+SCALE_RANGE = (0.85, 1.15)
+"""Head scale relative to the driver's median, clipped to this range."""
+
+
+def driver_neutral(driving: MotionSequence) -> tuple[torch.Tensor, torch.Tensor]:
+    """The driver's neutral over the clip: rotation ``[3, 3]`` (chordal mean of all frames)
+    and ARKit weights ``[52]`` (median over calm frames: mouth nearly closed, eyes open)."""
+    space = driving.space
+    m = driving.motion
+    rot = rot6d_to_matrix(space.get(m, "head_rotation"))
+    u, _, vt = torch.linalg.svd(rot.mean(0))
+    mean_rot = u @ torch.diag(torch.tensor([1.0, 1.0, float(torch.sign(torch.det(u @ vt)))])) @ vt
+    arkit = space.get(m, "arkit")
+    jaw = arkit[:, arkit_index("jawOpen")]
+    blink = torch.maximum(arkit[:, arkit_index("eyeBlinkLeft")], arkit[:, arkit_index("eyeBlinkRight")])
+    calm = (jaw <= torch.quantile(jaw, CALM_JAW_QUANTILE)) & (blink < CALM_BLINK)
+    if int(calm.sum()) < 1:
+        calm = jaw <= torch.quantile(jaw, CALM_JAW_QUANTILE)
+    return mean_rot, arkit[calm].median(0).values
+
+
+def neutral_transfer(driving: MotionSequence) -> MotionSequence:
+    """Driving motion -> motion for an ``expression="absolute"`` portrait renderer,
+    relative to the driver's own neutral (:func:`driver_neutral`), head shift and scale
+    bounded."""
+    space = driving.space
+    m = driving.motion
+    neutral_rot, neutral_w = driver_neutral(driving)
+    rot = rot6d_to_matrix(space.get(m, "head_rotation"))
+    trans = space.get(m, "head_translation")
+    trans = trans - trans.median(0).values
+    trans[:, :2] = trans[:, :2].clamp(-MAX_SHIFT, MAX_SHIFT)
+    trans[:, 2] = 0.0
+    scale = space.get(m, "head_scale")
+    scale = (scale / scale.median()).clamp(*SCALE_RANGE)
+    out = space.set(m, "head_rotation", matrix_to_rot6d(rot @ neutral_rot.transpose(-1, -2)))
+    out = space.set(out, "head_translation", trans)
+    out = space.set(out, "head_scale", scale)
+    out = space.set(out, "arkit", (space.get(m, "arkit") - neutral_w).clamp(0.0, 1.0))
+    return MotionSequence(out, space, driving.fps, dict(driving.annotations))
+
+
+def read_audio(path: PathLike) -> tuple[np.ndarray, int] | None:
     """The first audio stream of a media file as float32 ``[N, C]`` (C = 1 or 2) and its
     sample rate, or ``None`` when the file has no audio."""
     import av
@@ -69,7 +123,7 @@ def read_audio(path: PathLike) -> Optional[tuple[np.ndarray, int]]:
 
 
 def reenact(portrait: PathLike | np.ndarray, driving_video: PathLike, output: PathLike,
-            renderer_options: Optional[dict] = None, head_config=None, audio: bool = True, crf: int = 20,
+            renderer_options: dict | None = None, head_config=None, audio: bool = True, crf: int = 20,
             progress: bool = True) -> Path:
     """Animate ``portrait`` with the head motion of ``driving_video``; write an MP4.
 
@@ -96,7 +150,7 @@ def reenact(portrait: PathLike | np.ndarray, driving_video: PathLike, output: Pa
     renderer.setup_tracked(image, source)
     with HeadTracker(head_config) as tracker:
         driving = tracker.track_video(drive_path, progress=progress)
-    motion = relative_transfer(driving, source.weights)
+    motion = neutral_transfer(driving)
     sound = read_audio(drive_path) if audio else None
     samples, rate = sound if sound is not None else (None, 16000)
     frames = tqdm(renderer.render(motion), total=motion.num_frames, desc="rendering", unit="frame",

@@ -8,23 +8,28 @@ motion reproduces the source exactly):
 * ``head_translation`` (x right, y up) in the source face's inter-ocular distances:
   on-screen shift of the head; z is ignored (use ``head_scale``).
 * ``head_scale``: size relative to the source face.
-* ``arkit`` w: with ``expression="relative"`` (default) the expression is added on top
-  of the source's own (landmarks move by ``B @ w``); with ``expression="absolute"`` the
-  weights are what the face should show (landmarks move by ``B @ (w - w_source)``, so
-  all zeros neutralise a smiling source).
+* ``arkit`` w: with ``expression="absolute"`` (default) the mouth's weights are what the
+  face should show: the photo's own mouth expression is undone (landmarks move by
+  ``B @ (w - u)``, ``u`` = :func:`openinfp.head.expression.undone_weights`), and parted
+  lips in the photo take the opening the weights give, so all zeros closes a screaming
+  photo's mouth; brows, gaze and the face's shape stay the photo's own. With
+  ``expression="relative"`` the weights are added on top of the photo's expression
+  (``B @ w``).
 
 The face landmarks are moved by this 3D model and projected; a ring of points around
 the face (hair, ears) follows the head rigidly, fading to still below the chin (neck)
-and at the canvas border (shoulders, background); :mod:`openinfp.head.warp` turns those
-displacements into one dense remap per frame. The mouth interior is painted where the
+and at the canvas border; fixed points on the torso keep the shoulders rigid;
+:mod:`openinfp.head.warp` turns those displacements into one dense remap per frame, and
+the warped person is laid over the still background (:mod:`openinfp.head.background`).
+The canvas is a head crop inside the photo (:mod:`openinfp.head.framing`). The mouth interior is painted where the
 lips open wider than in the source, and a blink's closing lid is painted over the eye
 (:mod:`openinfp.head.eyelids`) rather than warped down.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator, Optional
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -35,20 +40,45 @@ from openinfp.core.errors import InputError
 from openinfp.core.interfaces import RenderSource
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import rot6d_to_matrix
+from openinfp.head.background import (
+    StillBackground,
+    composite_still,
+    person_mask,
+    prepare_still_background,
+    torso_points,
+)
 from openinfp.head.basis import head_basis
-from openinfp.head.compositing import SourceTeeth, opening_strength, paint_mouth_interior, prepare_source_teeth
-from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
+from openinfp.head.compositing import (
+    MouthPalette,
+    SourceTeeth,
+    hide_teeth,
+    mouth_palette,
+    opening_strength,
+    paint_mouth_interior,
+    prepare_source_teeth,
+)
 from openinfp.head.config import HeadConfig
+from openinfp.head.expression import lips_parted, set_lip_gap, undone_weights
+from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.fitting import lift_to_canonical
+from openinfp.head.framing import Crop, crop_to_canvas, face_height, head_crop
 from openinfp.head.image_io import load_portrait
 from openinfp.head.landmarks import (
-    CHIN, FACE_OVAL, FOREHEAD_TOP, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LEFT_IRIS, LIPS_INNER, RIGHT_EYE_LOWER,
-    RIGHT_EYE_UPPER, RIGHT_IRIS, polygon_area,
+    CHIN,
+    FACE_OVAL,
+    LEFT_EYE_LOWER,
+    LEFT_EYE_UPPER,
+    LEFT_IRIS,
+    LIPS_INNER,
+    RIGHT_EYE_LOWER,
+    RIGHT_EYE_UPPER,
+    RIGHT_IRIS,
+    polygon_area,
 )
 from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
 from openinfp.head.renderer_config import PortraitRendererConfig
 from openinfp.head.tracker import HeadTracker, TrackedFace
-from openinfp.head.warp import ControlWarp
+from openinfp.head.warp import ControlWarp, forward_triangle_warp
 
 RINGS = ((1.15, 0.7, 0.7, 0.8), (1.4, 0.4, 0.4, 0.45), (1.8, 0.0, 0.0, 0.1))
 """Rings of control points around the face: (radius factor vs. the face outline,
@@ -74,7 +104,11 @@ class _Source:
     movable: np.ndarray        # [N] bool: control points the warp may move (all but the border)
     mouth_area: float          # source inner-lip area in the face's canonical frame (IOD^2)
     lid_skin: LidSkin          # the canvas with closed-lid skin in the eyes (painted blinks)
-    teeth: Optional[SourceTeeth]  # the portrait's own teeth, when its lips are parted
+    teeth: SourceTeeth | None  # the portrait's own teeth, when its lips are parted
+    palette: MouthPalette      # mouth-interior colours taken from the photo
+    undone: np.ndarray         # [52] the photo's own expression weights the renderer removes
+    parted: bool               # the photo's lips are parted (their gap follows the motion)
+    background: StillBackground | None  # still background (None: the warp moves it)
     warp: ControlWarp
 
 
@@ -86,13 +120,17 @@ class PortraitRenderer:
 
     motion_spaces = (HEAD_SPACE_NAME,)
 
-    def __init__(self, config: Optional[PortraitRendererConfig] = None) -> None:
+    def __init__(self, config: PortraitRendererConfig | None = None) -> None:
         self.config = config or PortraitRendererConfig()
         if self.config.size < 16 or self.config.size % 2:
             raise InputError(f"portrait renderer: size must be an even number >= 16, got {self.config.size}")
         if self.config.grid_step < 1:
             raise InputError("portrait renderer: grid_step must be >= 1")
-        self._src: Optional[_Source] = None
+        self._src: _Source | None = None
+        self.crop: Crop | None = None
+        """The head crop in the portrait's pixels (``None`` for ``framing="full"``)."""
+        self.photo_canvas: np.ndarray | None = None
+        """The photo on the canvas as it is (``source_frame`` has its own expression undone)."""
 
     # ----- setup --------------------------------------------------------------------
     def setup(self, source: RenderSource) -> None:
@@ -105,14 +143,40 @@ class PortraitRenderer:
         self.setup_tracked(image, face)
 
     def setup_tracked(self, image: np.ndarray, face: TrackedFace) -> None:
-        """Like :meth:`setup` with an already tracked ``face`` of ``image`` (RGB uint8)."""
-        canvas, origin, k = self._frame(image, face)
-        h, w = canvas.shape[:2]
-        lm = (face.landmarks[:, :2].astype(np.float64) - origin) * k
-        sigma = face.scale * k
-        center = (face.center - origin) * k
-        rot = face.rotation
+        """Like :meth:`setup` with an already tracked ``face`` of ``image`` (RGB uint8).
 
+        With ``expression="absolute"`` a photo whose own mouth expression is undone (an
+        open mouth, a pout) is first redrawn with that expression taken away, by a
+        forward triangle warp (a backward map cannot squeeze parted lips shut: it has no
+        inverse there); every frame is then rendered relative to that closed-mouth face,
+        and an opening mouth shows the photo's own teeth.
+        """
+        canvas, origin, k = self._frame(image, face)
+        self.photo_canvas = canvas
+        lm = (face.landmarks[:, :2].astype(np.float64) - origin) * k
+        sigma, center = face.scale * k, (face.center - origin) * k
+        mask = person_mask(canvas) if self.config.still_background else None
+        teeth = prepare_source_teeth(canvas, lm)
+        undone = undone_weights(face.weights) if self.config.expression == "absolute" else np.zeros(52)
+        parted = self.config.expression == "absolute" and lips_parted(face.shape)
+        self._build(canvas, lm, face, sigma, center, mask, teeth, undone, parted)
+        if undone.max() < MIN_UNDONE and not parted:
+            return
+        src = self._require()
+        tg = self._targets(head_motion_space().neutral())
+        dst = src.points + self._displacements(src, tg)
+        closed = forward_triangle_warp(canvas, src.points, dst, src.warp.triangles)
+        if parted:
+            closed = hide_teeth(closed, tg.warp_landmarks)
+        neutral_face = replace(face, shape=tg.canonical, weights=np.clip(face.weights - undone, 0.0, 1.0))
+        self._build(closed, tg.warp_landmarks, neutral_face, sigma, center, mask, teeth, np.zeros(52), False)
+
+    def _build(self, canvas: np.ndarray, lm: np.ndarray, face: TrackedFace, sigma: float, center: np.ndarray,
+               mask: np.ndarray | None, teeth: SourceTeeth | None, undone: np.ndarray, parted: bool) -> None:
+        """Control points, warp and per-portrait paint sources for ``canvas`` with the
+        face's landmarks ``lm`` ``[478, 2]`` on it."""
+        h, w = canvas.shape[:2]
+        rot = face.rotation
         oval = lm[list(FACE_OVAL)]
         mid = oval.mean(0)
         oval_depth = float(face.shape[list(FACE_OVAL), 2].mean())
@@ -131,14 +195,20 @@ class PortraitRenderer:
             ring_canon.append(canon)
             ring_wt.append(1.0 - down * (1.0 - bottom_weight))
         border = _border_points(h, w, spacing=max(h, w) / 8)
-        points = np.concatenate([lm] + ring_pts + [border])
+        moving = np.concatenate([lm] + ring_pts)
+        background, torso = None, np.zeros((0, 2))
+        if mask is not None:
+            background = prepare_still_background(canvas, mask)
+            face_px = face_height(lm)
+            torso = torso_points(mask, lm[CHIN, 1] + TORSO_BELOW_CHIN * face_px, TORSO_SPACING * face_px, moving)
+        points = np.concatenate([moving, torso, border])
         self._src = _Source(
             image=canvas, face=face, sigma=sigma, center=center, points=points,
             ring_canon=np.concatenate(ring_canon), ring_weight=np.concatenate(ring_wt),
             ring_oval=np.concatenate(ring_src), ring_expr=np.concatenate(ring_expr),
-            movable=np.arange(len(points)) < len(points) - len(border),
+            movable=np.arange(len(points)) < len(moving),
             mouth_area=polygon_area(face.shape[list(LIPS_INNER), :2]), lid_skin=prepare_lid_skin(canvas, lm),
-            teeth=prepare_source_teeth(canvas, lm),
+            teeth=teeth, palette=mouth_palette(canvas, lm), undone=undone, parted=parted, background=background,
             warp=ControlWarp(points, h, w, step=self.config.grid_step),
         )
 
@@ -147,26 +217,17 @@ class PortraitRenderer:
         h, w = image.shape[:2]
         if self.config.framing == "full":
             ew, eh = w - w % 2, h - h % 2
+            self.crop = None
             return np.ascontiguousarray(image[:eh, :ew]), np.zeros(2), 1.0
-        lm = face.landmarks[:, :2]
-        face_h = float(np.linalg.norm(lm[FOREHEAD_TOP] - lm[CHIN]))
-        cx, cy = lm[list(FACE_OVAL)].mean(0)
-        cy -= 0.08 * face_h  # leave room for the hair
-        side = max(int(round(self.config.crop_scale * face_h)), 8)
-        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-        pad_l, pad_t = max(0, -x0), max(0, -y0)
-        pad_r, pad_b = max(0, x0 + side - w), max(0, y0 + side - h)
-        padded = cv2.copyMakeBorder(image, pad_t, pad_b, pad_l, pad_r, cv2.BORDER_REPLICATE)
-        crop = padded[y0 + pad_t:y0 + pad_t + side, x0 + pad_l:x0 + pad_l + side]
-        size = self.config.size
-        interp = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
-        canvas = cv2.resize(crop, (size, size), interpolation=interp)
-        return canvas, np.array([x0, y0], np.float64), size / side
+        crop = head_crop(face.landmarks, w, h, self.config.crop_scale)
+        self.crop = crop
+        return crop_to_canvas(image, crop, self.config.size), crop.origin, self.config.size / crop.side
 
     # ----- rendering ----------------------------------------------------------------
     @property
     def source_frame(self) -> np.ndarray:
-        """The source as it appears on the output canvas (what zero motion renders)."""
+        """The source as it appears on the output canvas (what zero motion renders; with
+        ``expression="absolute"`` the photo's own mouth expression is already undone)."""
         return self._require().image
 
     def _require(self) -> _Source:
@@ -189,7 +250,7 @@ class PortraitRenderer:
         (with the lids where a blink puts them, though the lids are painted, not warped)."""
         return self._targets(motion).landmarks
 
-    def _targets(self, motion: torch.Tensor) -> "_Targets":
+    def _targets(self, motion: torch.Tensor) -> _Targets:
         src = self._require()
         space = head_motion_space()
         m = motion.detach().to(torch.float32).cpu()
@@ -197,8 +258,9 @@ class PortraitRenderer:
         trans = space.get(m, "head_translation").numpy().astype(np.float64)
         scale = float(space.get(m, "head_scale")[0])
         weights = np.clip(space.get(m, "arkit").numpy().astype(np.float64), 0.0, 1.0)
-        if self.config.expression == "absolute":
-            weights = weights - src.face.weights
+        absolute = self.config.expression == "absolute"
+        if absolute:
+            weights = weights - src.undone
         rot = rot_m @ src.face.rotation
         sigma = src.sigma * scale
         center = src.center + src.sigma * np.array([trans[0], -trans[1]])
@@ -215,6 +277,8 @@ class PortraitRenderer:
         warp_weights[list(_BLINKS)] -= closing
         rest = project(src.face.shape)
         canonical = src.face.shape + basis.offsets(warp_weights)
+        if absolute and src.parted:
+            canonical = set_lip_gap(canonical, basis.shape(weights + src.undone), basis.neutral)
         warp_lm = project(canonical)
         mouth = opening_strength(polygon_area(canonical[list(LIPS_INNER), :2]), src.mouth_area)
         # Irises ride with the lids (no lid sweeps across a still iris) plus gaze.
@@ -225,26 +289,44 @@ class PortraitRenderer:
         lm = warp_lm
         if closing.any():
             lm = warp_lm + project(np.tensordot(closing, basis.basis[list(_BLINKS)], axes=1)) - center
-        return _Targets(lm, warp_lm, project(src.ring_canon), expression, closing, mouth)
+        return _Targets(lm, warp_lm, project(src.ring_canon), expression, closing, mouth, canonical)
 
-    def render_frame(self, motion: torch.Tensor) -> np.ndarray:
-        """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""
-        src = self._require()
-        tg = self._targets(motion)
+    @staticmethod
+    def _displacements(src: _Source, tg: _Targets) -> np.ndarray:
+        """Control-point displacements ``[N, 2]`` for one frame's targets (fixed points: 0)."""
         n_lm = tg.warp_landmarks.shape[0]
         n_ring = tg.ring.shape[0]
         disp = np.zeros_like(src.points)
         disp[:n_lm] = tg.warp_landmarks - src.points[:n_lm]
         disp[n_lm:n_lm + n_ring] = ((tg.ring - src.points[n_lm:n_lm + n_ring]) * src.ring_weight[:, None]
                                     + tg.expression[src.ring_oval] * src.ring_expr[:, None])
+        return disp
+
+    def _maps(self, src: _Source, tg: _Targets) -> tuple[np.ndarray, np.ndarray]:
+        disp = self._displacements(src, tg)
         if self.config.unfold:
             disp = src.warp.unfold(disp, src.movable)
-        maps = src.warp.backward_map(disp)
-        frame = cv2.remap(src.image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return src.warp.backward_map(disp)
+
+    def source_positions(self, motion: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Where each output pixel of one motion ``[62]`` samples the canvas: ``(x, y)``, each
+        ``[H, W]`` float32 (outside ``[0, W-1] x [0, H-1]``: mirrored at the edge)."""
+        src = self._require()
+        return self._maps(src, self._targets(motion))
+
+    def render_frame(self, motion: torch.Tensor) -> np.ndarray:
+        """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""
+        src = self._require()
+        tg = self._targets(motion)
+        maps = self._maps(src, tg)
+        # Mirrored, not repeated, where the warp samples past the canvas edge (no stripes).
+        frame = cv2.remap(src.image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        if src.background is not None:
+            frame = composite_still(frame, src.image, maps, src.background)
         if tg.closing.any():
             paint_closing_lids(frame, maps, tg.warp_landmarks, tg.landmarks, tg.closing, src.lid_skin)
         if self.config.mouth_interior:
-            paint_mouth_interior(frame, tg.landmarks, tg.mouth_strength, src.teeth)
+            paint_mouth_interior(frame, tg.landmarks, tg.mouth_strength, src.teeth, src.palette)
         return frame
 
 
@@ -258,8 +340,16 @@ class _Targets:
     expression: np.ndarray      # [478, 2] non-rigid motion of the warped landmarks
     closing: np.ndarray         # [2] blink weight painted per eye (subject's right, left)
     mouth_strength: float       # 0..1 blend of the painted mouth interior
+    canonical: np.ndarray       # [478, 3] the warped face in the canonical frame (no blink closure)
 
 
+MIN_UNDONE = 0.05
+"""The photo is redrawn without its own expression once some undone weight reaches this."""
+TORSO_BELOW_CHIN = 0.6
+"""Fixed torso control points start this many face heights below the chin (the warp
+fades out over the neck above them)."""
+TORSO_SPACING = 0.35
+"""Spacing of the torso control points, in face heights."""
 _BLINKS = (arkit_index("eyeBlinkRight"), arkit_index("eyeBlinkLeft"))
 """Blink weights in the order of :data:`openinfp.head.eyelids.EYES`."""
 

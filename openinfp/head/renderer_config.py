@@ -11,13 +11,17 @@ class PortraitRendererConfig:
 
     size: int = field(default=512, metadata={"help": "output side in pixels for framing=head (even)"})
     framing: str = field(default="head", metadata={"choices": ("head", "full"),
-                         "help": "head: square crop around the head; full: the whole (loaded) portrait"})
+                         "help": "head: square crop around the head, inside the photo (zoomed in on tight "
+                         "photos); full: the whole (loaded) portrait"})
     crop_scale: float = field(default=2.4, metadata={"help": "head crop side in face heights (forehead-chin)"})
-    expression: str = field(default="relative", metadata={"choices": ("relative", "absolute"),
-                            "help": "arkit weights add to the source's expression, or replace it"})
+    expression: str = field(default="absolute", metadata={"choices": ("absolute", "relative"),
+                            "help": "absolute: the photo's own mouth expression is undone and the motion's "
+                                    "weights shown as they are; relative: they add to the photo's expression"})
     face_index: int = field(default=0, metadata={"help": "which face when several: 0 = largest"})
     grid_step: int = field(default=4, metadata={"help": "warp grid spacing in px (smaller = sharper, slower)"})
     mouth_interior: bool = field(default=True, metadata={"help": "paint a cavity and teeth when the mouth opens"})
+    still_background: bool = field(default=True, metadata={"help": "segment the person (MediaPipe selfie "
+                                   "segmentation) and keep the background still; torso rigid"})
     eyelids: bool = field(default=True, metadata={"help": "paint closing lids on blinks (False: warp the lids down)"})
     unfold: bool = field(default=True, metadata={"help": "keep the warp from folding over itself (False: spikes "
                                                  "at the mouth corners on nods, along the far cheek on turns)"})

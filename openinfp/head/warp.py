@@ -16,7 +16,6 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import Delaunay
 
-
 MIN_JACOBIAN = 0.05
 """Where the warp's local area ratio is below this (squeezed flat or folded), the
 inversion takes a plain fixed-point step instead of a Newton step."""
@@ -164,3 +163,37 @@ def _derivative(f: np.ndarray, axis: int) -> np.ndarray:
     o[0] = a[1] - a[0]
     o[-1] = a[-1] - a[-2]
     return out
+
+
+def forward_triangle_warp(image: np.ndarray, src: np.ndarray, dst: np.ndarray, triangles: np.ndarray,
+                          min_move: float = 0.05) -> np.ndarray:
+    """Piecewise-affine forward warp: each triangle ``[M, 3]`` of ``src`` points ``[N, 2]``
+    is drawn where ``dst`` ``[N, 2]`` puts it (anti-aliased masks, normalised where they
+    overlap). Triangles that squeeze to nothing simply vanish, which a backward map
+    cannot do (it has no inverse there): used once per portrait to close a parted mouth.
+    Triangles whose corners all move less than ``min_move`` px are left as they are.
+    Returns a new ``[H, W, 3]`` uint8 image."""
+    h, w = image.shape[:2]
+    moved = np.linalg.norm(dst - src, axis=1) >= min_move
+    acc = np.zeros((h, w, 3), np.float32)
+    weight = np.zeros((h, w), np.float32)
+    img = image.astype(np.float32)
+    for tri in triangles[moved[triangles].any(1)]:
+        s, d = src[tri].astype(np.float32), dst[tri].astype(np.float32)
+        area = 0.5 * ((d[1, 0] - d[0, 0]) * (d[2, 1] - d[0, 1]) - (d[1, 1] - d[0, 1]) * (d[2, 0] - d[0, 0]))
+        if abs(area) < 0.05:
+            continue
+        x0, y0 = np.maximum(np.floor(d.min(0)).astype(int) - 1, 0)
+        x1, y1 = np.minimum(np.ceil(d.max(0)).astype(int) + 2, [w, h])
+        if x1 <= x0 or y1 <= y0:
+            continue
+        m = cv2.getAffineTransform(s, d - np.array([x0, y0], np.float32))
+        patch = cv2.warpAffine(img, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.fillConvexPoly(mask, np.round((d - [x0, y0]) * 8).astype(np.int32), 1.0, cv2.LINE_AA, 3)
+        acc[y0:y1, x0:x1] += patch * mask[..., None]
+        weight[y0:y1, x0:x1] += mask
+    out = img.copy()
+    covered = weight > 1e-3
+    out[covered] = acc[covered] / weight[covered, None]
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)

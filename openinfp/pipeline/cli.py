@@ -22,6 +22,8 @@ def _add_config_arguments(p: argparse.ArgumentParser) -> None:
                    help="run the models on this device (default: the config's, cpu)")
     p.add_argument("--size", type=int, default=None, metavar="PX",
                    help="output frame size in pixels (default: the config's, 512)")
+    p.add_argument("--framing", choices=("head", "full"), default=None,
+                   help="portrait framing: head (square crop inside the photo) or full (the whole photo)")
     add_quiet(p)
 
 
@@ -61,6 +63,8 @@ def add_animate_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("layout")
     g.add_argument("--partner-portrait", metavar="IMG", default=None,
                    help="animate the partner too, side by side (roles swapped automatically)")
+    g.add_argument("--partner-face-index", type=int, default=None, metavar="N",
+                   help="the partner is face N of PORTRAIT itself (0 = largest), side by side")
     g.add_argument("--body", choices=_BODY_CHOICES, default=None,
                    help="full body: none (head only, default), skeleton, anny (open mesh), "
                         "smplx (needs --smplx-model-dir)")
@@ -97,6 +101,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
         "model.checkpoint": getattr(args, "checkpoint", None),
         "device": getattr(args, "device", None),
         "output.size": getattr(args, "size", None),
+        "output.framing": getattr(args, "framing", None),
         "body.smplx_model_dir": getattr(args, "smplx_model_dir", None),
     }
     if getattr(args, "partner_only", False):
@@ -179,7 +184,8 @@ def run_animate(args: argparse.Namespace) -> int:
                                                 show_progress=not args.quiet)
     inputs = AnimateInputs(portrait=args.portrait, audio=args.audio, partner_audio=args.partner_audio,
                            script=script, prompt=args.prompt, style_image=args.style_image,
-                           partner_portrait=args.partner_portrait, layout=args.layout)
+                           partner_portrait=args.partner_portrait, layout=args.layout,
+                           partner_face_index=args.partner_face_index)
     outputs = AnimateOutputs(video=args.output, motion=args.motion_out, timeline=args.timeline,
                              arkit_csv=args.arkit_csv)
     result = pipeline.run(inputs, outputs)

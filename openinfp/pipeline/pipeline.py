@@ -59,6 +59,8 @@ class AnimateInputs:
         prompt: behaviour/style text ("calm, nods a lot while listening").
         style_image: a reference photo whose expression and pose set the style.
         partner_portrait: animate the partner too, side by side (head layout).
+        partner_face_index: the partner is face N of the agent's own photo (0 = largest),
+            side by side with the agent's face (exclusive with ``partner_portrait``).
         layout: ``auto`` | ``single`` | ``pair`` (see the module docstring).
     """
 
@@ -69,6 +71,7 @@ class AnimateInputs:
     prompt: Optional[str] = None
     style_image: Optional[ImageInput] = None
     partner_portrait: Optional[ImageInput] = None
+    partner_face_index: Optional[int] = None
     layout: str = "auto"
 
 
@@ -400,7 +403,8 @@ class ConversationPipeline:
         return name, renderer_options(self.registry, name, options, cfg.output, cfg.body)
 
     def frame_source(self, layout: str, portrait: Optional[np.ndarray], partner_portrait: Optional[np.ndarray],
-                     names: tuple[str, str] = ("portrait", "partner portrait")) -> Any:
+                     names: tuple[str, str] = ("portrait", "partner portrait"),
+                     partner_face_index: Optional[int] = None) -> Any:
         """The renderers of a run, set up now (a bad portrait fails before motion is generated).
 
         Returns:
@@ -410,8 +414,10 @@ class ConversationPipeline:
         from openinfp.pipeline.render import FrameSource
 
         name, options = self.renderer_choice()
+        partner_options = None if partner_face_index is None else {"face_index": partner_face_index}
         return FrameSource(self.registry, name, options, layout,
-                           {"agent": (portrait, names[0]), "partner": (partner_portrait, names[1])})
+                           {"agent": (portrait, names[0]), "partner": (partner_portrait, names[1])},
+                           partner_options=partner_options)
 
     # ------------------------------------------------------------------ the run
     def run(self, inputs: AnimateInputs, outputs: AnimateOutputs) -> AnimateResult:
@@ -426,6 +432,15 @@ class ConversationPipeline:
         cfg = self.config
         pm = self.registry.pm
         timer = StageTimer(show=self.show_progress)
+        if inputs.partner_face_index is not None:
+            if inputs.partner_portrait is not None or inputs.portrait is None:
+                raise InputError("--partner-face-index animates a second face of PORTRAIT: give PORTRAIT and "
+                                 "no --partner-portrait")
+            if inputs.partner_face_index < 0:
+                raise InputError(f"--partner-face-index must be 0 or more, got {inputs.partner_face_index}")
+            import dataclasses
+
+            inputs = dataclasses.replace(inputs, partner_portrait=inputs.portrait)
         video_path = Path(outputs.video)
         if video_path.suffix.lower() != ".mp4":
             raise InputError(f"output video {video_path} must end in .mp4")
@@ -447,7 +462,8 @@ class ConversationPipeline:
         with timer.stage("renderer setup", "preparing the renderer"):
             source = self.frame_source(layout, portrait, partner_portrait,
                                        (_describe(inputs.portrait, "portrait"),
-                                        _describe(inputs.partner_portrait, "partner portrait")))
+                                        _describe(inputs.partner_portrait, "partner portrait")),
+                                       partner_face_index=inputs.partner_face_index)
 
         space = cfg.motion_space
         with timer.stage("motion", f"generating motion ({audio.duration:.1f} s of audio, {layout} layout)"):

@@ -128,10 +128,13 @@ class FrameSource:
             portrait renderers, or one two-person scene for body renderers.
         portraits: ``label -> (image or None, name for errors)`` for ``"agent"`` (and
             ``"partner"`` in a side-by-side pair).
+        partner_options: renderer options that differ for the partner (e.g.
+            ``face_index``: a second face of the same photo).
     """
 
     def __init__(self, registry: Any, renderer: str, options: Mapping[str, Any], layout: str,
-                 portraits: Mapping[str, tuple[Optional[np.ndarray], str]]) -> None:
+                 portraits: Mapping[str, tuple[Optional[np.ndarray], str]],
+                 partner_options: Optional[Mapping[str, Any]] = None) -> None:
         if layout not in ("single", "pair"):
             raise InputError(f"layout must be 'single' or 'pair', got {layout!r}")
         self.registry = registry
@@ -147,7 +150,8 @@ class FrameSource:
             return
         for label in ("agent", "partner") if self.side_by_side else ("agent",):
             image, what = portraits.get(label, (None, label))
-            self.instances[label] = setup_renderer(registry, renderer, options, image, label, what)
+            opts = {**options, **(partner_options or {})} if label == "partner" else options
+            self.instances[label] = setup_renderer(registry, renderer, opts, image, label, what)
 
     def _one(self, label: str, motion: MotionSequence) -> Iterator[np.ndarray]:
         return iter(self.instances[label].render(fit_motion(self.registry, self.renderer, motion)))

@@ -118,17 +118,19 @@ def test_open_mouth_shows_teeth_cavity_and_tongue_inside_the_lips(grace_hopper):
     assert changed.any() and not (changed & (cv2.dilate(lips, np.ones((5, 5), np.uint8)) == 0)).any()
 
 
-def test_a_portrait_showing_its_teeth_keeps_them_when_the_mouth_opens(renderer, grace_hopper):
+def test_a_portrait_showing_its_teeth_keeps_them_when_the_mouth_opens(astronaut, grace_hopper):
+    from openinfp.core.interfaces import RenderSource
     from openinfp.head.compositing import prepare_source_teeth
     from openinfp.head.landmarks import LIP_INNER_CENTER_LOWER, LIP_INNER_CENTER_UPPER
+    from openinfp.head.renderer import PortraitRenderer, PortraitRendererConfig
 
-    # The astronaut smiles with parted lips; Grace Hopper's lips are closed.
+    # The astronaut smiles with parted lips; Grace Hopper's lips are closed. (Relative
+    # expression: the source frame is the photo as it is, parted lips included.)
+    renderer = PortraitRenderer(PortraitRendererConfig(expression="relative"))
+    renderer.setup(RenderSource(portrait=astronaut))
     src = renderer.source_frame
     src_lm = renderer.target_landmarks(make_motion())
     assert prepare_source_teeth(src, src_lm) is not None
-    from openinfp.core.interfaces import RenderSource
-    from openinfp.head.renderer import PortraitRenderer
-
     grace = PortraitRenderer()
     grace.setup(RenderSource(portrait=grace_hopper))
     assert prepare_source_teeth(grace.source_frame, grace.target_landmarks(make_motion())) is None

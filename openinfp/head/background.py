@@ -1,0 +1,118 @@
+"""Person / background separation: the background stays still while the head moves.
+
+MediaPipe's selfie segmentation (``mediapipe==0.10.21``; its weights ship inside the
+wheel) gives a soft person mask of the canvas once, at setup. Per frame the warped
+person is laid over the *still* canvas:
+
+    a     = person mask carried by the warp (where the person's pixels land now)
+    still = the canvas, except where the person has moved away: there the background
+            plate (the background inpainted under the person, made once)
+    out   = a * warped + (1 - a) * still
+
+With zero motion ``a`` is the original mask and ``still`` the canvas, so the frame is
+reproduced exactly; background pixels never move, however the warp bends around the
+head. The torso is kept rigid by fixed control points (:func:`torso_points`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+PLATE_SIDE = 160
+"""The background plate is inpainted at this resolution (long side) and upscaled: it
+only shows in the sliver the moving head uncovers, and inpainting at 512 px takes seconds."""
+MASK_FLOOR = 0.1
+"""Person-mask values up to this count as background (and from 1 - this as person)."""
+MASK_DILATE = 0.06
+"""The inpainted hole is the person mask grown by this share of the canvas side (hair edges)."""
+
+
+def person_mask(image: np.ndarray) -> np.ndarray:
+    """Soft person mask ``[H, W]`` float32 in [0, 1] of an RGB uint8 image ``[H, W, 3]``."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    import mediapipe as mp
+
+    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+        result = seg.process(np.ascontiguousarray(image))
+    mask = result.segmentation_mask
+    if mask is None:
+        return np.zeros(image.shape[:2], np.float32)
+    return np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class StillBackground:
+    """What :func:`composite_still` needs, prepared once per canvas.
+
+    Attributes:
+        mask: ``[H, W]`` float32 person alpha on the canvas.
+        inv_mask: ``[H, W]`` float32 ``1 / max(mask, eps)``.
+        plate: ``[H, W, 3]`` uint8 background plate (the canvas outside the person).
+        ones: ``[H, W]`` float32 ones (kept: blend weights are ``w`` and ``1 - w``).
+    """
+
+    mask: np.ndarray
+    inv_mask: np.ndarray
+    plate: np.ndarray
+    ones: np.ndarray
+
+
+def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackground:
+    """Inpaint the background under the person (``canvas`` ``[H, W, 3]`` uint8, ``mask``
+    ``[H, W]`` float32) at low resolution and keep it for :func:`composite_still`."""
+    h, w = canvas.shape[:2]
+    # The segmenter leaves faint values over the background; they would let it move a little.
+    mask = np.clip((mask - MASK_FLOOR) / (1.0 - 2 * MASK_FLOOR), 0.0, 1.0).astype(np.float32)
+    hard = (mask > 0.25).astype(np.uint8)
+    grow = max(1, round(MASK_DILATE * max(h, w)))
+    hole = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    k = min(1.0, PLATE_SIDE / max(h, w))
+    small = (max(1, round(w * k)), max(1, round(h * k)))
+    img_s = cv2.resize(canvas, small, interpolation=cv2.INTER_AREA)
+    hole_s = (cv2.resize(hole, small, interpolation=cv2.INTER_NEAREST) > 0).astype(np.uint8)
+    if hole_s.all():  # no background to grow from: a flat plate of the canvas mean
+        plate_s = np.full_like(img_s, canvas.reshape(-1, 3).mean(0).astype(np.uint8))
+    else:
+        plate_s = cv2.inpaint(img_s, hole_s, 5, cv2.INPAINT_TELEA)
+        plate_s = cv2.GaussianBlur(plate_s, (5, 5), 0)
+    plate = cv2.resize(plate_s, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    soft_hole = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), grow / 2 + 0.5)
+    base = canvas.astype(np.float32)
+    plate = np.clip(base + (plate - base) * soft_hole[..., None] + 0.5, 0, 255).astype(np.uint8)
+    return StillBackground(mask.astype(np.float32), (1.0 / np.maximum(mask, 0.02)).astype(np.float32), plate,
+                           np.ones((h, w), np.float32))
+
+
+def composite_still(frame: np.ndarray, canvas: np.ndarray, maps: tuple[np.ndarray, np.ndarray],
+                    bg: StillBackground) -> np.ndarray:
+    """The warped ``frame`` ``[H, W, 3]`` uint8 over the still background (module docstring);
+    ``maps`` are the ``cv2.remap`` maps that warped it. Returns a new uint8 frame."""
+    a = cv2.remap(bg.mask, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    uncovered = cv2.multiply(cv2.subtract(bg.mask, a), bg.inv_mask)
+    np.clip(uncovered, 0.0, 1.0, out=uncovered)
+    # cv2.blendLinear: per-pixel weighted mean of two uint8 images, 4x faster than the
+    # same arithmetic in float numpy (measured 4 ms vs 16 ms per 512 px frame under load).
+    still = cv2.blendLinear(bg.plate, canvas, uncovered, cv2.subtract(bg.ones, uncovered))
+    return cv2.blendLinear(frame, still, a, cv2.subtract(bg.ones, a))
+
+
+def torso_points(mask: np.ndarray, below_y: float, spacing: float, keep_away: np.ndarray) -> np.ndarray:
+    """Fixed control points ``[K, 2]`` on the person below ``below_y`` (canvas px): the torso
+    and shoulders stay rigid. Grid points every ``spacing`` px with the person mask > 0.5,
+    at least ``spacing`` from any point of ``keep_away`` ``[N, 2]`` (the moving ones)."""
+    h, w = mask.shape
+    ys = np.arange(below_y, h - spacing / 3, spacing)
+    xs = np.arange(spacing / 2, w - spacing / 3, spacing)
+    if len(ys) == 0 or len(xs) == 0:
+        return np.zeros((0, 2))
+    grid = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+    on = mask[grid[:, 1].astype(int), grid[:, 0].astype(int)] > 0.5
+    grid = grid[on]
+    if len(grid) and len(keep_away):
+        d = np.min(np.linalg.norm(grid[:, None, :] - keep_away[None, :, :], axis=2), axis=1)
+        grid = grid[d >= spacing]
+    return grid

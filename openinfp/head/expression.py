@@ -1,0 +1,90 @@
+"""The photo's own expression, undone: generated mouth shapes are rendered absolutely.
+
+A portrait that screams, laughs or pouts would keep doing so if the motion's ARKit
+weights were only added to it. The renderer therefore removes the photo's own mouth
+expression (:func:`undone_weights`: the tracked weights of the mouth-shaping
+blendshapes, small ones left alone because the tracker reads 0.1-0.5 of them on plainly
+neutral faces) and, where the photo's lips are parted, sets the inner-lip opening to
+the one the motion's weights give on the neutral template face (:func:`set_lip_gap`),
+so that listening closes the lips over the teeth the photo shows. Closed-mouth photos
+render as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from openinfp.core.arkit import arkit_index
+from openinfp.head.landmarks import LIPS_INNER_LOWER, LIPS_INNER_UPPER
+
+UNDONE = tuple(arkit_index(n) for n in (
+    "jawOpen", "mouthFunnel", "mouthPucker", "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft",
+    "mouthStretchRight", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight",
+))
+"""Blendshapes of the photo's own expression that the renderer takes away (the mouth's
+opening, pout and smile); the rest (brows, gaze, jaw sideways) stays the photo's own."""
+KEEP_BELOW, UNDO_ABOVE = 0.2, 0.5
+"""A photo's weight below KEEP_BELOW is taken as part of a neutral face (kept); above
+UNDO_ABOVE it is undone in full; smooth in between."""
+OPEN_GAP = 0.06
+"""Inner-lip gap (inter-ocular units, canonical frame) from which a photo's lips count as parted."""
+UPPER_SHARE = 0.1
+"""When parted lips close, the upper lip moves this share of the way (the lower lip the rest)."""
+_UPPER = np.array(LIPS_INNER_UPPER[1:-1])
+_LOWER = np.array(LIPS_INNER_LOWER[::-1][1:-1])  # the lower partner of each upper point
+
+
+def undone_weights(weights: np.ndarray) -> np.ndarray:
+    """The part ``[52]`` of a photo's tracked weights ``[52]`` that the renderer removes."""
+    w = np.asarray(weights, np.float64)
+    t = np.clip((w - KEEP_BELOW) / (UNDO_ABOVE - KEEP_BELOW), 0.0, 1.0)
+    out = np.zeros_like(w)
+    idx = list(UNDONE)
+    out[idx] = w[idx] * (t[idx] * t[idx] * (3 - 2 * t[idx]))
+    return out
+
+
+def lip_gaps(shape: np.ndarray) -> np.ndarray:
+    """``[9]`` inner-lip gaps (canonical y up, so upper minus lower) of a ``[478, 3]`` shape."""
+    return shape[_UPPER, 1] - shape[_LOWER, 1]
+
+
+def lips_parted(shape: np.ndarray) -> bool:
+    """Whether a canonical ``[478, 3]`` face shows parted lips (the middle three pairs)."""
+    return float(np.median(lip_gaps(shape)[3:6])) > OPEN_GAP
+
+
+def set_lip_gap(shape: np.ndarray, template_shape: np.ndarray, template_neutral: np.ndarray) -> np.ndarray:
+    """``shape`` ``[478, 3]`` with its inner-lip gaps set to how far the motion opens the
+    template's lips beyond its neutral (``template_shape`` minus ``template_neutral``: the
+    template's neutral lips are slightly parted, a closed photo mouth is not): each pair
+    of inner-lip points meets at a point :data:`UPPER_SHARE` of the way down, then opens by
+    that much. The lips and the skin around them follow their inner edge with a smooth
+    falloff (:data:`FALLOFF`), so no part of a lip is pushed past its neighbours."""
+    out = shape.copy()
+    want = np.maximum(lip_gaps(template_shape) - lip_gaps(template_neutral), 0.0)
+    up, low = shape[_UPPER, 1], shape[_LOWER, 1]
+    meet = up - UPPER_SHARE * (up - low)
+    d_up = meet + UPPER_SHARE * want - up          # [9] vertical move of each upper inner point
+    d_low = meet - (1.0 - UPPER_SHARE) * want - low
+    xs_up, xs_low = shape[_UPPER, 0], shape[_LOWER, 0]
+    o_up, o_low = np.argsort(xs_up), np.argsort(xs_low)
+    x, y = shape[:, 0], shape[:, 1]
+    line_up = np.interp(x, xs_up[o_up], up[o_up])
+    line_low = np.interp(x, xs_low[o_low], low[o_low])
+    move_up = np.interp(x, xs_up[o_up], d_up[o_up])
+    move_low = np.interp(x, xs_low[o_low], d_low[o_low])
+    half = 0.5 * (xs_up.max() - xs_up.min()) + 1e-6
+    across = np.clip(1.5 - np.abs(x - 0.5 * (xs_up.max() + xs_up.min())) / half, 0.0, 1.0)  # fades past the corners
+    mid = 0.5 * (line_up + line_low)
+    above = y >= mid
+    dist = np.where(above, np.maximum(y - line_up, 0.0), np.maximum(line_low - y, 0.0))
+    fall = np.exp(-0.5 * (dist / FALLOFF) ** 2) * across
+    out[:, 1] += np.where(above, move_up, move_low) * fall
+    out[_UPPER, 1] = up + d_up
+    out[_LOWER, 1] = low + d_low
+    return out
+
+
+FALLOFF = 0.35
+"""Width (inter-ocular units) over which the lips' move fades out away from the mouth."""

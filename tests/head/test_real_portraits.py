@@ -1,0 +1,153 @@
+"""The portrait renderer on the real photos of the development set (``realdata/portraits``).
+
+Per photo: the head framing stays inside the photo; where the warp samples past the canvas
+edge the fill is mirrored, not edge stripes; a grayscale photo stays grayscale (and sepia
+keeps its single tint); a photo's own open mouth closes while listening (inner-lip gap of
+MediaPipe landmarks re-tracked on the output); the background outside the person does
+not move. Three representative photos run by default, all 30 under ``-m slow``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from openinfp.core.errors import InputError
+from openinfp.head.closed_loop import make_motion
+from openinfp.head.landmarks import (
+    LIP_INNER_CENTER_LOWER,
+    LIP_INNER_CENTER_UPPER,
+    interocular_distance,
+)
+
+FAST = ("18_woman_scream_hands_on_head.jpg", "02_bw_lincoln_small_beard.jpg", "30_man_tight_crop_small.png")
+"""An open-mouth scream with hands in the hair, a tiny grayscale scan, a tight small crop."""
+LISTENING = make_motion((0.0, 6.0, 0.0))
+TURNED = make_motion((20.0, 10.0, 8.0))
+STRIPES = 0.15
+"""How much more striped than the photo itself (same pixels of the zero frame) an area the
+frame samples past the canvas may be. Photos have their own direction (hair, tree
+trunks: 0.1-0.74 on those areas). Turned frames of 15, 21, 22, 30, 17, 25: mirrored
+minus photo -0.26 to +0.00; the same areas edge-replicated: +0.05 to +0.86 (caught on
+17, 22, 25)."""
+FLAT = 4.0
+"""Mean Sobel magnitude (gray levels) below which an area counts as flat."""
+STILL_LEVELS = 4
+"""Largest 99th-percentile change (of 255) of background pixels: a 1-px shift of any
+textured background changes far more (before this work: 13-183)."""
+OPEN_GAP = 0.1
+"""Inner-lip gap (share of the pupil distance) above which a photo's mouth counts as open."""
+
+
+def _all_photos() -> list[str]:
+    """Names of the photos (for parametrising at collection; the fixture decides skipping)."""
+    root = os.environ.get("OPENINFP_REALDATA") or Path(__file__).resolve().parents[3] / "shared" / "realdata"
+    folder = Path(root) / "portraits"
+    return sorted(p.name for p in folder.glob("[0-9]*")) if folder.is_dir() else list(FAST)
+
+
+def lip_gap(landmarks: np.ndarray) -> float:
+    """Inner-lip gap at the middle of the mouth, in pupil distances."""
+    return float(np.linalg.norm(landmarks[LIP_INNER_CENTER_UPPER, :2] - landmarks[LIP_INNER_CENTER_LOWER, :2])
+                 / interocular_distance(landmarks))
+
+
+def stripe_score(frame: np.ndarray, region: np.ndarray) -> float:
+    """1 - min/max of the mean |gradient| along x and along y over ``region`` (0: as rough
+    across as along, 1: pure stripes, as edge replication draws)."""
+    g = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gx = np.abs(cv2.Sobel(g, cv2.CV_32F, 1, 0))[region].mean()
+    gy = np.abs(cv2.Sobel(g, cv2.CV_32F, 0, 1))[region].mean()
+    if max(gx, gy) < FLAT:  # a flat area (e.g. a black vignette) draws no stripes
+        return 0.0
+    return float(1.0 - min(gx, gy) / max(gx, gy, 1e-6))
+
+
+def check_photo(path: Path, tracker) -> None:
+    from openinfp.head.background import person_mask
+    from openinfp.head.framing import outside_share
+    from openinfp.head.image_io import load_portrait
+    from openinfp.head.renderer import PortraitRenderer
+
+    image = load_portrait(path)
+    try:
+        face = tracker.track_image(image, name=path.name)
+    except InputError:
+        pytest.skip(f"MediaPipe finds no face in {path.name}")
+    renderer = PortraitRenderer()
+    renderer.setup_tracked(image, face)
+    h, w = image.shape[:2]
+    # Framing: the canvas lies inside the photo.
+    assert outside_share(renderer.crop, w, h) == 0.0
+    listening, turned = renderer.render_frame(LISTENING), renderer.render_frame(TURNED)
+    # Where the turned frame samples past the canvas, the fill is no edge stripe.
+    mx, my = renderer.source_positions(TURNED)
+    size = turned.shape[0]
+    beyond = (mx < -2) | (my < -2) | (mx > size + 1) | (my > size + 1)
+    # Only areas at least ~9 px deep: a sliver along the edge shows the photo's own edge.
+    inner = cv2.erode(beyond.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    if inner.sum() >= 200:
+        own = stripe_score(renderer.source_frame, inner)
+        assert stripe_score(turned, inner) <= own + STRIPES, path.name
+    # Grayscale in, grayscale out (no red mouth, no cream teeth).
+    wide = renderer.render_frame(make_motion(jawOpen=1.0))
+    photo_chroma = np.ptp(image.astype(np.int16), axis=2)
+    if photo_chroma.max() <= 2:
+        for frame in (listening, turned, wide):
+            assert np.ptp(frame.astype(np.int16), axis=2).max() <= 3, path.name
+    # A photo's own open mouth closes while listening.
+    if lip_gap(face.landmarks) > OPEN_GAP:
+        try:
+            gap = lip_gap(tracker.track_image(listening).landmarks)
+        except InputError:
+            pytest.fail(f"{path.name}: no face re-tracked on the listening frame")
+        assert gap < 0.4 * lip_gap(face.landmarks) and gap < 0.35, (path.name, gap)
+    # The background outside the person (in the photo and in the frame) stays still.
+    # (Pixels sampled past the canvas edge are extension, checked for stripes above.)
+    person = (person_mask(renderer.photo_canvas) > 0.1) | (person_mask(turned) > 0.1) | beyond
+    # Segmentation edges are soft: the band within 10 px of the person counts as neither.
+    background = cv2.dilate(person.astype(np.uint8), np.ones((21, 21), np.uint8)) == 0
+    if background.sum() >= 500:
+        change = np.abs(turned.astype(np.int16) - renderer.source_frame.astype(np.int16)).max(2)
+        assert np.percentile(change[background], 99) <= STILL_LEVELS, path.name
+
+
+@pytest.fixture(scope="module")
+def tracker():
+    from openinfp.head.tracker import HeadTracker
+
+    with HeadTracker() as t:
+        yield t
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_real_portrait(realdata, tracker, name):
+    check_photo(realdata / "portraits" / name, tracker)
+
+
+KNOWN = {"20_woman_shocked_open_mouth_small.png": "its lips close, but MediaPipe puts the photo's lower lip on "
+          "the tongue, which stays pink under them: the listening frame re-tracks a 0.32 gap"}
+"""Photos that fail a check for a reason understood but not fixed (strict: a fix shows up)."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN[n], strict=True))
+                                  if n in KNOWN else n for n in _all_photos() if n not in FAST])
+def test_real_portrait_all(realdata, tracker, name):
+    check_photo(realdata / "portraits" / name, tracker)
+
+
+def test_head_crop_stays_inside_and_zooms_in_on_tight_photos():
+    from openinfp.head.framing import head_crop, outside_share
+
+    lm = np.zeros((478, 2))
+    lm[:, 0], lm[:, 1] = 100.0, 100.0
+    lm[10], lm[152] = (100.0, 20.0), (100.0, 180.0)  # forehead top, chin: face 160 px high
+    wide = head_crop(lm, 2000, 1500, 2.4)
+    assert wide.side == 384 and wide.x0 == 0 and wide.y0 == 0  # pushed inside, not padded
+    tight = head_crop(lm, 200, 260, 2.4)
+    assert tight.side == 200 and outside_share(tight, 200, 260) == 0.0
