@@ -67,12 +67,16 @@ class WindowSampler:
         self.scheduler = make_scheduler(sampler, dit.config)
 
     @torch.no_grad()
-    def window(self, cond: torch.Tensor, context: Optional[torch.Tensor]) -> torch.Tensor:
+    def window(self, cond: torch.Tensor, context: Optional[torch.Tensor],
+               noise: Optional[torch.Tensor] = None) -> torch.Tensor:
         """One window.
 
         Args:
             cond: ``[B, C + N, F]`` guider features of the context span and the window.
             context: ``[B, C, D]`` previous normalised frames, or ``None`` for the first window.
+            noise: ``[B, N, D]`` starting noise; ``None`` draws it from :attr:`generator`
+                (live mode passes noise tied to absolute frames, so overlapping windows
+                start from the same noise where they overlap).
 
         Returns:
             ``[B, N, D]`` normalised motion.
@@ -89,7 +93,10 @@ class WindowSampler:
             if context is not None:
                 context = torch.cat([context, context])
         cross_kv = dit.cross_keys_values(tokens)
-        noise = torch.randn((b, n, dit.motion_dim), generator=self.generator, device=self.generator.device)
+        if noise is None:
+            noise = torch.randn((b, n, dit.motion_dim), generator=self.generator, device=self.generator.device)
+        elif noise.shape != (b, n, dit.motion_dim):
+            raise ValueError(f"window noise must be {(b, n, dit.motion_dim)}, got {tuple(noise.shape)}")
         x = noise.to(device)
         scheduler = self.scheduler
         scheduler.set_timesteps(self.sampler.steps, device=device)

@@ -139,6 +139,9 @@ class CausalMotionStream:
         self._samples = 0  # samples pushed in total
         self._done = 0  # frames emitted
         self._history: Optional[torch.Tensor] = None  # [1, <=C, D] last emitted normalised frames
+        self._noise = torch.zeros(1, 0, generator.dit.motion_dim)  # per-frame starting noise
+        self._noise_start = 0  # absolute frame of self._noise[:, 0]
+        self._previous: Optional[torch.Tensor] = None  # [1, N, D] the last sampled window
         self._tokens: list[tuple[ConditionTokens, torch.Tensor]] = []  # (template, rows [T, F])
         self._tok_start = 0  # absolute frame of the first cached token row
         self._tok_end = 0  # frames with cached tokens: [tok_start, tok_end)
@@ -195,9 +198,11 @@ class CausalMotionStream:
             while self._done + step + self.settings.lookahead_frames <= arrived:
                 self._encode(arrived)
                 window, speaking = self._window(arrived)
-                rows.append(window[0, :step])
+                emitted = self._blend(window[:, :step])
+                self._previous = window
+                rows.append(emitted[0])
                 logits.append(speaking[0, :step])
-                self._remember(window[:, :step])
+                self._remember(emitted)
                 self._done += step
                 self._trim(arrived)
         if not rows:
@@ -238,7 +243,42 @@ class CausalMotionStream:
         speaking = out.speaking_logits[:, start - g_lo:min(hi, frames)]
         speaking = pad_frames(speaking, 0, n - speaking.shape[1])
         context = self._history if self._history is not None and self._history.shape[1] == c else None
-        return self._sampler.window(cond, context), speaking
+        return self._sampler.window(cond, context, self._frame_noise(start, n)), speaking
+
+    def _frame_noise(self, start: int, n: int) -> torch.Tensor:
+        """Starting noise ``[1, n, D]`` of frames ``[start, start + n)``, one draw per absolute frame.
+
+        Consecutive windows overlap in all but ``chunk_frames`` frames; giving a frame the
+        same noise in every window that covers it makes the deterministic sampler land
+        on nearly the same motion for it each time, instead of a fresh sample every
+        step (which showed as jitter: 2.6x the nods of offline motion).
+        """
+        have = self._noise_start + self._noise.shape[1]
+        if have < start + n:
+            fresh = torch.randn((1, start + n - have, self._noise.shape[2]), generator=self._sampler.generator,
+                                device=self._sampler.generator.device)
+            self._noise = torch.cat([self._noise, fresh], dim=1)
+        cut = start - self._noise_start
+        if cut > 0:
+            self._noise, self._noise_start = self._noise[:, cut:], start
+        return self._noise[:, :n]
+
+    def _blend(self, new: torch.Tensor) -> torch.Tensor:
+        """Cross-fade a chunk ``[1, k, D]`` from the previous window's guess of the same frames.
+
+        Each window is a fresh sample, so its first frame can sit apart from the frame
+        emitted just before (measured on a real conversation: head steps across chunk
+        seams 2.3x those inside chunks). The previous window also covered these frames;
+        weights rising over the chunk (k = 3: 0.25, 0.5, 0.75 for the new window) make
+        the seam continuous while the newest audio takes over within the chunk.
+        """
+        step = new.shape[1]
+        previous = self._previous
+        if previous is None or previous.shape[1] < 2 * step:
+            return new
+        guess = previous[:, step:2 * step]
+        w = torch.arange(1, step + 1, dtype=new.dtype).div(step + 1).view(1, step, 1)
+        return guess + w * (new - guess)
 
     def _remember(self, emitted: torch.Tensor) -> None:
         """Keep the last ``C`` emitted normalised frames as the next window's context."""
