@@ -1,7 +1,7 @@
 """Interactive motion guider (INFP stage 2, first half).
 
 Both people's frame-aligned audio features go through one shared audio encoder
-(:class:`openinfp.conditioners.audio.AudioFeatureEncoder`, trained with the guider); the
+(:class:`openinfp.core.audio_encoder.AudioFeatureEncoder`, trained with the guider); the
 agent's track then queries a learnable *verbal* memory bank and the partner's track a
 *non-verbal* memory bank by cross-attention. The two read-outs are added and passed
 through an MLP into per-frame motion features for the DiT. No role label enters the
@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from openinfp.conditioners.audio import AudioFeatureEncoder
+from openinfp.core.audio_encoder import AudioFeatureEncoder
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
 from openinfp.core.model_config import GuiderConfig

@@ -40,9 +40,10 @@ class Registry:
         self._cache: dict[str, dict[str, Registered]] = {}
 
     @classmethod
-    def create(cls, autoload: Optional[bool] = None, extra_plugins: Iterable[Any] = ()) -> "Registry":
+    def create(cls, autoload: Optional[bool] = None, extra_plugins: Iterable[Any] = (),
+               builtin: Any = None) -> "Registry":
         """A registry over :func:`~openinfp.core.plugins.create_plugin_manager`."""
-        return cls(create_plugin_manager(autoload=autoload, extra_plugins=extra_plugins))
+        return cls(create_plugin_manager(autoload=autoload, extra_plugins=extra_plugins, builtin=builtin))
 
     # ----- generic access -------------------------------------------------------------
     def _collect(self, kind: str) -> dict[str, Registered]:

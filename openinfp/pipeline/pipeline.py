@@ -29,7 +29,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from openinfp.core.audio import ConversationAudio
-from openinfp.core.config import PipelineConfig, load_config
+from openinfp.config import PipelineConfig, load_config
 from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.io import PathLike, atomic_output, check_output_path
 from openinfp.core.motion import MotionSequence
@@ -285,7 +285,7 @@ class ConversationPipeline:
         checkpoint = self.config.model.checkpoint or None
         key = ("generator", motion_space, checkpoint, self.config.device)
         return self.cache.get(key, lambda: MotionGenerator.from_pretrained(
-            checkpoint, motion_space=motion_space, device=self.config.device))
+            checkpoint, motion_space=motion_space, device=self.config.device, registry=self.registry))
 
     def sampler_for(self, generator: Any) -> Any:
         """The sampler of a run: the checkpoint's own (scheduler, steps, guidance scale,

@@ -63,7 +63,7 @@ def save_untrained_generator(path: PathLike, registry: Any = None, motion_space:
     space = registry.motion_space(motion_space)
     token_dims = {"audio": conditioner_width(registry, "audio"), "text": 384}
     if preset is not None:
-        from openinfp.core.config import load_config
+        from openinfp.config import load_config
 
         cfg = load_config(preset, registry=registry)
         guider = GuiderConfig(**{**cfg.guider.options, "token_dims": token_dims})

@@ -131,7 +131,7 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "Synthesize SCRIPT as a two-track conversation (A = agent, left; B = partner, right) "
                        "with natural pauses and optional backchannels; optionally write the turns as RTTM."),
         CliCommandSpec("train", "train the motion generator (guider + diffusion transformer) on a corpus",
-                       "openinfp.core.train_cli:add_train_arguments", "openinfp.core.train_cli:run_train",
+                       "openinfp.train_cli:add_train_arguments", "openinfp.train_cli:run_train",
                        "Cache conditioner features of the corpus in data.root, train the interactive motion guider "
                        "and motion DiT (one CPU process, or multi-GPU via `accelerate launch -m openinfp.cli train`), "
                        "save an EMA checkpoint, and evaluate it on held-out conversations. See docs/MODELS.md."),

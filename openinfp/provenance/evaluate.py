@@ -50,7 +50,7 @@ import numpy as np
 from openinfp.core.errors import InputError, OpenInfpError
 from openinfp.provenance import clips as C
 from openinfp.provenance.verify import DEFAULT_MAX_FRAMES
-from openinfp.provenance.watermark import DEFAULT_KEY, GRID, THRESHOLD, cell_gains, embed_watermark
+from openinfp.core.watermark import DEFAULT_KEY, GRID, THRESHOLD, cell_gains, embed_watermark
 
 POSITIVE_KINDS = ("portrait", "side_by_side", "body_scene", "moving_camera", "body_render")
 NEGATIVE_KINDS = ("photo_camera", "photo_camera_wide", "photo_portrait", "body_scene", "noise")
