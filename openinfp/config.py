@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Iterator, List, Optional, Sequence
 from openinfp.audio.config import AudioConfig
 from openinfp.body.config import BodyConfig
 from openinfp.core.config import (
-    DEFAULT_PRESET, SEED_RANGE, ComponentConfig, OutputConfig, load_structured,
+    DEFAULT_PRESET,
+    SEED_RANGE,
+    ComponentConfig,
+    OutputConfig,
+    load_structured,
 )
 from openinfp.core.config import describe_fields as _describe_fields
 from openinfp.core.model_config import ModelConfig, TrainConfig

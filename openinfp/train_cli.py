@@ -54,10 +54,17 @@ def run_train(args: argparse.Namespace) -> int:
 
     from openinfp.core.generator import MotionGenerator
     from openinfp.core.model_config import GuiderConfig
-    from openinfp.data import shards
     from openinfp.core.training import (
-        EVAL_KEYS, TrainData, build_feature_cache, evaluate, fit, format_table, split_conversations, token_dims_of,
+        EVAL_KEYS,
+        TrainData,
+        build_feature_cache,
+        evaluate,
+        fit,
+        format_table,
+        split_conversations,
+        token_dims_of,
     )
+    from openinfp.data import shards
 
     cfg, conditioners = _load_training_setup(args)
     progress = not args.no_progress

@@ -18,7 +18,11 @@ import numpy as np
 import torch
 
 from openinfp.conditioners.audio_features import (
-    AUDIO_FEATURE_DIM, FeatureOptions, feature_dim, feature_names, track_features,
+    AUDIO_FEATURE_DIM,
+    FeatureOptions,
+    feature_dim,
+    feature_names,
+    track_features,
 )
 from openinfp.conditioners.options import AudioConditionerOptions
 from openinfp.core.audio import SAMPLE_RATE, ConversationAudio

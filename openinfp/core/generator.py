@@ -22,7 +22,13 @@ import numpy as np
 import torch
 
 from openinfp.core.checkpoint import (
-    CONFIG_NAME, FORMAT, FORMAT_VERSION, load_component, load_state_into, read_index, save_component,
+    CONFIG_NAME,
+    FORMAT,
+    FORMAT_VERSION,
+    load_component,
+    load_state_into,
+    read_index,
+    save_component,
     write_folder_atomically,
 )
 from openinfp.core.conditions import ConditionTokens

@@ -8,6 +8,7 @@ invisible watermark is added (the watermark then covers the label area too).
 from __future__ import annotations
 
 import functools
+
 import numpy as np
 
 from openinfp.core.errors import InputError

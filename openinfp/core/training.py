@@ -505,8 +505,7 @@ def fit(
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
-    from openinfp.core.checkpoint import load_component, load_optimizer, save_component, save_optimizer
-    from openinfp.core.checkpoint import load_state_into
+    from openinfp.core.checkpoint import load_component, load_optimizer, load_state_into, save_component, save_optimizer
     from openinfp.core.generator import MotionGenerator
 
     if train.threads > 0:
@@ -616,7 +615,8 @@ def fit(
                 avg = {k: v / n for k, v in running.items()}
                 running = {}
                 bar.set_postfix(loss=f"{avg['loss']:.4f}")
-                log.log(step, **avg, lr=lr_sched.get_last_lr()[0], steps_per_s=(step - start_step) / (time.perf_counter() - t0))
+                log.log(step, **avg, lr=lr_sched.get_last_lr()[0],
+                        steps_per_s=(step - start_step) / (time.perf_counter() - t0))
             if val_ds is not None and (step % train.val_every == 0 or step == train.steps):
                 if accelerator.is_main_process:
                     log.log(step, val_x0=validate())

@@ -205,7 +205,8 @@ def run_eval_cli(args: argparse.Namespace) -> int:
         options = EvalOptions(space=args.space, systems=tuple(args.systems), seed=args.seed, checkpoint=args.checkpoint,
                               no_banks_checkpoint=args.no_banks_checkpoint, preset=args.preset,
                               render_frames=args.render_frames, render_clips=args.render_clips,
-                              suite=SuiteOptions(sid_k=args.sid_k, sid_seed=args.sid_seed), human=args.human is not None)
+                              suite=SuiteOptions(sid_k=args.sid_k, sid_seed=args.sid_seed),
+                              human=args.human is not None)
         report = run_eval(convs, options, progress=say)
     write_json(report, args.json)
     sys.stdout.write(report.markdown())

@@ -37,13 +37,22 @@ from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import rot6d_to_matrix
 from openinfp.head.basis import head_basis
 from openinfp.head.compositing import SourceTeeth, opening_strength, paint_mouth_interior, prepare_source_teeth
-from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.config import HeadConfig
+from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.fitting import lift_to_canonical
 from openinfp.head.image_io import load_portrait
 from openinfp.head.landmarks import (
-    CHIN, FACE_OVAL, FOREHEAD_TOP, LEFT_EYE_LOWER, LEFT_EYE_UPPER, LEFT_IRIS, LIPS_INNER, RIGHT_EYE_LOWER,
-    RIGHT_EYE_UPPER, RIGHT_IRIS, polygon_area,
+    CHIN,
+    FACE_OVAL,
+    FOREHEAD_TOP,
+    LEFT_EYE_LOWER,
+    LEFT_EYE_UPPER,
+    LEFT_IRIS,
+    LIPS_INNER,
+    RIGHT_EYE_LOWER,
+    RIGHT_EYE_UPPER,
+    RIGHT_IRIS,
+    polygon_area,
 )
 from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
 from openinfp.head.renderer_config import PortraitRendererConfig

@@ -16,7 +16,6 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import Delaunay
 
-
 MIN_JACOBIAN = 0.05
 """Where the warp's local area ratio is below this (squeezed flat or folded), the
 inversion takes a plain fixed-point step instead of a Newton step."""

@@ -28,8 +28,8 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from openinfp.core.audio import ConversationAudio
 from openinfp.config import PipelineConfig, load_config
+from openinfp.core.audio import ConversationAudio
 from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.io import PathLike, atomic_output, check_output_path
 from openinfp.core.motion import MotionSequence
