@@ -313,7 +313,7 @@ class ConversationPipeline:
             or the voice activity when the model gives none).
         """
         from openinfp.core.plugins import call_chain
-        from openinfp.pipeline.activity import speech_activity
+        from openinfp.pipeline.activity_signals import speech_activity
 
         cfg = self.config
         space = motion_space or cfg.motion_space
@@ -481,7 +481,7 @@ class ConversationPipeline:
                     export_face_csv(motion, tmp)
                     files["arkit_csv"] = Path(outputs.arkit_csv)
                 if outputs.timeline is not None:
-                    from openinfp.pipeline.timeline import plot_timeline
+                    from openinfp.pipeline.timeline_plot import plot_timeline
 
                     tmp = stack.enter_context(atomic_output(outputs.timeline, suffix=".png"))
                     plot_timeline(tmp, audio, motion, title=_timeline_title(inputs, audio),
