@@ -40,21 +40,27 @@ def _conditioners_default() -> list:
 class PipelineConfig:
     """Everything one run needs. See ``openinfp config show default``."""
 
-    preset: str = DEFAULT_PRESET
+    preset: str = field(default=DEFAULT_PRESET, metadata={"help": "name of the preset this config started from"})
     seed: int = field(default=0, metadata={"help": "random seed", "range": SEED_RANGE})
-    device: str = field(default="cpu", metadata={"choices": ("cpu", "cuda")})
+    device: str = field(default="cpu", metadata={"choices": ("cpu", "cuda"), "help": "where the models run"})
     fps: float = field(default=25.0, metadata={"help": "motion and video frame rate", "range": (1.0, 120.0)})
-    motion_space: str = "head"
-    audio: AudioConfig = field(default_factory=AudioConfig)
-    conditioners: List[ComponentConfig] = field(default_factory=_conditioners_default)
-    guider: ComponentConfig = field(default_factory=lambda: ComponentConfig(name="interactive"))
-    model: ModelConfig = field(default_factory=ModelConfig)
-    renderer: ComponentConfig = field(default_factory=lambda: ComponentConfig(name="portrait"))
-    head: HeadConfig = field(default_factory=HeadConfig)
-    body: BodyConfig = field(default_factory=BodyConfig)
-    output: OutputConfig = field(default_factory=OutputConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    data: DataConfig = field(default_factory=DataConfig)
+    motion_space: str = field(default="head", metadata={
+        "help": "motion representation generated (`openinfp plugins list`: head, smplx, ...)"})
+    audio: AudioConfig = field(default_factory=AudioConfig, metadata={
+        "help": "how input audio becomes the agent and partner tracks"})
+    conditioners: List[ComponentConfig] = field(default_factory=_conditioners_default, metadata={
+        "help": "conditioners that turn the inputs into condition tokens, by name with options"})
+    guider: ComponentConfig = field(default_factory=lambda: ComponentConfig(name="interactive"), metadata={
+        "help": "motion guider plugin (options: GuiderConfig)"})
+    model: ModelConfig = field(default_factory=ModelConfig, metadata={"help": "motion model weights and sampling"})
+    renderer: ComponentConfig = field(default_factory=lambda: ComponentConfig(name="portrait"), metadata={
+        "help": "renderer plugin that turns motion into frames, with its options"})
+    head: HeadConfig = field(default_factory=HeadConfig, metadata={"help": "head tracking"})
+    body: BodyConfig = field(default_factory=BodyConfig, metadata={"help": "body model choice and model files"})
+    output: OutputConfig = field(default_factory=OutputConfig, metadata={"help": "video output"})
+    train: TrainConfig = field(default_factory=TrainConfig, metadata={"help": "training of the motion model"})
+    data: DataConfig = field(default_factory=DataConfig, metadata={
+        "help": "where training data lives and how windows are cut from it"})
 
 
 def describe_fields(cls: Optional[type] = None, prefix: str = "") -> Iterator[str]:

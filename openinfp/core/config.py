@@ -45,8 +45,9 @@ MAX_KEY_LENGTH = 200
 class ComponentConfig:
     """A plugin chosen by name, with its options (validated against the plugin's spec)."""
 
-    name: str = "?"
-    options: Dict[str, Any] = field(default_factory=dict)
+    name: str = field(default="?", metadata={"help": "registered plugin name (`openinfp plugins list`)"})
+    options: Dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "the plugin's options (validated against its option dataclass)"})
 
 
 @dataclass
