@@ -20,6 +20,7 @@ from typing import Iterator, Optional, Sequence
 
 from openinfp import __version__
 from openinfp.core.errors import OpenInfpError
+from openinfp.core.logs import configure_cli_logging
 
 _OWN_COMMANDS = ("plugins", "config")
 _FILE_SYSTEM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM,
@@ -152,6 +153,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:
+    configure_cli_logging()
     try:
         from openinfp.core.registry import Registry
 

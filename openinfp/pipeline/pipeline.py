@@ -21,6 +21,7 @@ Layouts:
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.io import PathLike, atomic_output, check_output_path
 from openinfp.core.motion import MotionSequence
 from openinfp.core.threads import torch_threads
+
+log = logging.getLogger(__name__)
 
 ImageInput = Union[PathLike, np.ndarray]
 """A path to an image file, or ``[H, W, 3]`` uint8 RGB pixels."""
@@ -504,8 +507,8 @@ class ConversationPipeline:
         timings["cpu total"] = timer.cpu_total
         peak_mb = peak_memory_mb()
         if self.show_progress:
-            print(f"openinfp: wrote {video_path} ({timer.summary()}; real-time factor "
-                  f"{timer.total / audio.duration:.2f}; peak memory {peak_mb:.0f} MB)", file=sys.stderr)
+            log.info("wrote %s (%s; real-time factor %.2f; peak memory %.0f MB)", video_path, timer.summary(),
+                     timer.total / audio.duration, peak_mb)
         return AnimateResult(video_path, audio, motion, partner_motion, files, timings, layout, peak_mb)
 
     @staticmethod
