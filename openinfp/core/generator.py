@@ -8,6 +8,11 @@ This is the public face of stage 2 that the pipeline calls::
 A generator is built from three checkpoint components (see
 :mod:`openinfp.core.checkpoint`): the interactive motion guider, the motion DiT, and the
 normaliser (per-dimension mean/std of the training motion).
+
+Paper: INFP (Zhu et al., "INFP: Audio-Driven Interactive Head Generation in Dyadic
+Conversations", arXiv:2412.04037), second stage "Audio-Guided Motion Generation"
+(interactive motion guider + conditional diffusion transformer); the departures are
+listed in :mod:`openinfp.core.guider` and :mod:`openinfp.core.dit`.
 """
 
 from __future__ import annotations
