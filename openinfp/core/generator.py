@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
@@ -87,15 +86,11 @@ def _motion_space_lookup(registry: Optional["Registry"],
                          spaces: Optional[Callable[[str], MotionSpace]]) -> Callable[[str], MotionSpace]:
     if spaces is not None:
         return spaces
-    return (registry or _default_registry()).motion_space
+    if registry is None:
+        from openinfp.core.registry import default_registry  # lazy: builds a plugin manager once
 
-
-@lru_cache(maxsize=1)
-def _default_registry() -> "Registry":
-    """One registry over the installed plugins, built on first use (never at import)."""
-    from openinfp.core.registry import Registry  # lazy: builds a plugin manager
-
-    return Registry.create()
+        registry = default_registry()
+    return registry.motion_space
 
 
 class MotionGenerator:

@@ -175,3 +175,30 @@ def test_no_import_cycles_at_module_level():
     assert len(graph) > 100 and "openinfp.core.config" in graph["openinfp.config"]
     cycle = find_cycle(graph)
     assert not cycle, "import cycle: " + " -> ".join(cycle)
+
+
+def test_loading_motion_files_scans_the_plugins_once(tmp_path, monkeypatch):
+    """Without ``spaces=``, motion files use one lazily built default registry."""
+    import torch
+
+    from openinfp.core import registry as registry_module
+    from openinfp.core.motion import MotionSequence
+
+    registry_module.default_registry.cache_clear()
+    built = []
+    real_create = registry_module.Registry.create.__func__
+
+    def counting_create(cls, *args, **kwargs):
+        built.append(1)
+        return real_create(cls, *args, **kwargs)
+
+    monkeypatch.setattr(registry_module.Registry, "create", classmethod(counting_create))
+    try:
+        space = registry_module.default_registry().motion_space("head")
+        path = tmp_path / "m.npz"
+        MotionSequence(torch.zeros(3, space.dim), space, 25.0).save(path)
+        for _ in range(3):
+            assert MotionSequence.load(path).space.name == "head"
+        assert len(built) == 1
+    finally:
+        registry_module.default_registry.cache_clear()
