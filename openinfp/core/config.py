@@ -27,12 +27,15 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from openinfp.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from openinfp.core.registry import Registry
 
 DEFAULT_PRESET = "default"
 SEED_RANGE = (0, 2**32 - 1)
@@ -188,7 +191,7 @@ def builtin_preset_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "configs"
 
 
-def list_presets(registry: Any = None) -> dict[str, Any]:
+def list_presets(registry: Optional["Registry"] = None) -> dict[str, Any]:
     """Presets by name (built-in and from plugins): name -> :class:`PresetSpec`."""
     if registry is None:
         from openinfp.core.registry import Registry
@@ -197,7 +200,7 @@ def list_presets(registry: Any = None) -> dict[str, Any]:
     return registry.presets()
 
 
-def _preset_path(preset: str, registry: Any) -> Path:
+def _preset_path(preset: str, registry: Optional["Registry"]) -> Path:
     candidate = Path(preset)
     if candidate.suffix in (".yaml", ".yml"):
         if not candidate.is_file():
@@ -231,7 +234,7 @@ def parse_overrides(overrides: Sequence[str]) -> DictConfig:
 
 
 def load_structured(schema_cls: type, preset: str = DEFAULT_PRESET, overrides: Sequence[str] = (),
-                    registry: Any = None) -> Any:
+                    registry: Optional["Registry"] = None) -> Any:
     """Merge ``schema_cls`` defaults <- preset YAML <- overrides into a checked instance.
 
     Args:

@@ -25,7 +25,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.io import PathLike, atomic_output, check_output_path
 from openinfp.core.motion import MotionSequence
 from openinfp.core.threads import torch_threads
+
+if TYPE_CHECKING:
+    from openinfp.core.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +189,7 @@ class ConversationPipeline:
             builds one pipeline per request, with that request's config, over one cache).
     """
 
-    def __init__(self, config: PipelineConfig, registry: Any = None, show_progress: bool = True,
+    def __init__(self, config: PipelineConfig, registry: Optional["Registry"] = None, show_progress: bool = True,
                  cache: Optional["ModelCache"] = None) -> None:
         if registry is None:
             from openinfp.core.registry import Registry
@@ -198,7 +201,7 @@ class ConversationPipeline:
         self.cache = cache if cache is not None else ModelCache()
 
     @classmethod
-    def from_preset(cls, preset: str = "default", overrides: Sequence[str] = (), registry: Any = None,
+    def from_preset(cls, preset: str = "default", overrides: Sequence[str] = (), registry: Optional["Registry"] = None,
                     show_progress: bool = True, cache: Optional["ModelCache"] = None) -> "ConversationPipeline":
         """Build from a preset name or YAML path plus ``key=value`` overrides."""
         if registry is None:
