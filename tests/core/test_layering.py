@@ -202,3 +202,20 @@ def test_loading_motion_files_scans_the_plugins_once(tmp_path, monkeypatch):
         assert len(built) == 1
     finally:
         registry_module.default_registry.cache_clear()
+
+
+def test_old_import_paths_still_work():
+    """Names that moved across layers stay importable where users imported them."""
+    import openinfp.config as top
+    import openinfp.core.config as core_config
+    from openinfp.conditioners.audio import AudioFeatureEncoder as old_encoder
+    from openinfp.core.audio_encoder import AudioFeatureEncoder
+    from openinfp.core.label import draw_label
+    from openinfp.core.watermark import embed_watermark
+    from openinfp.provenance.label import draw_label as old_label
+    from openinfp.provenance.watermark import embed_watermark as old_embed
+
+    assert core_config.PipelineConfig is top.PipelineConfig
+    assert core_config.load_config is top.load_config and core_config.resolve_plugins is top.resolve_plugins
+    assert old_encoder is AudioFeatureEncoder and old_label is draw_label and old_embed is embed_watermark
+    assert list(core_config.describe_fields()) == list(top.describe_fields())
