@@ -23,6 +23,7 @@ from typing import Iterator, Optional, Sequence
 from openinfp import __version__
 from openinfp.cli_options import add_config, add_quiet, merge_legacy_overrides
 from openinfp.core.errors import OpenInfpError
+from openinfp.core.logs import configure_cli_logging
 
 _OWN_COMMANDS = ("plugins", "config")
 _FILE_SYSTEM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM,
@@ -185,6 +186,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _main(argv: list[str]) -> int:
     from openinfp.quiet import quiet_third_party
 
+    configure_cli_logging()
     try:
         from openinfp.core.registry import Registry
 

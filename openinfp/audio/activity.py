@@ -215,7 +215,8 @@ def frame_power(wave16k: np.ndarray, fps: float, num_frames: int,
 
 
 def two_track_activity(track_a: np.ndarray, track_b: np.ndarray, fps: float = 25.0,
-                       num_frames: int | None = None, smooth_s: float = 0.28) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+                       num_frames: int | None = None, smooth_s: float = 0.28
+                       ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Per-person speech activity from two tracks that may hear each other (bleed).
 
     With one lapel microphone per person, each channel also picks up the other

@@ -129,7 +129,8 @@ class _Engine:
     def synth(self, text: str, voice: str, rate: int, pitch: int, pitch_range: int) -> Utterance:
         with self.lock:
             if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise InputError(f"eSpeak NG has no voice {voice!r}; try e.g. 'en-us', 'en', 'en-gb-x-rp', 'en-us+f3' (variants: list_variants())")
+                raise InputError(f"eSpeak NG has no voice {voice!r}; try e.g. 'en-us', 'en', 'en-gb-x-rp', 'en-us+f3' "
+                                 "(variants: list_variants())")
             self.lib.espeak_SetParameter(_RATE, int(rate), 0)
             self.lib.espeak_SetParameter(_PITCH, int(pitch), 0)
             self.lib.espeak_SetParameter(_RANGE, int(pitch_range), 0)
@@ -184,8 +185,9 @@ def synthesize(
         raise InputError("cannot synthesize empty text")
     utt = _engine().synth(text, voice, rate, pitch, pitch_range)
     if sample_rate is not None and sample_rate != utt.sample_rate and utt.wave.size:
-        from scipy.signal import resample_poly
         from math import gcd
+
+        from scipy.signal import resample_poly
 
         g = gcd(sample_rate, utt.sample_rate)
         wave = resample_poly(utt.wave, sample_rate // g, utt.sample_rate // g).astype(np.float32)
@@ -195,8 +197,9 @@ def synthesize(
 
 def list_variants() -> list[str]:
     """Voice variant names shipped in the wheel (append as ``"en-us+NAME"``)."""
-    import espeakng_loader
     from pathlib import Path
+
+    import espeakng_loader
 
     root = Path(espeakng_loader.get_data_path()) / "voices" / "!v"
     variants = sorted(p.name for p in root.iterdir()) if root.exists() else []

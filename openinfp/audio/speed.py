@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     peak_mb, cpu_s = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     duration = wave.shape[0] / 16000
     print(f"diarized {duration / 60:.1f} min in {seconds:.1f} s = {seconds / duration:.3f} x real time; "
-          f"{result.num_speakers} speakers; process CPU time {cpu_s:.1f} s (reading included); peak RSS {peak_mb:.0f} MB; "
+          f"{result.num_speakers} speakers; process CPU time {cpu_s:.1f} s (reading included); "
+          f"peak RSS {peak_mb:.0f} MB; "
           f"load average before {load[0]:.1f}, "
           f"after {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0

@@ -35,8 +35,8 @@ from typing import Optional
 import torch
 
 from openinfp.body.convert import jaw_open_amount
-from openinfp.body.raster import vertex_normals
 from openinfp.body.motion_space import SMPLX_JOINTS, joint_position, joint_rotmats, smplx_motion_space
+from openinfp.body.raster import vertex_normals
 from openinfp.body.skeleton import END_SITES, forward_kinematics, generic_end_sites, generic_rest_joints
 from openinfp.core.arkit import ARKIT_NAMES
 from openinfp.core.errors import DependencyError
@@ -421,9 +421,8 @@ def random_test_poses(num: int, seed: int = 0) -> torch.Tensor:
     """``[num, 385]`` plausible random poses for retargeting checks: every joint turned
     about a random axis by up to 25 degrees (spine, neck, head), 60 (limbs, collars,
     eyes: 20) or 45 (fingers), plus a random root orientation and translation."""
-    from openinfp.core.rotations import axis_angle_to_matrix
-
     from openinfp.body.motion_space import with_joint_rotmats
+    from openinfp.core.rotations import axis_angle_to_matrix
 
     gen = torch.Generator().manual_seed(seed)
     limits = []

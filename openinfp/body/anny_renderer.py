@@ -13,8 +13,8 @@ import torch
 
 from openinfp.body.anny_body import PHENOTYPES, AnnyBody, load_anny_body
 from openinfp.body.camera import BodyFraming
-from openinfp.body.convert import neutral_smplx_motion
 from openinfp.body.config import AnnyRenderOptions
+from openinfp.body.convert import neutral_smplx_motion
 from openinfp.body.raster import Mesh
 from openinfp.body.render import BodyRenderer
 from openinfp.core.errors import ConfigError

@@ -20,12 +20,18 @@ from typing import Optional
 import torch
 
 from openinfp.body.motion_space import (
-    SMPLX_JOINTS, joint_rotmats, set_joint_rotations, smplx_motion_space, with_joint_rotmats,
+    SMPLX_JOINTS,
+    joint_rotmats,
+    set_joint_rotations,
+    smplx_motion_space,
+    with_joint_rotmats,
 )
 from openinfp.core.errors import InputError
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import (
-    axis_angle_to_matrix, matrix_to_axis_angle, rot6d_to_matrix,
+    axis_angle_to_matrix,
+    matrix_to_axis_angle,
+    rot6d_to_matrix,
 )
 
 JAW_OPEN_ANGLE = 0.3

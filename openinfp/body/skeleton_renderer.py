@@ -15,14 +15,20 @@ from typing import Iterator, Optional
 import torch
 
 from openinfp.body.camera import BodyFraming
+from openinfp.body.config import SkeletonRenderOptions
 from openinfp.body.convert import JAW_OPEN_ANGLE, jaw_open_amount
 from openinfp.body.motion_space import SMPLX_JOINTS, joint_position, joint_rotmats, smplx_motion_space
 from openinfp.body.primitives import instance_spheres, instance_tubes
 from openinfp.body.raster import Mesh
-from openinfp.body.config import SkeletonRenderOptions
 from openinfp.body.render import BodyRenderer
 from openinfp.body.skeleton import (
-    END_SITES, SMPLX_PARENTS, end_site_parents, end_site_positions, forward_kinematics, generic_end_sites, generic_rest_joints,
+    END_SITES,
+    SMPLX_PARENTS,
+    end_site_parents,
+    end_site_positions,
+    forward_kinematics,
+    generic_end_sites,
+    generic_rest_joints,
 )
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import axis_angle_to_matrix

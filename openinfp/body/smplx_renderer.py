@@ -23,10 +23,10 @@ import torch
 
 from openinfp.body.beat2 import SMPLX_EXPRESSION_ANNOTATION
 from openinfp.body.camera import BodyFraming
+from openinfp.body.config import SMPLX_GENDERS, SmplxRenderOptions
 from openinfp.body.convert import JAW_OPEN_ANGLE, jaw_open_amount, jaw_pitch
 from openinfp.body.motion_space import joint_position, joint_rotmats, smplx_motion_space
 from openinfp.body.raster import Mesh
-from openinfp.body.config import SMPLX_GENDERS, SmplxRenderOptions
 from openinfp.body.render import BodyRenderer
 from openinfp.core.errors import ConfigError, DependencyError, InputError
 from openinfp.core.motion import MotionSequence

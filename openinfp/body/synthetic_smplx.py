@@ -21,7 +21,11 @@ import torch
 from openinfp.body.motion_space import SMPLX_JOINTS, joint_position
 from openinfp.body.primitives import icosphere, instance_spheres, instance_tubes
 from openinfp.body.skeleton import (
-    END_SITES, SMPLX_PARENTS, end_site_parents, generic_end_sites, generic_rest_joints,
+    END_SITES,
+    SMPLX_PARENTS,
+    end_site_parents,
+    generic_end_sites,
+    generic_rest_joints,
 )
 from openinfp.core.io import PathLike, atomic_output, write_npz
 

@@ -76,7 +76,8 @@ def save_component(folder: PathLike, config: Mapping[str, Any], state: Mapping[s
     (folder / CONFIG_NAME).write_text(json.dumps(dict(config), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def load_component(folder: PathLike, what: str = "checkpoint component") -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+def load_component(folder: PathLike, what: str = "checkpoint component"
+                   ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Read ``config.json`` and ``model.safetensors`` (as float32) from ``folder``.
 
     Raises:

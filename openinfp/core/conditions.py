@@ -50,7 +50,8 @@ class ConditionTokens:
                     f"got {self.mask.dtype} {tuple(self.mask.shape)}"
                 )
         if self.role not in (None, "agent", "partner"):
-            raise InputError(f"ConditionTokens {self.name!r}: role must be None, 'agent' or 'partner', got {self.role!r}")
+            raise InputError(f"ConditionTokens {self.name!r}: role must be None, 'agent' or 'partner', "
+                             f"got {self.role!r}")
 
     @property
     def length(self) -> int:

@@ -1,6 +1,7 @@
-"""Structured configs (OmegaConf over dataclasses), YAML presets and overrides.
+"""Structured configs (OmegaConf over dataclasses), YAML presets and overrides: the machinery.
 
-A run is configured by a :class:`PipelineConfig`: a preset (YAML shipped in
+A run is configured by a :class:`~openinfp.config.PipelineConfig` (assembled above core,
+in :mod:`openinfp.config`, from each stage's config): a preset (YAML shipped in
 ``openinfp/configs`` or contributed by a plugin, or a path to a YAML file) merged over
 the dataclass defaults, then ``key=value`` overrides. Plugins are chosen by name
 (``renderer.name=portrait``); their ``options`` are validated against the plugin's own
@@ -12,6 +13,12 @@ Bounds live next to the fields, in their metadata: ``choices`` (a fixed set) and
 config (and on plugin options), once, at the boundary; every float must also be finite
 and every integer must fit in 64 bits. :func:`field_range` and :func:`describe_fields`
 let the CLI and ``openinfp config keys`` read the same bounds.
+
+This module holds only the generic machinery (loading, overrides, validation, field
+bounds) and the configs of no stage (:class:`ComponentConfig`, :class:`OutputConfig`);
+it imports no stage package. ``PipelineConfig``, ``load_config`` and
+``resolve_plugins`` are still importable from here for old callers (resolved lazily from
+:mod:`openinfp.config`).
 """
 
 from __future__ import annotations
@@ -20,17 +27,15 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from openinfp.audio.config import AudioConfig
-from openinfp.body.config import BodyConfig
 from openinfp.core.errors import ConfigError
-from openinfp.core.model_config import ModelConfig, TrainConfig
-from openinfp.data.config import DataConfig
-from openinfp.head.config import HeadConfig
+
+if TYPE_CHECKING:
+    from openinfp.core.registry import Registry
 
 DEFAULT_PRESET = "default"
 SEED_RANGE = (0, 2**32 - 1)
@@ -43,8 +48,9 @@ MAX_KEY_LENGTH = 200
 class ComponentConfig:
     """A plugin chosen by name, with its options (validated against the plugin's spec)."""
 
-    name: str = "?"
-    options: Dict[str, Any] = field(default_factory=dict)
+    name: str = field(default="?", metadata={"help": "registered plugin name (`openinfp plugins list`)"})
+    options: Dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "the plugin's options (validated against its option dataclass)"})
 
 
 @dataclass
@@ -58,31 +64,6 @@ class OutputConfig:
     crf: int = field(default=20, metadata={"help": "H.264 quality (lower = better, larger)", "range": (0, 51)})
     watermark: bool = field(default=True, metadata={"help": "embed the invisible provenance watermark"})
     label: bool = field(default=False, metadata={"help": "draw a visible 'AI-generated' label"})
-
-
-def _conditioners_default() -> list:
-    return [ComponentConfig(name="audio")]
-
-
-@dataclass
-class PipelineConfig:
-    """Everything one run needs. See ``openinfp config show default``."""
-
-    preset: str = DEFAULT_PRESET
-    seed: int = field(default=0, metadata={"help": "random seed", "range": SEED_RANGE})
-    device: str = field(default="cpu", metadata={"choices": ("cpu", "cuda")})
-    fps: float = field(default=25.0, metadata={"help": "motion and video frame rate", "range": (1.0, 120.0)})
-    motion_space: str = "head"
-    audio: AudioConfig = field(default_factory=AudioConfig)
-    conditioners: List[ComponentConfig] = field(default_factory=_conditioners_default)
-    guider: ComponentConfig = field(default_factory=lambda: ComponentConfig(name="interactive"))
-    model: ModelConfig = field(default_factory=ModelConfig)
-    renderer: ComponentConfig = field(default_factory=lambda: ComponentConfig(name="portrait"))
-    head: HeadConfig = field(default_factory=HeadConfig)
-    body: BodyConfig = field(default_factory=BodyConfig)
-    output: OutputConfig = field(default_factory=OutputConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    data: DataConfig = field(default_factory=DataConfig)
 
 
 # --------------------------------------------------------------------------------------
@@ -163,7 +144,7 @@ def describe_fields(cls: type = None, prefix: str = "") -> Iterator[str]:
     """One line per config key: ``key (type, default): help [low, high] {choices}``."""
     import typing
 
-    cls = cls or PipelineConfig
+    cls = cls or _pipeline_config_class()
     hints = typing.get_type_hints(cls)
     obj = cls()
     for f in dataclasses.fields(cls):
@@ -210,7 +191,7 @@ def builtin_preset_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "configs"
 
 
-def list_presets(registry: Any = None) -> dict[str, Any]:
+def list_presets(registry: Optional["Registry"] = None) -> dict[str, Any]:
     """Presets by name (built-in and from plugins): name -> :class:`PresetSpec`."""
     if registry is None:
         from openinfp.core.registry import Registry
@@ -219,7 +200,7 @@ def list_presets(registry: Any = None) -> dict[str, Any]:
     return registry.presets()
 
 
-def _preset_path(preset: str, registry: Any) -> Path:
+def _preset_path(preset: str, registry: Optional["Registry"]) -> Path:
     candidate = Path(preset)
     if candidate.suffix in (".yaml", ".yml"):
         if not candidate.is_file():
@@ -252,30 +233,22 @@ def parse_overrides(overrides: Sequence[str]) -> DictConfig:
         raise ConfigError("cannot parse overrides: a value is nested too deeply") from None
 
 
-def load_config(
-    preset: str = DEFAULT_PRESET,
-    overrides: Sequence[str] = (),
-    registry: Any = None,
-    resolve: bool = True,
-) -> PipelineConfig:
-    """Merge defaults <- preset YAML <- overrides into a validated :class:`PipelineConfig`.
+def load_structured(schema_cls: type, preset: str = DEFAULT_PRESET, overrides: Sequence[str] = (),
+                    registry: Optional["Registry"] = None) -> Any:
+    """Merge ``schema_cls`` defaults <- preset YAML <- overrides into a checked instance.
 
     Args:
-        preset: a preset name (``openinfp config list``) or a ``.yaml`` path.
+        schema_cls: the config dataclass (e.g. :class:`openinfp.config.PipelineConfig`).
+        preset: a preset name (looked up in ``registry``) or a ``.yaml`` path.
         overrides: ``key=value`` strings.
-        registry: the :class:`~openinfp.core.registry.Registry` used to check plugin
-            names and plugin options; built on demand.
-        resolve: check plugin names and fill in plugin options' defaults.
+        registry: the :class:`~openinfp.core.registry.Registry` that lists the presets
+            (only needed for a preset name).
 
     Raises:
-        ConfigError: unreadable YAML, unknown key, wrong type, unknown plugin name.
+        ConfigError: unreadable YAML, unknown key, wrong type, out-of-range value.
     """
-    if registry is None and (resolve or not Path(preset).suffix):
-        from openinfp.core.registry import Registry
-
-        registry = Registry.create()
     path = _preset_path(preset, registry)
-    schema = OmegaConf.structured(PipelineConfig)
+    schema = OmegaConf.structured(schema_cls)
     try:
         preset_cfg = OmegaConf.load(path)
     except Exception as exc:  # YAML syntax errors come in many types
@@ -292,7 +265,7 @@ def load_config(
     override_cfg = parse_overrides(overrides)
     try:
         merged = OmegaConf.merge(merged, override_cfg)
-        cfg: PipelineConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
+        cfg = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         raise _translate(exc, schema, "") from None
     except RecursionError:
@@ -300,25 +273,31 @@ def load_config(
     except TypeError as exc:
         raise ConfigError(f"overrides {list(overrides)} do not fit the config layout: {exc}") from None
     check_fields(cfg)
-    if resolve:
-        resolve_plugins(cfg, registry)
-    return cfg
-
-
-def resolve_plugins(cfg: PipelineConfig, registry: Any) -> PipelineConfig:
-    """Check every plugin name in ``cfg`` and fill in/validate its options (in place)."""
-    registry.spec("motion_spaces", cfg.motion_space, key="motion_space")
-    for i, comp in enumerate(cfg.conditioners):
-        key = f"conditioners[{i}]"
-        spec = registry.spec("conditioners", comp.name, key=f"{key}.name")
-        comp.options = spec.resolve_options(comp.options, key=f"{key}.options")
-    for key, kind in (("guider", "guiders"), ("renderer", "renderers")):
-        comp = getattr(cfg, key)
-        spec = registry.spec(kind, comp.name, key=f"{key}.name")
-        comp.options = spec.resolve_options(comp.options, key=f"{key}.options")
     return cfg
 
 
 def to_yaml(cfg: Any) -> str:
     """YAML text of a config object."""
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
+
+
+# --------------------------------------------------------------------------------------
+# Old import paths: the full pipeline config lives in openinfp.config (above core)
+# --------------------------------------------------------------------------------------
+
+_MOVED_TO_TOP = ("PipelineConfig", "load_config", "resolve_plugins")
+
+
+def _pipeline_config_class() -> type:
+    return __getattr__("PipelineConfig")
+
+
+def __getattr__(name: str) -> Any:
+    """``from openinfp.core.config import PipelineConfig`` (and ``load_config``,
+    ``resolve_plugins``) keep working: they are looked up in :mod:`openinfp.config`
+    on first use, so importing this module imports no stage package."""
+    if name in _MOVED_TO_TOP:
+        import importlib
+
+        return getattr(importlib.import_module("openinfp.config"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

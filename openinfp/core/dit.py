@@ -10,6 +10,17 @@ network predicts the clean window (``x0``), which keeps few-step DDIM sampling s
 Classifier-free guidance: in training, the guider features of a whole sample are
 replaced by a learned null feature with probability ``cond_dropout``; at sampling,
 ``guidance_scale != 1`` mixes the conditional and the null prediction.
+
+Paper: INFP (Zhu et al., "INFP: Audio-Driven Interactive Head Generation in Dyadic Conversations", arXiv:2412.04037),
+Method, second stage "Audio-Guided Motion Generation", its conditional diffusion
+transformer that denoises motion given the guider's features. Where this code departs
+from the paper or makes its own choices:
+
+* it predicts the clean window ``x0`` (not the noise), for stable few-step DDIM;
+* the timestep enters by adaptive layer norm (DiT-style shift/scale/gate);
+* long sequences are chained windows with clean context frames and a cross-faded
+  overlap (:mod:`openinfp.core.sampling`);
+* attention is the shared :class:`~openinfp.core.attention.MultiHeadAttention`.
 """
 
 from __future__ import annotations
@@ -19,8 +30,8 @@ from typing import Optional
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
+from openinfp.core.attention import MultiHeadAttention
 from openinfp.core.model_config import DiTConfig
 
 
@@ -32,37 +43,15 @@ def sinusoidal(positions: torch.Tensor, dim: int, max_period: float = 10_000.0) 
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
 
-class _Attention(nn.Module):
-    """Multi-head attention with separate query and key/value sources."""
-
-    def __init__(self, width: int, heads: int) -> None:
-        super().__init__()
-        self.heads = heads
-        self.q = nn.Linear(width, width)
-        self.kv = nn.Linear(width, 2 * width)
-        self.out = nn.Linear(width, width)
-
-    def keys_values(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        b, s, w = source.shape
-        k, v = self.kv(source).view(b, s, 2, self.heads, w // self.heads).permute(2, 0, 3, 1, 4)
-        return k, v
-
-    def forward(self, x: torch.Tensor, kv: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        b, t, w = x.shape
-        q = self.q(x).view(b, t, self.heads, w // self.heads).transpose(1, 2)
-        o = F.scaled_dot_product_attention(q, kv[0], kv[1])
-        return self.out(o.transpose(1, 2).reshape(b, t, w))
-
-
 class DiTBlock(nn.Module):
     """Self-attention, cross-attention to guider features, MLP; adaLN from the timestep."""
 
     def __init__(self, width: int, heads: int, dropout: float) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(width, elementwise_affine=False)
-        self.self_attn = _Attention(width, heads)
+        self.self_attn = MultiHeadAttention(width, heads)
         self.norm2 = nn.LayerNorm(width)
-        self.cross_attn = _Attention(width, heads)
+        self.cross_attn = MultiHeadAttention(width, heads)
         self.norm3 = nn.LayerNorm(width, elementwise_affine=False)
         self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Dropout(dropout),
                                  nn.Linear(4 * width, width))

@@ -8,21 +8,31 @@ This is the public face of stage 2 that the pipeline calls::
 A generator is built from three checkpoint components (see
 :mod:`openinfp.core.checkpoint`): the interactive motion guider, the motion DiT, and the
 normaliser (per-dimension mean/std of the training motion).
+
+Paper: INFP (Zhu et al., "INFP: Audio-Driven Interactive Head Generation in Dyadic
+Conversations", arXiv:2412.04037), second stage "Audio-Guided Motion Generation"
+(interactive motion guider + conditional diffusion transformer); the departures are
+listed in :mod:`openinfp.core.guider` and :mod:`openinfp.core.dit`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import numpy as np
 import torch
 
 from openinfp.core.checkpoint import (
-    CONFIG_NAME, FORMAT, FORMAT_VERSION, load_component, load_state_into, read_index, save_component,
+    CONFIG_NAME,
+    FORMAT,
+    FORMAT_VERSION,
+    load_component,
+    load_state_into,
+    read_index,
+    save_component,
     write_folder_atomically,
 )
 from openinfp.core.conditions import ConditionTokens
@@ -36,6 +46,9 @@ from openinfp.core.motion_limits import MotionLimiter, MotionLimits
 from openinfp.core.motion_space import MotionSpace
 from openinfp.core.rotations import matrix_to_rot6d, rot6d_to_matrix
 from openinfp.core.sampling import DEFAULT_OVERLAP, WindowSampler, sample_chained
+
+if TYPE_CHECKING:
+    from openinfp.core.registry import Registry
 
 COMPONENTS = ("guider", "dit", "normalizer")
 
@@ -69,11 +82,15 @@ def _from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
     return cls(**data)
 
 
-@lru_cache(maxsize=1)
-def _registry():
-    from openinfp.core.registry import Registry
+def _motion_space_lookup(registry: Optional["Registry"],
+                         spaces: Optional[Callable[[str], MotionSpace]]) -> Callable[[str], MotionSpace]:
+    if spaces is not None:
+        return spaces
+    if registry is None:
+        from openinfp.core.registry import default_registry  # lazy: builds a plugin manager once
 
-    return Registry.create()
+        registry = default_registry()
+    return registry.motion_space
 
 
 class MotionGenerator:
@@ -130,7 +147,9 @@ class MotionGenerator:
 
     @classmethod
     def from_pretrained(cls, path: Optional[PathLike] = None, motion_space: str = "head",
-                        device: str = "cpu", sampler: Optional[SamplerConfig] = None) -> "MotionGenerator":
+                        device: str = "cpu", sampler: Optional[SamplerConfig] = None,
+                        registry: Optional["Registry"] = None,
+                        spaces: Optional[Callable[[str], MotionSpace]] = None) -> "MotionGenerator":
         """Load a checkpoint folder (``None``: the default shipped for ``motion_space``).
 
         Args:
@@ -139,6 +158,10 @@ class MotionGenerator:
                 path is given, the checkpoint's own space must match it.
             device: ``"cpu"`` or ``"cuda"``.
             sampler: overrides the sampler stored in the checkpoint.
+            registry: where the checkpoint's motion space is looked up (the caller's
+                :class:`~openinfp.core.registry.Registry`; the pipeline passes its own).
+            spaces: instead of ``registry``, a function ``name -> MotionSpace``. With
+                neither, a registry over the installed plugins is built here.
 
         Raises:
             CheckpointError: missing/extra files, pickles, mismatched weights or space.
@@ -155,7 +178,7 @@ class MotionGenerator:
         g_cfg, g_state = load_component(folder / "guider", "guider checkpoint")
         d_cfg, d_state = load_component(folder / "dit", "DiT checkpoint")
         n_cfg, n_state = load_component(folder / "normalizer", "normalizer checkpoint")
-        space = _registry().motion_space(space_name)
+        space = _motion_space_lookup(registry, spaces)(space_name)
         if n_cfg.get("names") != space.names:
             raise CheckpointError(f"checkpoint {folder}: its motion layout does not match motion space "
                                   f"{space_name!r} as installed ({space.dim} dims)")

@@ -1,7 +1,7 @@
 """Interactive motion guider (INFP stage 2, first half).
 
 Both people's frame-aligned audio features go through one shared audio encoder
-(:class:`openinfp.conditioners.audio.AudioFeatureEncoder`, trained with the guider); the
+(:class:`openinfp.core.audio_encoder.AudioFeatureEncoder`, trained with the guider); the
 agent's track then queries a learnable *verbal* memory bank and the partner's track a
 *non-verbal* memory bank by cross-attention. The two read-outs are added and passed
 through an MLP into per-frame motion features for the DiT. No role label enters the
@@ -12,6 +12,21 @@ Style tokens (text / image, global) are projected by name, pooled, and modulate 
 banks (FiLM: ``bank * (1 + gamma) + beta``, zero-initialised so an absent style is a
 no-op). ``use_memory_banks=False`` is the ablation: each track is projected by its own
 linear layer instead of reading a bank.
+
+Paper: INFP (Zhu et al., "INFP: Audio-Driven Interactive Head Generation in Dyadic Conversations", arXiv:2412.04037),
+Method, second stage "Audio-Guided Motion Generation", its "interactive motion guider":
+dual-track audio (the agent's and the partner's) reads verbal and non-verbal memory
+banks, so the agent's role (speaking, listening) follows the audio with no role label.
+Where this code departs from the paper:
+
+* the motion it guides is an explicit motion space (head pose + ARKit-52, or SMPL-X),
+  not the latent codes of INFP's first stage ("Motion-Based Head Imitation");
+* the audio features are hand-made (log-mel, energy, voicing, pitch, onset, activity)
+  through a small learned encoder (:mod:`openinfp.core.audio_encoder`), not a
+  pretrained speech model;
+* style prompts (text, image) modulate the banks FiLM-style: an openinfp extension;
+* the speaking read-out (``speaking_logits``) is an auxiliary head for annotations and
+  plots, trained with a small loss (``train.speaking_weight``): not in the paper.
 """
 
 from __future__ import annotations
@@ -22,9 +37,9 @@ from typing import Mapping, Optional, Sequence
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from openinfp.conditioners.audio import AudioFeatureEncoder
+from openinfp.core.attention import MultiHeadAttention
+from openinfp.core.audio_encoder import AudioFeatureEncoder
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
 from openinfp.core.model_config import GuiderConfig
@@ -78,28 +93,18 @@ class GuiderOutput:
     speaking_logits: torch.Tensor
 
 
-class BankReadout(nn.Module):
-    """Cross-attention of per-frame queries to a (style-modulated) memory bank."""
+class BankReadout(MultiHeadAttention):
+    """Cross-attention of per-frame queries to a (style-modulated) memory bank
+    (the shared :class:`~openinfp.core.attention.MultiHeadAttention` with query norm)."""
 
     def __init__(self, width: int, heads: int, dropout: float) -> None:
-        super().__init__()
         if width % heads:
             raise ValueError(f"guider width {width} must be divisible by heads {heads}")
-        self.heads = heads
-        self.norm = nn.LayerNorm(width)
-        self.q = nn.Linear(width, width)
-        self.kv = nn.Linear(width, 2 * width)
-        self.out = nn.Linear(width, width)
-        self.dropout = dropout
+        super().__init__(width, heads, dropout=dropout, query_norm=True)
 
-    def forward(self, query: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+    def forward(self, query: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         """``query [B, T, W]``, ``bank [B, K, W]`` -> ``[B, T, W]``."""
-        b, t, w = query.shape
-        h = self.heads
-        q = self.q(self.norm(query)).view(b, t, h, w // h).transpose(1, 2)
-        k, v = self.kv(bank).view(b, bank.shape[1], 2, h, w // h).permute(2, 0, 3, 1, 4)
-        o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
-        return self.out(o.transpose(1, 2).reshape(b, t, w))
+        return super().forward(query, self.keys_values(bank))
 
 
 class InteractiveMotionGuider(nn.Module):

@@ -25,8 +25,13 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from openinfp.core.motion import MotionSequence
     from openinfp.core.specs import (
-        CliCommandSpec, ConditionerSpec, DatasetFormatSpec, GuiderSpec, MotionSpaceSpec,
-        PresetSpec, RendererSpec,
+        CliCommandSpec,
+        ConditionerSpec,
+        DatasetFormatSpec,
+        GuiderSpec,
+        MotionSpaceSpec,
+        PresetSpec,
+        RendererSpec,
     )
 
 PROJECT_NAME = "openinfp"

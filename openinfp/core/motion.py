@@ -115,8 +115,10 @@ class MotionSequence:
 
         Args:
             path: the ``.npz`` file.
-            spaces: how to find the motion space by name: a mapping or a function; by
-                default the built-in spaces (``head``, ``smplx``) plus any from plugins.
+            spaces: how to find the motion space by name: a mapping or a function
+                (the CLI and the pipeline pass ``registry.motion_space``); by default
+                the spaces of :func:`~openinfp.core.registry.default_registry` (built-in
+                plus installed plugins, scanned once per process).
             max_duration_s: refuse longer motion (checked from the array header).
 
         Raises:
@@ -264,9 +266,9 @@ def _check_npz_headers(p: Path, max_duration_s: float) -> None:
 
 def _resolve_space(name: str, spaces, path) -> MotionSpace:
     if spaces is None:
-        from openinfp.core.registry import Registry  # lazy: builds a plugin manager
+        from openinfp.core.registry import default_registry  # lazy: builds a plugin manager once
 
-        return Registry.create().motion_space(name)
+        return default_registry().motion_space(name)
     if callable(spaces):
         return spaces(name)
     if name not in spaces:

@@ -216,6 +216,7 @@ class MotionSpace:
         start = 0
         for s in self.slices:
             rng = "" if s.low is None and s.high is None else f" range [{s.low}, {s.high}]"
-            lines.append(f"  [{start}:{start + s.size}] {s.name} ({s.unit}{', ' + s.rotation if s.rotation else ''}){rng}")
+            rotation = ", " + s.rotation if s.rotation else ""
+            lines.append(f"  [{start}:{start + s.size}] {s.name} ({s.unit}{rotation}){rng}")
             start += s.size
         return "\n".join(lines)

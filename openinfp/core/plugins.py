@@ -29,8 +29,26 @@ def autoload_enabled() -> bool:
     return os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip().lower() not in ("1", "true", "yes", "on")
 
 
+def load_builtin_plugin() -> Any:
+    """The built-in plugin, loaded by its entry-point name (:data:`BUILTIN_PLUGIN_NAME`).
+
+    Core names the built-in plugin only through the entry point declared in
+    ``pyproject.toml``, so it imports no stage package itself.
+
+    Raises:
+        PluginError: openinfp's own entry point is missing (the package is not installed).
+    """
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=BUILTIN_PLUGIN_NAME):
+        if ep.value.startswith("openinfp."):
+            return ep.load()
+    raise PluginError(f"openinfp's built-in plugin (entry point {BUILTIN_PLUGIN_NAME!r} in group "
+                      f"{ENTRY_POINT_GROUP!r}) is not installed; install the package: pip install -e .")
+
+
 def create_plugin_manager(
-    autoload: Optional[bool] = None, extra_plugins: Iterable[Any] = ()
+    autoload: Optional[bool] = None, extra_plugins: Iterable[Any] = (), builtin: Any = None
 ) -> pluggy.PluginManager:
     """Build a plugin manager with the built-ins, discovered plugins and ``extra_plugins``.
 
@@ -38,12 +56,13 @@ def create_plugin_manager(
         autoload: scan the ``openinfp`` entry-point group; default: on unless
             ``OPENINFP_DISABLE_PLUGIN_AUTOLOAD=1``.
         extra_plugins: plugin objects/modules to register as well (tests, scripts).
+        builtin: the built-in plugin; default: :func:`load_builtin_plugin`.
 
     Raises:
         PluginError: a discovered plugin fails to import.
     """
-    from openinfp.plugins import builtin
-
+    if builtin is None:
+        builtin = load_builtin_plugin()
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     # The built-in plugin is registered under its entry-point name, so entry-point

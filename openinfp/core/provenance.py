@@ -17,8 +17,8 @@ class ProvenanceFilter:
     invisible watermark (if asked). Frames are ``[H, W, 3]`` uint8 RGB.
 
     Args:
-        watermark: embed the invisible watermark (:mod:`openinfp.provenance.watermark`).
-        label: draw the visible "AI-generated" label (:mod:`openinfp.provenance.label`).
+        watermark: embed the invisible watermark (:mod:`openinfp.core.watermark`).
+        label: draw the visible "AI-generated" label (:mod:`openinfp.core.label`).
     """
 
     def __init__(self, watermark: bool = True, label: bool = False) -> None:
@@ -27,11 +27,11 @@ class ProvenanceFilter:
 
     def __call__(self, index: int, frame: np.ndarray) -> np.ndarray:
         if self.label:
-            from openinfp.provenance.label import draw_label
+            from openinfp.core.label import draw_label
 
             frame = draw_label(frame)
         if self.watermark:
-            from openinfp.provenance.watermark import embed_watermark
+            from openinfp.core.watermark import embed_watermark
 
             frame = embed_watermark(frame)
         return frame

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional
 
 import pluggy
@@ -40,9 +41,10 @@ class Registry:
         self._cache: dict[str, dict[str, Registered]] = {}
 
     @classmethod
-    def create(cls, autoload: Optional[bool] = None, extra_plugins: Iterable[Any] = ()) -> "Registry":
+    def create(cls, autoload: Optional[bool] = None, extra_plugins: Iterable[Any] = (),
+               builtin: Any = None) -> "Registry":
         """A registry over :func:`~openinfp.core.plugins.create_plugin_manager`."""
-        return cls(create_plugin_manager(autoload=autoload, extra_plugins=extra_plugins))
+        return cls(create_plugin_manager(autoload=autoload, extra_plugins=extra_plugins, builtin=builtin))
 
     # ----- generic access -------------------------------------------------------------
     def _collect(self, kind: str) -> dict[str, Registered]:
@@ -126,3 +128,13 @@ def describe_component(spec: ComponentSpec) -> str:
 
 
 __all__ = ["Registry", "Registered", "describe_component", "CliCommandSpec"]
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The registry used when a caller passes none: built over the installed plugins on
+    first use (never at import) and then reused, so loading many motion files or
+    checkpoints scans the entry points once. The CLI, the demo and
+    :class:`~openinfp.pipeline.pipeline.ConversationPipeline` build their own registry
+    and pass it down instead (``registry=`` / ``spaces=registry.motion_space``)."""
+    return Registry.create()

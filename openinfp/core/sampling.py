@@ -6,6 +6,10 @@ conditioned on the last ``C`` final frames before it and overlaps the one before
 ``O`` frames, which are cross-faded (:class:`WindowChain`), so the motion continues
 across window borders instead of jumping. The same :class:`WindowSampler` drives the
 offline generator and the streaming API, so both produce the same motion.
+
+Paper: the denoising of INFP's second stage ("Audio-Guided Motion Generation",
+arXiv:2412.04037). The chaining of windows with context and cross-faded overlap is this
+implementation's way to generate any length and to stream; see :mod:`openinfp.core.dit`.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
 from openinfp.core.generator import MotionGenerator
-from openinfp.core.interfaces import ConditionInputs, Conditioner
+from openinfp.core.interfaces import Conditioner, ConditionInputs
 from openinfp.core.motion import MotionSequence
 from openinfp.core.motion_limits import MotionLimiter
 from openinfp.core.sampling import WindowChain, window_condition

@@ -3,7 +3,7 @@
 ``openinfp train --config head`` runs :func:`train`:
 
 1. **Feature cache.** Every conversation of the corpus (``data.root``, the shard format
-   of :mod:`openinfp.data.shards`) is passed once through the configured conditioners
+   of :mod:`openinfp.data.shards`, passed in by the caller) is passed once through the configured conditioners
    (audio for both tracks, text for each side's style prompt); the tokens, both sides'
    motion and speech activity are cached as ``.npz`` (no pickles) under
    ``train.cache_dir``. Later runs reuse the cache.
@@ -189,15 +189,17 @@ def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str,
 
 def build_feature_cache(root: str, conditioners: Sequence[Any], space: str, cache_dir: Path,
                         max_conversations: int = 0, progress: bool = True,
-                        corpus_activity: bool = True) -> list[ConversationFeatures]:
+                        corpus_activity: bool = True, *, shards: Any) -> list[ConversationFeatures]:
     """Encode (or load from ``cache_dir``) every conversation of the corpus at ``root``.
 
     With ``corpus_activity``, training conversations get the corpus' speech activity;
-    ``val`` conversations are always encoded as at inference.
+    ``val`` conversations are always encoded as at inference. ``shards`` reads the corpus:
+    anything with ``read_manifest(root)`` and ``ConversationShard(path)``, normally the
+    module :mod:`openinfp.data.shards` (passed in by the caller: core imports no stage).
     """
     from tqdm.auto import tqdm
 
-    from openinfp.data.shards import ConversationShard, read_manifest
+    ConversationShard, read_manifest = shards.ConversationShard, shards.read_manifest
 
     rows = read_manifest(root)
     if max_conversations:
@@ -503,8 +505,7 @@ def fit(
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
-    from openinfp.core.checkpoint import load_component, load_optimizer, save_component, save_optimizer
-    from openinfp.core.checkpoint import load_state_into
+    from openinfp.core.checkpoint import load_component, load_optimizer, load_state_into, save_component, save_optimizer
     from openinfp.core.generator import MotionGenerator
 
     if train.threads > 0:
@@ -614,7 +615,8 @@ def fit(
                 avg = {k: v / n for k, v in running.items()}
                 running = {}
                 bar.set_postfix(loss=f"{avg['loss']:.4f}")
-                log.log(step, **avg, lr=lr_sched.get_last_lr()[0], steps_per_s=(step - start_step) / (time.perf_counter() - t0))
+                log.log(step, **avg, lr=lr_sched.get_last_lr()[0],
+                        steps_per_s=(step - start_step) / (time.perf_counter() - t0))
             if val_ds is not None and (step % train.val_every == 0 or step == train.steps):
                 if accelerator.is_main_process:
                     log.log(step, val_x0=validate())

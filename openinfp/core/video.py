@@ -6,7 +6,7 @@ file is written to a temporary name beside the target and moved into place only 
 
 Every video carries provenance: container tags (``generator``, ``generator_version``,
 ``synthetic``, ``comment``), the invisible watermark of
-:mod:`openinfp.provenance.watermark` (on by default) and, on request, a visible
+:mod:`openinfp.core.watermark` (on by default) and, on request, a visible
 "AI-generated" label. ``openinfp verify VIDEO`` reads them back.
 """
 
@@ -129,7 +129,7 @@ class VideoWriter:
             "synthetic": "true",
         }
         if self.provenance.watermark:
-            from openinfp.provenance.watermark import WATERMARK_TAG
+            from openinfp.core.watermark import WATERMARK_TAG
 
             tags["watermark"] = WATERMARK_TAG
         if self.provenance.label:

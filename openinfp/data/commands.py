@@ -15,11 +15,13 @@ from openinfp.cli_options import add_output, add_quiet
 def add_synth_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hours", type=float, required=True, help="total conversation time to generate, in hours")
     add_output(parser, "DIR", "output folder for the shards and manifest.jsonl", old=("--out",))
-    parser.add_argument("--seed", type=int, default=0, help="corpus seed; the same seed gives the same corpus (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="corpus seed; the same seed gives the same corpus (default 0)")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="parallel processes (default: min(2, CPU count))")
     parser.add_argument("--min-seconds", type=float, default=40.0, help="shortest planned conversation (s, default 40)")
-    parser.add_argument("--max-seconds", type=float, default=100.0, help="longest planned conversation (s, default 100)")
+    parser.add_argument("--max-seconds", type=float, default=100.0,
+                        help="longest planned conversation (s, default 100)")
     add_quiet(parser)
 
 

@@ -75,7 +75,8 @@ class ConversationDataset(torch.utils.data.Dataset):
         if split not in ("train", "val"):
             raise InputError(f"split must be 'train' or 'val', got {split!r}")
         if window < 1 or context < 0 or audio_context < 0:
-            raise InputError(f"window must be >= 1 and context/audio_context >= 0 (got {window}, {context}, {audio_context})")
+            raise InputError(f"window must be >= 1 and context/audio_context >= 0 "
+                             f"(got {window}, {context}, {audio_context})")
         if audio_context > context:
             raise InputError(f"audio_context ({audio_context}) cannot exceed context ({context}) frames")
         self.root = Path(root)

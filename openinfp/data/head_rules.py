@@ -34,7 +34,7 @@ from openinfp.data.prosody import frame_energy_db, frame_pitch, pitch_zscore
 from openinfp.data.signals import frames_of, raised_cosine, smooth, sway
 from openinfp.data.style import StyleParams
 from openinfp.data.timeline import Segment
-from openinfp.data.visemes import VISEMES, SILENCE, is_pause, is_stressed, viseme_index, viseme_matrix
+from openinfp.data.visemes import SILENCE, VISEMES, is_pause, is_stressed, viseme_index, viseme_matrix
 from openinfp.head.motion_space import head_motion_space, head_rotation_from_euler
 
 SUBFRAMES = 8

@@ -107,7 +107,8 @@ class Conversation:
         if self.split not in ("train", "val"):
             raise InputError(f"conversation {self.id}: split must be 'train' or 'val', got {self.split!r}")
         if abs(SAMPLE_RATE / self.fps - self.hop) > 1e-6:
-            raise InputError(f"conversation {self.id}: fps {self.fps} does not divide {SAMPLE_RATE} Hz into whole samples")
+            raise InputError(f"conversation {self.id}: fps {self.fps} does not divide {SAMPLE_RATE} Hz "
+                             "into whole samples")
         T = self.num_frames
         peak = 0.0
         for name, side in self.sides.items():
@@ -125,7 +126,8 @@ class Conversation:
             for space_name, motion in side.motion.items():
                 space = _space(space_name)
                 if motion.shape != (T, space.dim):
-                    raise InputError(f"{where}: {space_name} motion has shape {motion.shape}, expected ({T}, {space.dim})")
+                    raise InputError(f"{where}: {space_name} motion has shape {motion.shape}, "
+                                     f"expected ({T}, {space.dim})")
                 if not np.all(np.isfinite(motion)):
                     raise InputError(f"{where}: {space_name} motion holds NaN/inf")
                 for part in space.slices:

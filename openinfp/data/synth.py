@@ -21,10 +21,15 @@ import numpy as np
 
 from openinfp.core.errors import InputError
 from openinfp.core.io import atomic_output
-from openinfp.data.style import StyleParams
 from openinfp.data.shards import (
-    SHARD_SUFFIX, Conversation, Side, shard_is_complete, write_conversation, write_manifest,
+    SHARD_SUFFIX,
+    Conversation,
+    Side,
+    shard_is_complete,
+    write_conversation,
+    write_manifest,
 )
+from openinfp.data.style import StyleParams
 
 VAL_EVERY = 20
 """Conversation ``i`` is in the validation split when ``i % 20 == 7`` (5 %, held-out voices)."""
@@ -46,14 +51,16 @@ class PlannedConversation:
         return f"conv-s{self.seed}-{self.index:06d}"
 
 
-def plan_conversation(seed: int, index: int, min_seconds: float = 40.0, max_seconds: float = 100.0) -> PlannedConversation:
+def plan_conversation(seed: int, index: int, min_seconds: float = 40.0,
+                      max_seconds: float = 100.0) -> PlannedConversation:
     """Planned length and split of conversation ``index`` of ``seed``."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, index, 0]))
     split = "val" if index % VAL_EVERY == 7 else "train"
     return PlannedConversation(seed, index, float(rng.uniform(min_seconds, max_seconds)), split)
 
 
-def plan_corpus(hours: float, seed: int, min_seconds: float = 40.0, max_seconds: float = 100.0) -> list[PlannedConversation]:
+def plan_corpus(hours: float, seed: int, min_seconds: float = 40.0,
+                max_seconds: float = 100.0) -> list[PlannedConversation]:
     """The conversations ``0..n-1`` whose planned lengths first add up to ``hours``."""
     plans, total, i = [], 0.0, 0
     while total < hours * 3600.0:
@@ -154,7 +161,8 @@ def synth_corpus(
     if hours <= 0:
         raise InputError(f"--hours must be positive, got {hours}")
     if not 5.0 <= min_seconds <= max_seconds:
-        raise InputError(f"conversation length range [{min_seconds}, {max_seconds}] s is invalid (need 5 <= min <= max)")
+        raise InputError(f"conversation length range [{min_seconds}, {max_seconds}] s is invalid "
+                         "(need 5 <= min <= max)")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"output {out} exists and is not a folder")

@@ -36,7 +36,8 @@ TRAIN_VARIANTS: tuple[str, ...] = (
     "robert", "steph", "travis", "victor", "zac", "Alicia", "Andrea", "Denis", "Gene", "Henrique", "Lee",
     "Michael", "Mike", "Reed", "aunty", "belinda", "boris", "gustave", "ian",
 )
-VAL_VARIANTS: tuple[str, ...] = ("m8", "f5", "norbert", "pablo", "quincy", "shelby", "Mario", "Diogo", "sandro", "pedro")
+VAL_VARIANTS: tuple[str, ...] = ("m8", "f5", "norbert", "pablo", "quincy", "shelby", "Mario", "Diogo", "sandro",
+                                 "pedro")
 LANGUAGES: tuple[str, ...] = ("en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-us-nyc")
 
 

@@ -221,7 +221,8 @@ def run_eval_cli(args: argparse.Namespace) -> int:
                               no_banks_checkpoint=args.no_banks_checkpoint, preset=args.config,
                               overrides=tuple(args.overrides),
                               render_frames=args.render_frames, render_clips=args.render_clips,
-                              suite=SuiteOptions(sid_k=args.sid_k, sid_seed=args.sid_seed), human=args.human is not None)
+                              suite=SuiteOptions(sid_k=args.sid_k, sid_seed=args.sid_seed),
+                              human=args.human is not None)
         report = run_eval(convs, options, progress=say)
     sys.stdout.write(report.markdown())
     if args.output is not None:

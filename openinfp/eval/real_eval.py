@@ -50,7 +50,13 @@ from openinfp.core.errors import InputError
 from openinfp.core.io import PathLike
 from openinfp.core.motion import MotionSequence
 from openinfp.eval.real_measures import (  # noqa: F401  (re-exported: the measures of this evaluation)
-    LIP_MAX_LAG, conversation_metrics, max_rise, max_step_deg, nods_per_minute, speed_ratio, video_metrics,
+    LIP_MAX_LAG,
+    conversation_metrics,
+    max_rise,
+    max_step_deg,
+    nods_per_minute,
+    speed_ratio,
+    video_metrics,
 )
 
 AUDIO_SUFFIXES = (".flac", ".wav", ".mp3", ".ogg", ".m4a")

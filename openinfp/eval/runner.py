@@ -23,8 +23,8 @@ from openinfp.core.errors import InputError
 from openinfp.core.io import PathLike, atomic_output
 from openinfp.core.metrics.suite import EvalClip, SuiteOptions, SuiteResult, fit_codebooks, score_clips
 from openinfp.core.motion import MotionSequence
-from openinfp.eval.inputs import EvalConversation
 from openinfp.eval import SYSTEM_NAMES
+from openinfp.eval.inputs import EvalConversation
 from openinfp.eval.systems import SystemUnavailable, build_systems
 
 

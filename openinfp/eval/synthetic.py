@@ -22,9 +22,9 @@ def heldout_conversations(out: PathLike, count: int, seconds: float = 20.0, seed
     Raises:
         InputError: ``count < 1`` or ``seconds`` under 5.
     """
-    from openinfp.data.shards import SHARD_SUFFIX, write_conversation, write_manifest
     from dataclasses import replace
 
+    from openinfp.data.shards import SHARD_SUFFIX, write_conversation, write_manifest
     from openinfp.data.synth import plan_conversation, synth_conversation
 
     if count < 1:

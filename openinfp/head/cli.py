@@ -79,7 +79,6 @@ def add_export_arguments(p: argparse.ArgumentParser) -> None:
 def run_export(args: argparse.Namespace) -> int:
     from openinfp.core.motion import MotionSequence
     from openinfp.head.export import export_arkit_csv
-
     from openinfp.pipeline.cli import say_motion_layouts
 
     say_motion_layouts(args, args.motion)

@@ -158,9 +158,13 @@ def mouth_palette(canvas: np.ndarray, landmarks: np.ndarray) -> MouthPalette:
     off_tone = float(np.abs(img - luma[..., None] * tint).mean())
     colourful = float(np.clip(off_tone / COLOUR_FULL, 0.0, 1.0))
     face = _polygon_mask(luma.shape, landmarks[list(FACE_OVAL)])
-    lips = _polygon_mask(luma.shape, landmarks[list(LIPS_OUTER)]) & ~_polygon_mask(luma.shape, landmarks[list(LIPS_INNER)])
+    lips = (_polygon_mask(luma.shape, landmarks[list(LIPS_OUTER)])
+            & ~_polygon_mask(luma.shape, landmarks[list(LIPS_INNER)]))
     bright = float(np.percentile(luma[face], 97)) if face.any() else 255.0
-    lip = np.median(img[lips], axis=0) if lips.sum() >= 4 else np.median(img[face], axis=0) if face.any() else tint * 128
+    if lips.sum() >= 4:
+        lip = np.median(img[lips], axis=0)
+    else:
+        lip = np.median(img[face], axis=0) if face.any() else tint * 128
 
     def tone(rgb: np.ndarray) -> np.ndarray:
         grey = float(rgb @ LUMA) * tint

@@ -19,7 +19,13 @@ import cv2
 import numpy as np
 
 from openinfp.head.landmarks import (
-    LEFT_EYE, LEFT_EYE_CORNERS, LEFT_EYE_LOWER, LEFT_EYE_UPPER, RIGHT_EYE, RIGHT_EYE_CORNERS, RIGHT_EYE_LOWER,
+    LEFT_EYE,
+    LEFT_EYE_CORNERS,
+    LEFT_EYE_LOWER,
+    LEFT_EYE_UPPER,
+    RIGHT_EYE,
+    RIGHT_EYE_CORNERS,
+    RIGHT_EYE_LOWER,
     RIGHT_EYE_UPPER,
 )
 

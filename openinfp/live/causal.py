@@ -32,13 +32,13 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
+from openinfp.conditioners.audio_features import reference_db_of
 from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
 from openinfp.core.generator import MotionGenerator
 from openinfp.core.motion import MotionSequence
 from openinfp.core.sampling import pad_frames
-from openinfp.conditioners.audio_features import reference_db_of
 
 EncodeAudio = Callable[[ConversationAudio, int, Optional[dict]], list[ConditionTokens]]
 """``(audio, num_frames, loud_db) -> frame tokens`` of the audio conditioners (both tracks)."""

@@ -31,7 +31,14 @@ from typing import Any, Optional, Sequence
 
 from openinfp.core.errors import InputError, OpenInfpError
 from openinfp.pipeline.demo_inputs import (
-    AUDIO_TYPES, IMAGE_TYPES, SCRIPT_TYPES, DemoInputError, check_audio, check_image, check_upload, upload_of,
+    AUDIO_TYPES,
+    IMAGE_TYPES,
+    SCRIPT_TYPES,
+    DemoInputError,
+    check_audio,
+    check_image,
+    check_upload,
+    upload_of,
     user_message,
 )
 

@@ -21,19 +21,25 @@ Layouts:
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
+from openinfp.config import PipelineConfig, load_config
 from openinfp.core.audio import ConversationAudio
-from openinfp.core.config import PipelineConfig, load_config
 from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.io import PathLike, atomic_output, check_output_path
 from openinfp.core.motion import MotionSequence
 from openinfp.core.threads import torch_threads
+
+if TYPE_CHECKING:
+    from openinfp.core.registry import Registry
+
+log = logging.getLogger(__name__)
 
 ImageInput = Union[PathLike, np.ndarray]
 """A path to an image file, or ``[H, W, 3]`` uint8 RGB pixels."""
@@ -186,7 +192,7 @@ class ConversationPipeline:
             builds one pipeline per request, with that request's config, over one cache).
     """
 
-    def __init__(self, config: PipelineConfig, registry: Any = None, show_progress: bool = True,
+    def __init__(self, config: PipelineConfig, registry: Optional["Registry"] = None, show_progress: bool = True,
                  cache: Optional["ModelCache"] = None) -> None:
         if registry is None:
             from openinfp.core.registry import Registry
@@ -198,7 +204,7 @@ class ConversationPipeline:
         self.cache = cache if cache is not None else ModelCache()
 
     @classmethod
-    def from_preset(cls, preset: str = "default", overrides: Sequence[str] = (), registry: Any = None,
+    def from_preset(cls, preset: str = "default", overrides: Sequence[str] = (), registry: Optional["Registry"] = None,
                     show_progress: bool = True, cache: Optional["ModelCache"] = None) -> "ConversationPipeline":
         """Build from a preset name or YAML path plus ``key=value`` overrides."""
         if registry is None:
@@ -288,7 +294,7 @@ class ConversationPipeline:
         checkpoint = self.config.model.checkpoint or None
         key = ("generator", motion_space, checkpoint, self.config.device)
         return self.cache.get(key, lambda: MotionGenerator.from_pretrained(
-            checkpoint, motion_space=motion_space, device=self.config.device))
+            checkpoint, motion_space=motion_space, device=self.config.device, registry=self.registry))
 
     def sampler_for(self, generator: Any) -> Any:
         """The sampler of a run: the checkpoint's own (scheduler, steps, guidance scale,
@@ -316,7 +322,7 @@ class ConversationPipeline:
             or the voice activity when the model gives none).
         """
         from openinfp.core.plugins import call_chain
-        from openinfp.pipeline.activity import speech_activity
+        from openinfp.pipeline.activity_signals import speech_activity
 
         cfg = self.config
         space = motion_space or cfg.motion_space
@@ -497,7 +503,7 @@ class ConversationPipeline:
                     export_face_csv(motion, tmp)
                     files["arkit_csv"] = Path(outputs.arkit_csv)
                 if outputs.timeline is not None:
-                    from openinfp.pipeline.timeline import plot_timeline
+                    from openinfp.pipeline.timeline_plot import plot_timeline
 
                     tmp = stack.enter_context(atomic_output(outputs.timeline, suffix=".png"))
                     plot_timeline(tmp, audio, motion, title=_timeline_title(inputs, audio),
@@ -520,8 +526,8 @@ class ConversationPipeline:
         timings["cpu total"] = timer.cpu_total
         peak_mb = peak_memory_mb()
         if self.show_progress:
-            print(f"openinfp: wrote {video_path} ({timer.summary()}; real-time factor "
-                  f"{timer.total / audio.duration:.2f}; peak memory {peak_mb:.0f} MB)", file=sys.stderr)
+            log.info("wrote %s (%s; real-time factor %.2f; peak memory %.0f MB)", video_path, timer.summary(),
+                     timer.total / audio.duration, peak_mb)
         return AnimateResult(video_path, audio, motion, partner_motion, files, timings, layout, peak_mb)
 
     @staticmethod

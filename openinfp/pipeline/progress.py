@@ -9,12 +9,15 @@ start, one line every ``interval_s`` seconds, and the end.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import sys
 import time
 from typing import Callable, Iterable, Iterator, Optional, TextIO, TypeVar
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class StageTimer:
@@ -34,9 +37,9 @@ class StageTimer:
 
     @contextlib.contextmanager
     def stage(self, name: str, message: str = "") -> Iterator[None]:
-        """Time a block; with ``show``, print ``message`` (or the stage name) to stderr first."""
+        """Time a block; with ``show``, log ``message`` first (the CLI shows it on stderr)."""
         if self.show and message:
-            print(f"openinfp: {message}", file=sys.stderr, flush=True)
+            log.info("%s", message)
         t0, c0 = time.perf_counter(), time.process_time()
         try:
             yield

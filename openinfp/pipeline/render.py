@@ -7,7 +7,7 @@ given to a body renderer is lifted onto a body first.
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
@@ -324,7 +324,7 @@ def render_motion_file(
     elif partner_audio is not None:
         raise InputError("--partner-audio needs --audio (the agent's track) as well")
     if show_progress:
-        print(f"openinfp: rendering {agent.num_frames} frames with {name!r}", file=sys.stderr)
+        logging.getLogger(__name__).info("rendering %d frames with %r", agent.num_frames, name)
     return encode_frames(output, frames, agent.num_frames, agent.fps, audio=wave, crf=cfg.output.crf,
                          watermark=cfg.output.watermark, label=cfg.output.label, pm=registry.pm,
                          metadata={"openinfp_renderer": name}, show_progress=show_progress)

@@ -11,15 +11,18 @@ so it checks plumbing, never behaviour.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import torch
 
 from openinfp.core.io import PathLike
 
+if TYPE_CHECKING:
+    from openinfp.core.registry import Registry
 
-def conditioner_width(registry: Any, name: str, options: Optional[dict] = None) -> int:
+
+def conditioner_width(registry: "Registry", name: str, options: Optional[dict] = None) -> int:
     """Token width ``D`` that the conditioner ``name`` emits, measured on one second of noise."""
     from openinfp.core.audio import ConversationAudio
     from openinfp.core.interfaces import ConditionInputs
@@ -34,7 +37,7 @@ def conditioner_width(registry: Any, name: str, options: Optional[dict] = None) 
     return tokens[0].dim
 
 
-def save_untrained_generator(path: PathLike, registry: Any = None, motion_space: str = "head",
+def save_untrained_generator(path: PathLike, registry: Optional["Registry"] = None, motion_space: str = "head",
                              width: int = 32, depth: int = 1, seed: int = 0, std: float = 0.05,
                              preset: Optional[str] = None) -> Path:
     """Write an untrained generator checkpoint to ``path`` and return it.
@@ -63,7 +66,7 @@ def save_untrained_generator(path: PathLike, registry: Any = None, motion_space:
     space = registry.motion_space(motion_space)
     token_dims = {"audio": conditioner_width(registry, "audio"), "text": 384}
     if preset is not None:
-        from openinfp.core.config import load_config
+        from openinfp.config import load_config
 
         cfg = load_config(preset, registry=registry)
         guider = GuiderConfig(**{**cfg.guider.options, "token_dims": token_dims})

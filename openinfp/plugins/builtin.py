@@ -9,7 +9,13 @@ from __future__ import annotations
 from openinfp.core.config import builtin_preset_dir
 from openinfp.core.hookspecs import hookimpl
 from openinfp.core.specs import (
-    CliCommandSpec, ConditionerSpec, DatasetFormatSpec, GuiderSpec, MotionSpaceSpec, PresetSpec, RendererSpec,
+    CliCommandSpec,
+    ConditionerSpec,
+    DatasetFormatSpec,
+    GuiderSpec,
+    MotionSpaceSpec,
+    PresetSpec,
+    RendererSpec,
 )
 
 
@@ -45,9 +51,8 @@ def register_conditioners() -> list[ConditionerSpec]:
 
 @hookimpl
 def register_renderers() -> list[RendererSpec]:
-    from openinfp.head.renderer_config import PortraitRendererConfig  # light: a dataclass only
-
     from openinfp.body import config as bopt  # light: dataclasses only
+    from openinfp.head.renderer_config import PortraitRendererConfig  # light: a dataclass only
 
     return [
         RendererSpec("portrait", "openinfp.head.renderer:PortraitRenderer",
@@ -131,7 +136,7 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "Synthesize SCRIPT as a two-track conversation (A = agent, left; B = partner, right) "
                        "with natural pauses and optional backchannels; optionally write the turns as RTTM."),
         CliCommandSpec("train", "train the motion generator (guider + diffusion transformer) on a corpus",
-                       "openinfp.core.train_cli:add_train_arguments", "openinfp.core.train_cli:run_train",
+                       "openinfp.train_cli:add_train_arguments", "openinfp.train_cli:run_train",
                        "Cache conditioner features of the corpus in data.root, train the interactive motion guider "
                        "and motion DiT (one CPU process, or multi-GPU via `accelerate launch -m openinfp.cli train`), "
                        "save an EMA checkpoint, and evaluate it on held-out conversations. See docs/MODELS.md."),
@@ -149,7 +154,8 @@ def register_cli_commands() -> list[CliCommandSpec]:
         CliCommandSpec("synth", "generate the synthetic two-person conversation corpus (shards + manifest)",
                        "openinfp.data.commands:add_synth_arguments", "openinfp.data.commands:run_synth",
                        "Script, speak (eSpeak NG) and animate two-person conversations with rule-based ground-truth "
-                       "head and SMPL-X motion for both people; deterministic per --seed, resumable. See docs/DATA.md."),
+                       "head and SMPL-X motion for both people; deterministic per --seed, resumable. "
+                       "See docs/DATA.md."),
         CliCommandSpec("prepare", "turn recordings (DualTalk, BEAT2, videos, ...) into conversation shards",
                        "openinfp.data.commands:add_prepare_arguments", "openinfp.data.commands:run_prepare",
                        "Read recordings in a dataset layout (--format), track faces / load motion, split audio into "

@@ -2,8 +2,10 @@
 
 * :mod:`openinfp.provenance.watermark`: the key-seeded, low-frequency spread-spectrum
   luma watermark that :class:`openinfp.core.video.VideoWriter` embeds in every frame,
-  and its correlation detector (a calibrated z-score).
-* :mod:`openinfp.provenance.label`: the optional visible "AI-generated" label.
+  and its correlation detector (a calibrated z-score); the code lives in
+  :mod:`openinfp.core.watermark` because core's writer uses it.
+* :mod:`openinfp.provenance.label`: the optional visible "AI-generated" label
+  (code in :mod:`openinfp.core.label`).
 * :mod:`openinfp.provenance.verify`: ``openinfp verify VIDEO`` (metadata tags + watermark).
 * :mod:`openinfp.provenance.evaluate`: the measurement of detection and false-positive
   rates reported in ``docs/PROVENANCE.md``.

@@ -36,9 +36,8 @@ TEXTURES = ("brick", "grass", "gravel")
 @functools.lru_cache(maxsize=32)
 def load_photo(name: str) -> np.ndarray:
     """A real photo by name as ``[H, W, 3]`` uint8 RGB (grey photos are replicated)."""
-    from skimage import io as skio
-
     import skimage
+    from skimage import io as skio
 
     skdir = Path(skimage.__file__).parent / "data"
     files = {

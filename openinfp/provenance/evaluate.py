@@ -48,9 +48,9 @@ from typing import Iterator, Optional, Sequence
 import numpy as np
 
 from openinfp.core.errors import InputError, OpenInfpError
+from openinfp.core.watermark import DEFAULT_KEY, GRID, THRESHOLD, cell_gains, embed_watermark
 from openinfp.provenance import clips as C
 from openinfp.provenance.verify import DEFAULT_MAX_FRAMES
-from openinfp.provenance.watermark import DEFAULT_KEY, GRID, THRESHOLD, cell_gains, embed_watermark
 
 POSITIVE_KINDS = ("portrait", "side_by_side", "body_scene", "moving_camera", "body_render")
 NEGATIVE_KINDS = ("photo_camera", "photo_camera_wide", "photo_portrait", "body_scene", "noise")
@@ -287,7 +287,8 @@ def summarize(trials: list[Trial], nulls: np.ndarray, seconds: float, threshold:
     def rate(items: list[Trial]) -> str:
         return f"{sum(t.detected for t in items)}/{len(items)}"
 
-    by_transform = {name: rate([t for t in pos if t.transform == name]) for name in dict.fromkeys(t.transform for t in pos)}
+    by_transform = {name: rate([t for t in pos if t.transform == name])
+                    for name in dict.fromkeys(t.transform for t in pos)}
     by_kind = {kind: rate([t for t in pos if t.kind == kind]) for kind in dict.fromkeys(t.kind for t in pos)}
     min_score = {f"{kind} / {name}": round(min(t.score for t in pos if t.kind == kind and t.transform == name), 2)
                  for kind in dict.fromkeys(t.kind for t in pos) for name in by_transform}
@@ -313,7 +314,8 @@ def summarize(trials: list[Trial], nulls: np.ndarray, seconds: float, threshold:
                          "std": round(float(neg_scores.std()), 3) if len(neg) else None,
                          "max": round(float(neg_scores.max()), 2) if len(neg) else None,
                          "false_positives": rate(neg),
-                         "by_kind": {k: rate([t for t in neg if t.kind == k]) for k in dict.fromkeys(t.kind for t in neg)}},
+                         "by_kind": {k: rate([t for t in neg if t.kind == k])
+                                     for k in dict.fromkeys(t.kind for t in neg)}},
         wrong_key_null=null,
         psnr_db={"mean": round(float(psnr.mean()), 2), "min": round(float(psnr.min()), 2)} if psnr.size else {},
         seconds=round(seconds, 1), real_videos=real_video_summary(trials),

@@ -12,7 +12,7 @@ from typing import Any
 
 from openinfp.core.errors import InputError
 from openinfp.core.io import PathLike, require_file
-from openinfp.provenance.watermark import DEFAULT_KEY, THRESHOLD, WatermarkDetector, WatermarkResult
+from openinfp.core.watermark import DEFAULT_KEY, THRESHOLD, WatermarkDetector, WatermarkResult
 
 DEFAULT_MAX_FRAMES = 300
 """Frames analysed by default (12 s at 25 fps): more adds little for a fixed pattern."""

@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from openinfp.audio.activity import (
-    binarize, resample_steps, speech_activity, two_track_activity, vad_probabilities,
+    binarize,
+    resample_steps,
+    speech_activity,
+    two_track_activity,
+    vad_probabilities,
 )
 from openinfp.core.errors import InputError
 

@@ -3,8 +3,6 @@ a synthetic SMPL-X model file, and helpers for silhouette checks."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import torch

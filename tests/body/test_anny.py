@@ -7,7 +7,11 @@ import numpy as np
 import torch
 
 from openinfp.body.anny_body import (
-    ANNY_CORRESPONDENCE, JOINT_SEGMENTS, bone_direction_errors, ensure_anny_cache_dir, random_test_poses,
+    ANNY_CORRESPONDENCE,
+    JOINT_SEGMENTS,
+    bone_direction_errors,
+    ensure_anny_cache_dir,
+    random_test_poses,
 )
 from openinfp.body.convert import neutral_smplx_motion
 from openinfp.body.motion_space import smplx_motion_space

@@ -5,7 +5,12 @@ import pytest
 import torch
 
 from openinfp.body.convert import (
-    JAW_OPEN_ANGLE, facing_yaw, head_to_smplx, jaw_open_amount, neutral_smplx_motion, yaw_matrix,
+    JAW_OPEN_ANGLE,
+    facing_yaw,
+    head_to_smplx,
+    jaw_open_amount,
+    neutral_smplx_motion,
+    yaw_matrix,
 )
 from openinfp.body.motion_space import joint_position, joint_rotmats, set_joint_rotations, smplx_motion_space
 from openinfp.body.skeleton import forward_kinematics

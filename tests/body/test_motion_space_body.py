@@ -2,8 +2,18 @@ import pytest
 import torch
 
 from openinfp.body.motion_space import (
-    ROTATION_SLICES, SMPLX_JOINT_GROUPS, SMPLX_JOINTS, joint_group, joint_group_mask, joint_position, joint_rot6d,
-    joint_rotmats, joint_slice, set_joint_rotations, smplx_motion_space, with_joint_rot6d,
+    ROTATION_SLICES,
+    SMPLX_JOINT_GROUPS,
+    SMPLX_JOINTS,
+    joint_group,
+    joint_group_mask,
+    joint_position,
+    joint_rot6d,
+    joint_rotmats,
+    joint_slice,
+    set_joint_rotations,
+    smplx_motion_space,
+    with_joint_rot6d,
 )
 from openinfp.core.rotations import axis_angle_to_matrix, matrix_to_rot6d
 

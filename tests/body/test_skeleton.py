@@ -6,7 +6,12 @@ import torch
 
 from openinfp.body.motion_space import SMPLX_JOINTS, joint_position
 from openinfp.body.skeleton import (
-    END_SITES, SMPLX_PARENTS, bone_pairs, end_site_positions, forward_kinematics, generic_end_sites,
+    END_SITES,
+    SMPLX_PARENTS,
+    bone_pairs,
+    end_site_positions,
+    forward_kinematics,
+    generic_end_sites,
     generic_rest_joints,
 )
 from openinfp.core.rotations import axis_angle_to_matrix

@@ -11,7 +11,7 @@ import torch
 from openinfp.conditioners.audio import AUDIO_FEATURE_DIM, AudioConditioner, AudioFeatureEncoder
 from openinfp.conditioners.audio_features import feature_names, track_features
 from openinfp.core.audio import ConversationAudio
-from openinfp.core.interfaces import ConditionInputs, Conditioner
+from openinfp.core.interfaces import Conditioner, ConditionInputs
 
 NAMES = feature_names()
 COL = {n: i for i, n in enumerate(NAMES)}

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from openinfp.core.errors import ConfigError, InputError
-from openinfp.core.interfaces import ConditionInputs, Conditioner
+from openinfp.core.interfaces import Conditioner, ConditionInputs
 
 
 @pytest.fixture(scope="module")

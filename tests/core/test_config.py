@@ -54,7 +54,8 @@ def test_invalid_choice(reg):
 
 
 def test_unknown_plugin_name_lists_choices(reg):
-    with pytest.raises(ConfigError, match="renderer.name: unknown renderer 'portrat'; valid choices: .*portrait.*skeleton"):
+    with pytest.raises(ConfigError,
+                       match="renderer.name: unknown renderer 'portrat'; valid choices: .*portrait.*skeleton"):
         load_config("default", ["renderer.name=portrat"], registry=reg)
     with pytest.raises(ConfigError, match="motion_space: unknown motion space 'tail'; valid choices: head, smplx"):
         load_config("default", ["motion_space=tail"], registry=reg)

@@ -11,7 +11,13 @@ import torch
 from openinfp.core.errors import InputError
 from openinfp.data.dataset import ConversationDataset, motion_stats
 from openinfp.data.shards import (
-    MANIFEST, Conversation, ConversationShard, Side, read_manifest, write_conversation, write_manifest,
+    MANIFEST,
+    Conversation,
+    ConversationShard,
+    Side,
+    read_manifest,
+    write_conversation,
+    write_manifest,
 )
 from openinfp.data.synth import PlannedConversation, synth_conversation
 
@@ -52,7 +58,8 @@ def test_windows_match_the_shard_and_context_precedes(shards):
         full = shard.motion(entry.agent, "head")
         np.testing.assert_array_equal(sample["motion"].numpy(), full[start:start + 40])
         np.testing.assert_array_equal(sample["prev_motion"].numpy(), full[start - 8:start])
-        np.testing.assert_array_equal(sample["agent_audio"].numpy(), shard.audio(entry.agent)[start * 640:(start + 40) * 640])
+        np.testing.assert_array_equal(sample["agent_audio"].numpy(),
+                                      shard.audio(entry.agent)[start * 640:(start + 40) * 640])
         assert start >= 8 and start + 40 <= shard.num_frames
 
 

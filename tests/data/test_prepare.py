@@ -26,7 +26,8 @@ def _speech(text: str, voice: str) -> np.ndarray:
     return synthesize(text, voice=voice).wave
 
 
-def _two_speakers(seconds: float = 6.0) -> tuple[np.ndarray, np.ndarray, list[tuple[float, float]], list[tuple[float, float]]]:
+def _two_speakers(seconds: float = 6.0
+                  ) -> tuple[np.ndarray, np.ndarray, list[tuple[float, float]], list[tuple[float, float]]]:
     """Speaker 1 talks in the first half, speaker 2 in the second (each on its own track)."""
     n = int(seconds * SR)
     s1, s2 = np.zeros(n, np.float32), np.zeros(n, np.float32)
@@ -132,9 +133,9 @@ def test_shards_split_work_and_resume(dualtalk_root, tmp_path):
                      "--blendshape-fps", "30", "--quiet"]) == 0
         ids.append({r["id"] for r in read_manifest(out)})
     assert len(ids[0]) == 2 and len(ids[1]) == 3  # 3 items: 0 and 2 in shard 0/2, 1 in 1/2; manifest grows
+    from openinfp.data.config import DualTalkOptions
     from openinfp.data.prepare import prepare_corpus
     from openinfp.data.readers.dualtalk import DualTalkReader
-    from openinfp.data.config import DualTalkOptions
 
     summary = prepare_corpus(DualTalkReader(DualTalkOptions(blendshape_fps=30)), [str(root)], out, progress=False)
     assert summary["skipped_existing"] == 3 and summary["written"] == 0

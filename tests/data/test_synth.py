@@ -107,7 +107,6 @@ def test_jaw_open_exactly_when_own_track_speaks(corpus):
 def test_listener_nods_fall_in_partner_turns(corpus):
     """Nods, found in the listener's head pitch, happen during (or right after) the partner's turns."""
     out, _ = corpus
-    space = head_motion_space()
     found = 0
     for path in iter_shards(out):
         shard = ConversationShard(path)

@@ -35,8 +35,8 @@ def _args(**kw):
 
 def test_uploads_are_checked_before_anything_decodes_them(tmp_path):
     import soundfile as sf
-    from skimage import data
     from PIL import Image
+    from skimage import data
 
     backend = DemoBackend(DemoSettings(workdir=tmp_path / "w", max_audio_s=5.0))
     up = tmp_path / "gradio" / "abc"

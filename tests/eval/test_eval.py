@@ -53,7 +53,8 @@ def test_model_rows_run_from_checkpoints_and_ablation_is_checked(heldout_dir, ti
     assert any("guidance scale 2" in n for n in rows["model_no_banks"].notes)
     assert "model_no_banks:" in report.markdown()
     # A checkpoint WITH banks is refused as the ablation; a missing one is reported.
-    wrong = run_eval(convs[:1], EvalOptions(systems=("model_no_banks",), no_banks_checkpoint=str(tiny_checkpoints["banks"]),
+    wrong = run_eval(convs[:1], EvalOptions(systems=("model_no_banks",),
+                                            no_banks_checkpoint=str(tiny_checkpoints["banks"]),
                                             render_frames=0, suite=FAST))
     assert wrong.results[0].status == "unavailable" and "WITH memory banks" in wrong.results[0].reason
     gone = run_eval(convs[:1], EvalOptions(systems=("model",), checkpoint=str(heldout_dir / "nothing"), render_frames=0,

@@ -7,7 +7,11 @@ import pytest
 
 from openinfp.core.errors import InputError
 from openinfp.core.metrics.behaviour import (
-    detect_nods, listening_liveliness, moving_average, role_separation_auc, roc_auc,
+    detect_nods,
+    listening_liveliness,
+    moving_average,
+    roc_auc,
+    role_separation_auc,
 )
 
 FPS = 25.0

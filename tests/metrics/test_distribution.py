@@ -8,8 +8,16 @@ import scipy.linalg
 
 from openinfp.core.errors import InputError
 from openinfp.core.metrics.distribution import (
-    Gaussian, KMeansCodebook, fd, frechet_distance, l1_diversity, paired_fd, pairwise_l1_diversity,
-    shannon_index, sid, variance,
+    Gaussian,
+    KMeansCodebook,
+    fd,
+    frechet_distance,
+    l1_diversity,
+    paired_fd,
+    pairwise_l1_diversity,
+    shannon_index,
+    sid,
+    variance,
 )
 
 

@@ -7,7 +7,14 @@ import pytest
 
 from openinfp.core.errors import InputError
 from openinfp.core.metrics.image import (
-    RIGID_LANDMARKS, FaceLandmarker, identity_consistency, interocular, landmark_nme, psnr, similarity_align, ssim,
+    RIGID_LANDMARKS,
+    FaceLandmarker,
+    identity_consistency,
+    interocular,
+    landmark_nme,
+    psnr,
+    similarity_align,
+    ssim,
 )
 
 

@@ -8,7 +8,11 @@ import pytest
 from openinfp.core.errors import InputError
 from openinfp.core.metrics.audio import onset_times, speech_activity, speech_envelope
 from openinfp.core.metrics.timing import (
-    beat_consistency, joint_rotation_speed, lagged_peak_correlation, lip_sync_proxy, motion_beat_consistency,
+    beat_consistency,
+    joint_rotation_speed,
+    lagged_peak_correlation,
+    lip_sync_proxy,
+    motion_beat_consistency,
     speed_minima,
 )
 

@@ -59,7 +59,8 @@ def test_shipped_head_talks_while_its_track_speaks_and_is_reproducible():
     # the agent's mouth moves far more while its own track speaks than while it listens
     assert jaw[speaking].mean() > 2 * jaw[~speaking].mean() + 0.02
     # the guider's speaking read-out follows the tracks too
-    assert motion.annotations["agent_speaking"][speaking].mean() > motion.annotations["agent_speaking"][~speaking].mean()
+    agent_speaking = motion.annotations["agent_speaking"]
+    assert agent_speaking[speaking].mean() > agent_speaking[~speaking].mean()
     # same seed -> same motion; another seed -> different motion
     assert torch.equal(gen.generate(conds, T, seed=0).motion, motion.motion)
     assert not torch.equal(gen.generate(conds, T, seed=1).motion, motion.motion)

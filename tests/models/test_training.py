@@ -12,8 +12,15 @@ import torch
 from openinfp.core.generator import MotionGenerator
 from openinfp.core.model_config import SamplerConfig, TrainConfig
 from openinfp.core.training import (
-    ConversationFeatures, TrainData, WindowDataset, collate, evaluate, fit, format_table, motion_stats,
-    split_conversations, token_dims_of,
+    TrainData,
+    WindowDataset,
+    collate,
+    evaluate,
+    fit,
+    format_table,
+    motion_stats,
+    split_conversations,
+    token_dims_of,
 )
 from openinfp.head.motion_space import head_motion_space
 

@@ -12,8 +12,8 @@ from openinfp.audio.espeak import synthesize
 from openinfp.core.audio import ConversationAudio
 from openinfp.core.motion import MotionSequence
 from openinfp.head.motion_space import head_motion_space, head_rotation_from_euler
-from openinfp.pipeline.activity import energy_activity, head_activity, mouth_activity, speech_activity
-from openinfp.pipeline.timeline import plot_timeline
+from openinfp.pipeline.activity_signals import energy_activity, head_activity, mouth_activity, speech_activity
+from openinfp.pipeline.timeline_plot import plot_timeline
 
 FPS = 25.0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import pytest
 
 from openinfp.cli import main
 from openinfp.core.config import load_config

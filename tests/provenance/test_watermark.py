@@ -7,11 +7,20 @@ import pytest
 
 from openinfp.core.errors import InputError
 from openinfp.provenance import clips as C
-from openinfp.provenance.watermark import (
-    GRID, STRENGTH, THRESHOLD, WatermarkDetector, cell_gains, detect_watermark,
-    embed_watermark, frame_luma, score_evidence, watermark_pattern, whiten_cells,
-)
 from openinfp.provenance.verify import read_video_evidence, verify_video
+from openinfp.provenance.watermark import (
+    GRID,
+    STRENGTH,
+    THRESHOLD,
+    WatermarkDetector,
+    cell_gains,
+    detect_watermark,
+    embed_watermark,
+    frame_luma,
+    score_evidence,
+    watermark_pattern,
+    whiten_cells,
+)
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -18,8 +18,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
 REQUESTS = 20
 QUEUE = 4
 SCRIPT = "A: Hi there.\nB: Hello!"

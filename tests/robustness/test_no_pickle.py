@@ -165,7 +165,8 @@ def test_package_sources_never_unpickle():
         # and plain containers only; see openinfp/audio/bundled.py)
         for m in re.finditer(r"\btorch\.load\(", text):
             if "weights_only=True" not in _call_text(text, m.end() - 1):
-                hits.append(f"{path.name}:{text.count(chr(10), 0, m.start()) + 1}: torch.load without weights_only=True")
+                line = text.count(chr(10), 0, m.start()) + 1
+                hits.append(f"{path.name}:{line}: torch.load without weights_only=True")
         for m in re.finditer(r"\bnp\.load\(", text):
             call = _call_text(text, m.end() - 1)
             if "allow_pickle=False" not in call:

@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 
 from openinfp.core.errors import InputError
-from openinfp.core.metrics.features import ArrayLike, YPR, angular_speed, as_array, head_angles, mouth_opening
+from openinfp.core.metrics.features import YPR, ArrayLike, angular_speed, as_array, head_angles, mouth_opening
 from openinfp.core.motion import MotionSequence
 
 

@@ -19,7 +19,7 @@ import torch
 from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.errors import InputError
 from openinfp.core.metrics.audio import onset_times, speech_envelope
-from openinfp.core.metrics.features import ArrayLike, joint_rot6d, as_array, mouth_opening
+from openinfp.core.metrics.features import ArrayLike, as_array, joint_rot6d, mouth_opening
 from openinfp.core.motion import MotionSequence
 from openinfp.core.rotations import rot6d_to_matrix
 

@@ -20,7 +20,13 @@ import numpy as np
 from openinfp.core.errors import InputError
 from openinfp.data.config import Beat2Options
 from openinfp.data.readers.common import (
-    FPS, PrepareItem, build_conversation, resample_motion, safe_id, smplx_to_head, split_for,
+    FPS,
+    PrepareItem,
+    build_conversation,
+    resample_motion,
+    safe_id,
+    smplx_to_head,
+    split_for,
 )
 from openinfp.data.shards import Conversation
 
@@ -42,7 +48,8 @@ class Beat2Reader:
     def discover(self, inputs: list[str]) -> list[PrepareItem]:
         items: dict[str, PrepareItem] = {}
         for root in map(Path, inputs):
-            files = [root] if root.is_file() and root.suffix == ".npz" else sorted(root.rglob("*.npz")) if root.is_dir() else None
+            files = ([root] if root.is_file() and root.suffix == ".npz"
+                     else sorted(root.rglob("*.npz")) if root.is_dir() else None)
             if files is None:
                 raise InputError(f"BEAT2 input {root} is neither a folder nor an .npz file")
             for npz in files:

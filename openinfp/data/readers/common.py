@@ -89,7 +89,8 @@ def align(audio: ConversationAudio, motions: dict[str, dict[str, np.ndarray]], w
     T = min(lengths)
     mismatch = (max(lengths) - T) / FPS
     if mismatch > MAX_LENGTH_MISMATCH_S:
-        raise InputError(f"{what}: audio ({t_audio / FPS:.2f} s) and motion ({', '.join(f'{n / FPS:.2f}' for n in lengths[1:])} s) "
+        motion_s = ", ".join(f"{n / FPS:.2f}" for n in lengths[1:])
+        raise InputError(f"{what}: audio ({t_audio / FPS:.2f} s) and motion ({motion_s} s) "
                          f"differ by {mismatch:.2f} s (limit {MAX_LENGTH_MISMATCH_S} s); are they from the same clip?")
     if T < 1:
         raise InputError(f"{what}: no complete frame of audio and motion")

@@ -84,7 +84,8 @@ def read_blendshapes(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(f"{where} is not a readable array file ({exc})") from None
     if data.ndim != 2 or data.shape[1] not in (52, 55):
-        raise InputError(f"{where}: expected [T, 52] ARKit weights (or [T, 55] with head yaw/pitch/roll), got {data.shape}")
+        raise InputError(f"{where}: expected [T, 52] ARKit weights (or [T, 55] with head yaw/pitch/roll), "
+                         f"got {data.shape}")
     if data.shape[1] == 55:
         data, head = data[:, :52], data[:, 52:]
     if head is not None and head.shape != (data.shape[0], 3):

@@ -4,6 +4,9 @@ Used by the timeline plot, the demo and the end-to-end checks. Motion is read by
 names of its parts (any slice holding an ``jawOpen`` component, any rotation slice
 holding a ``head`` joint), so the same code serves the ``head`` and ``smplx`` spaces
 and any plugin space that follows the same naming.
+
+These read signals that already exist (the audio stage's activity arrays, the motion);
+the voice-activity detection on a waveform is :mod:`openinfp.audio.activity`.
 """
 
 from __future__ import annotations

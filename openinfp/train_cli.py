@@ -34,7 +34,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_training_setup(args: argparse.Namespace):
-    from openinfp.core.config import load_config
+    from openinfp.config import load_config
 
     cfg = load_config(args.config, args.overrides, registry=args._registry)
     if not cfg.data.root:
@@ -53,8 +53,16 @@ def run_train(args: argparse.Namespace) -> int:
     from openinfp.core.generator import MotionGenerator
     from openinfp.core.model_config import GuiderConfig
     from openinfp.core.training import (
-        EVAL_KEYS, TrainData, build_feature_cache, evaluate, fit, format_table, split_conversations, token_dims_of,
+        EVAL_KEYS,
+        TrainData,
+        build_feature_cache,
+        evaluate,
+        fit,
+        format_table,
+        split_conversations,
+        token_dims_of,
     )
+    from openinfp.data import shards
 
     cfg, conditioners = _load_training_setup(args)
     progress = not args.quiet
@@ -70,7 +78,7 @@ def run_train(args: argparse.Namespace) -> int:
     with state.main_process_first():
         convs = build_feature_cache(cfg.data.root, conditioners, cfg.motion_space, cache_dir,
                                     tcfg.max_conversations, progress=progress and state.is_main_process,
-                                    corpus_activity=tcfg.corpus_activity)
+                                    corpus_activity=tcfg.corpus_activity, shards=shards)
     if args.cache_only:
         if not args.quiet:
             print(f"cached features of {len(convs)} conversations under {cache_dir}", file=sys.stderr)
@@ -80,7 +88,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise InputError(f"corpus {cfg.data.root} has no training conversations (all are 'val')")
     if args.eval_only:
         folder = args.checkpoint or str(out_dir / "checkpoint")
-        gen = MotionGenerator.from_pretrained(folder, cfg.motion_space)
+        gen = MotionGenerator.from_pretrained(folder, cfg.motion_space, registry=args._registry)
     else:
         guider_opts = dict(cfg.guider.options)
         guider_config = GuiderConfig(**guider_opts)
@@ -100,7 +108,7 @@ def run_train(args: argparse.Namespace) -> int:
         name, sep, folder = item.partition("=")
         if not sep or not name:
             raise InputError(f"--compare {item!r} must look like NAME=FOLDER")
-        systems[name] = MotionGenerator.from_pretrained(folder, cfg.motion_space)
+        systems[name] = MotionGenerator.from_pretrained(folder, cfg.motion_space, registry=args._registry)
     systems["static"] = "static"
     held = val_convs[: tcfg.eval_conversations] if val_convs else []
     if not held:

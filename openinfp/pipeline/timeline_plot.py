@@ -18,7 +18,7 @@ import numpy as np
 from openinfp.core.audio import ConversationAudio
 from openinfp.core.io import PathLike, atomic_output
 from openinfp.core.motion import MotionSequence
-from openinfp.pipeline.activity import head_activity, mouth_activity, speech_activity
+from openinfp.pipeline.activity_signals import head_activity, mouth_activity, speech_activity
 
 AGENT_COLOUR = "#1f77b4"
 PARTNER_COLOUR = "#ff7f0e"
