@@ -24,7 +24,7 @@ Speaker 0 is whoever speaks first. RTTM and scoring live in :mod:`openinfp.audio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -86,6 +86,9 @@ class DiarizationOptions:
     same_speaker_cosine: float = 0.5
     min_cluster_s: float = 1.0
     merge_gap_s: float = 0.2
+    overlap_bias: float = 0.0
+    count_floor_solo_s: Optional[float] = 1.0
+    refine_turns: bool = True
 
 
 @dataclass
@@ -153,11 +156,18 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
         raise InputError(f"diarization: the number of speakers must be at least 1, got {opt.num_speakers}")
     n_grid = int(np.ceil(wave.shape[0] / SAMPLE_RATE * GRID_FPS))
     with torch_threads(1):  # small convolutions and LSTMs: one thread is fastest on a shared CPU
-        seg = segment(wave, opt.step_s)
+        seg = segment(wave, opt.step_s, overlap_bias=opt.overlap_bias)
         emb, units, clean = _window_embeddings(wave, seg, opt)
     if emb.shape[0] == 0:
         return Diarization(np.zeros((n_grid, 0), bool), 0, [], notes=["no speech found"])
     assign, notes = _cluster(emb, units, clean, opt)
+    if opt.num_speakers is None and opt.split_turns is None and opt.refine_turns and assign.max() >= 1:
+        # The count comes from whole local speakers (long embeddings count best); the
+        # assignment then uses each turn apart (voices the segmentation merged in a window).
+        fixed = replace(opt, num_speakers=int(assign.max()) + 1)
+        with torch_threads(1):
+            emb, units, clean = _window_embeddings(wave, seg, fixed)
+        assign, _ = _cluster(emb, units, clean, fixed)
     grid = _reconstruct(seg, units, assign, n_grid)
     grid = _first_speaker_first(grid)
     k = grid.shape[1]
@@ -259,6 +269,10 @@ def _cluster(emb: np.ndarray, units: np.ndarray, clean: np.ndarray,
     centroids = _centroids(emb[good], labels, clean[good])
     if opt.num_speakers is None:
         centroids = _absorb_small(centroids, emb[good], labels, clean[good], opt.min_cluster_s)
+        floor = _count_floor(units, clean, opt.count_floor_solo_s)
+        if centroids.shape[0] < floor and good.size >= floor:
+            labels = fcluster(tree, floor, criterion="maxclust") - 1
+            centroids = _centroids(emb[good], labels, clean[good])
     elif centroids.shape[0] < opt.num_speakers:
         notes.append(f"only {centroids.shape[0]} voice(s) found, {opt.num_speakers} asked for")
     sim = emb @ centroids.T
@@ -275,6 +289,18 @@ def _cluster(emb: np.ndarray, units: np.ndarray, clean: np.ndarray,
                     order = np.argsort(-sim[loser])
                     assign[loser] = order[1]
     return assign, notes
+
+
+def _count_floor(units: np.ndarray, clean: np.ndarray, solo_s: Optional[float]) -> int:
+    """Most local speakers one window holds with at least ``solo_s`` of solo speech each
+    (distinct people for the segmentation model, so a lower bound on the speaker count)."""
+    if solo_s is None or units.shape[0] == 0:
+        return 1
+    best = 1
+    for c in np.unique(units[:, 0]):
+        rows = (units[:, 0] == c) & (clean >= solo_s)
+        best = max(best, len(np.unique(units[rows, 1])))
+    return best
 
 
 def _centroids(emb: np.ndarray, labels: np.ndarray, weight: np.ndarray) -> np.ndarray:
