@@ -89,6 +89,11 @@ class DiarizationOptions:
     overlap_bias: float = 0.0
     count_floor_solo_s: Optional[float] = 1.0
     refine_turns: bool = True
+    resegment: bool = True
+    reseg_window_s: float = 1.5
+    reseg_hop_s: float = 0.5
+    reseg_margin: float = 0.0
+    reseg_iterations: int = 0
 
 
 @dataclass
@@ -169,6 +174,14 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
             emb, units, clean = _window_embeddings(wave, seg, fixed)
         assign, _ = _cluster(emb, units, clean, fixed)
     grid = _reconstruct(seg, units, assign, n_grid)
+    if opt.resegment and grid.shape[1] >= 2:
+        from openinfp.audio.resegment import resegment, speaker_centroids
+
+        cents = speaker_centroids(emb, assign, clean, grid.shape[1])
+        with torch_threads(1):
+            grid = resegment(wave, grid, cents, GRID_FPS, opt.reseg_window_s, opt.reseg_hop_s, opt.reseg_margin,
+                             opt.reseg_iterations)
+    grid = grid[:, grid.any(axis=0)]
     grid = _first_speaker_first(grid)
     k = grid.shape[1]
     if opt.num_speakers is None and k == 1:
@@ -352,8 +365,7 @@ def _reconstruct(seg, units: np.ndarray, assign: np.ndarray, n_grid: int) -> np.
     # Onto the 10 ms grid: each grid frame takes the segmentation frame nearest its centre.
     centre = (np.arange(n_grid) + 0.5) / GRID_FPS
     idx = np.clip(np.rint((centre - FRAME_SIZE_S / 2) / FRAME_STEP_S).astype(np.int64), 0, frames.shape[0] - 1)
-    grid = frames[idx]
-    return grid[:, grid.any(axis=0)]
+    return frames[idx]
 
 
 def _first_speaker_first(grid: np.ndarray) -> np.ndarray:
