@@ -90,7 +90,7 @@ class DiarizationOptions:
     count_floor_solo_s: Optional[float] = 1.0
     refine_turns: bool = True
     resegment: bool = True
-    reseg_window_s: float = 1.5
+    reseg_window_s: float = 1.0
     reseg_hop_s: float = 0.5
     reseg_margin: float = 0.0
     reseg_iterations: int = 0
