@@ -149,6 +149,7 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
     Returns:
         A :class:`Diarization` on a 10 ms grid of ``ceil(N / 160)`` frames.
     """
+    from openinfp.audio.fbank import kaldi_fbank_long
     from openinfp.audio.segmentation import segment
 
     opt = options or DiarizationOptions()
@@ -162,7 +163,8 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
     n_grid = int(np.ceil(wave.shape[0] / SAMPLE_RATE * GRID_FPS))
     with torch_threads(1):  # small convolutions and LSTMs: one thread is fastest on a shared CPU
         seg = segment(wave, opt.step_s, overlap_bias=opt.overlap_bias)
-        emb, units, clean = _window_embeddings(wave, seg, opt)
+        fbank = kaldi_fbank_long(wave)
+        emb, units, clean = _window_embeddings(wave, seg, opt, fbank)
     if emb.shape[0] == 0:
         return Diarization(np.zeros((n_grid, 0), bool), 0, [], notes=["no speech found"])
     assign, notes = _cluster(emb, units, clean, opt)
@@ -171,7 +173,7 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
         # assignment then uses each turn apart (voices the segmentation merged in a window).
         fixed = replace(opt, num_speakers=int(assign.max()) + 1)
         with torch_threads(1):
-            emb, units, clean = _window_embeddings(wave, seg, fixed)
+            emb, units, clean = _window_embeddings(wave, seg, fixed, fbank)
         assign, _ = _cluster(emb, units, clean, fixed)
     grid = _reconstruct(seg, units, assign, n_grid)
     if opt.resegment and grid.shape[1] >= 2:
@@ -180,7 +182,7 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
         cents = speaker_centroids(emb, assign, clean, grid.shape[1])
         with torch_threads(1):
             grid = resegment(wave, grid, cents, GRID_FPS, opt.reseg_window_s, opt.reseg_hop_s, opt.reseg_margin,
-                             opt.reseg_iterations)
+                             opt.reseg_iterations, fbank)
     grid = grid[:, grid.any(axis=0)]
     grid = _first_speaker_first(grid)
     k = grid.shape[1]
@@ -215,7 +217,7 @@ def _turn_units(active: np.ndarray, min_turn: int, gap: int) -> list[tuple[int, 
     return [(u[0], u[1]) for u in units]
 
 
-def _window_embeddings(wave: np.ndarray, seg, opt: DiarizationOptions):
+def _window_embeddings(wave: np.ndarray, seg, opt: DiarizationOptions, fbank: np.ndarray):
     """CAM++ embedding per turn of each window's local speakers.
 
     Returns:
@@ -223,10 +225,9 @@ def _window_embeddings(wave: np.ndarray, seg, opt: DiarizationOptions):
         clean [M] seconds of solo speech)``.
     """
     from openinfp.audio.campplus import MIN_FRAMES, embed_features
-    from openinfp.audio.fbank import FRAME_SHIFT, kaldi_fbank_long
+    from openinfp.audio.fbank import FRAME_SHIFT
     from openinfp.audio.segmentation import FRAME_STEP_S, WINDOW_S
 
-    fbank = kaldi_fbank_long(wave)
     n_fb = int(WINDOW_S * SAMPLE_RATE - 400) // FRAME_SHIFT + 1
     # Segmentation frame of each filterbank frame (by its centre time in the window).
     centres = (np.arange(n_fb) * FRAME_SHIFT + 200) / SAMPLE_RATE

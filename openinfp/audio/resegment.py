@@ -11,6 +11,8 @@ frames and silence are left as they are.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from openinfp.core.audio import SAMPLE_RATE
@@ -30,7 +32,7 @@ def speaker_centroids(emb: np.ndarray, assign: np.ndarray, weight: np.ndarray, k
 
 def resegment(wave: np.ndarray, grid: np.ndarray, centroids: np.ndarray, grid_fps: float,
               window_s: float = 1.5, hop_s: float = 0.5, min_margin: float = 0.1,
-              iterations: int = 0) -> np.ndarray:
+              iterations: int = 0, fbank: Optional[np.ndarray] = None) -> np.ndarray:
     """Relabel the single-speaker frames of ``grid`` from sliding embeddings.
 
     Args:
@@ -43,6 +45,8 @@ def resegment(wave: np.ndarray, grid: np.ndarray, centroids: np.ndarray, grid_fp
             the current one's by this much.
         iterations: extra rounds of (centroids from the windows' current labels, relabel);
             measured worse on the real set (the merged voice pulls its centroid), so 0.
+        fbank: ``[F, 80]`` :func:`~openinfp.audio.fbank.kaldi_fbank_long` of ``wave`` if
+            already computed.
 
     Returns:
         ``[T, K]`` bool, a copy of ``grid`` with single-speaker frames relabelled.
@@ -54,7 +58,8 @@ def resegment(wave: np.ndarray, grid: np.ndarray, centroids: np.ndarray, grid_fp
     out = grid.copy()
     if k < 2:
         return out
-    fbank = kaldi_fbank_long(wave)
+    if fbank is None:
+        fbank = kaldi_fbank_long(wave)
     per_grid = SAMPLE_RATE / FRAME_SHIFT / grid_fps  # filterbank frames per grid frame
     solo = grid.sum(axis=1) == 1
     win, hop = int(round(window_s * grid_fps)), max(1, int(round(hop_s * grid_fps)))
@@ -65,6 +70,7 @@ def resegment(wave: np.ndarray, grid: np.ndarray, centroids: np.ndarray, grid_fp
             continue
         rows = np.round((np.nonzero(sel)[0] + t0) * per_grid).astype(np.int64)
         rows = rows[rows < fbank.shape[0]]
+        rows = rows[:rows.size // 10 * 10]  # few distinct lengths: CAM++ batches by length
         if rows.size < MIN_FRAMES:
             continue
         f = fbank[rows]
