@@ -22,10 +22,13 @@ def _ref_masks(ref, names, num_frames, fps=FPS):
     return masks
 
 
-@pytest.mark.parametrize("name,bar", [("ami_trn03_EN2001e", 0.15), ("ajinkya_sample_audio_1", 0.20)])
+@pytest.mark.parametrize("name,bar", [("ami_trn03_EN2001e", 0.05), ("ajinkya_sample_audio_1", 0.20),
+                                      ("dualtalk_xkHwlcDSOjc_109_000", 0.25), ("dualtalk_UbjUDM1MiGE_72", 0.30),
+                                      ("ami_dev01_ES2003b", 0.55)])
 def test_real_two_speaker_der(realdata, name, bar):
     """Two-speaker real recordings, speaker count estimated. The bar of issue #16 is 0.15
-    (no collar); the ajinkya turns are Whisper word times (about +-0.2 s), so it gets 0.20."""
+    (no collar); these bars are what the diarizer reaches (docs/AUDIO.md: 0.007, 0.166,
+    0.225, 0.289, 0.499), so they catch regressions; only ami_trn03 meets the issue's bar."""
     from openinfp.audio.der import read_rttm, score_report
     from openinfp.audio.diarize import diarization_error_rate, diarize_frames
 
