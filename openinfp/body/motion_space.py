@@ -57,7 +57,18 @@ def smplx_motion_space() -> MotionSpace:
             ("hands", ("left_hand", "right_hand")),
             ("rotations", ("global_orient", "body", "jaw", "eyes", "left_hand", "right_hand")),
         ),
+        file_reader=read_beat2_arrays,
     )
+
+
+def read_beat2_arrays(arrays: dict, where: str):
+    """A BEAT2/EMAGE/AMASS SMPL-X ``.npz`` (``poses`` T x 165, ...) as ``smplx`` motion;
+    ``None`` for arrays in another layout (see ``MotionSpace.file_reader``)."""
+    if "motion" in arrays or "poses" not in arrays:
+        return None
+    from openinfp.body.beat2 import motion_from_beat2_arrays  # lazy: beat2 builds on this module
+
+    return motion_from_beat2_arrays(arrays, f"{where} (BEAT2 layout)")
 
 
 # --------------------------------------------------------------------------------------

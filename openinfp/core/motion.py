@@ -135,10 +135,10 @@ class MotionSequence:
             raise InputError(f"motion file {p} {_load_problem(exc)}") from None
         except (OSError, zipfile.BadZipFile, EOFError) as exc:
             raise InputError(f"motion file {p} is not a readable .npz archive ({exc})") from None
-        if "motion" not in arrays and "poses" in arrays:  # a BEAT2/EMAGE/AMASS SMPL-X file
-            from openinfp.body.beat2 import motion_from_beat2_arrays  # lazy: the body layer builds on core
-
-            return motion_from_beat2_arrays(arrays, f"motion file {p} (BEAT2 layout)")
+        if "motion" not in arrays:  # another layout (e.g. BEAT2): the motion spaces that read one
+            foreign = _read_foreign_layout(arrays, f"motion file {p}", spaces)
+            if foreign is not None:
+                return foreign
         missing = [k for k in ("motion", "fps", "space", "names") if k not in arrays]
         if missing:
             raise InputError(f"motion file {p} lacks {', '.join(missing)}: it is neither an openinfp motion file "
@@ -262,6 +262,25 @@ def _check_npz_headers(p: Path, max_duration_s: float) -> None:
     if frames / fps > max_duration_s + 1e-6:
         raise InputError(f"motion file {p} is {frames / fps:.0f} s long ({frames} frames at {fps:g} fps), over the "
                          f"limit of {max_duration_s:g} s (audio.max_duration_s); cut it or raise the limit")
+
+
+def _read_foreign_layout(arrays: dict, where: str, spaces) -> Optional["MotionSequence"]:
+    """The first motion space whose ``file_reader`` takes ``arrays``, or ``None``."""
+    owner = getattr(spaces, "__self__", None)  # a registry's bound motion_space lookup
+    if isinstance(spaces, dict):
+        candidates = list(spaces.values())
+    else:
+        if owner is None or not hasattr(owner, "choices"):
+            from openinfp.core.registry import default_registry  # lazy: builds a plugin manager once
+
+            owner = default_registry()  # a bare lookup function cannot be listed: the installed spaces
+        candidates = [owner.motion_space(name) for name in owner.choices("motion_spaces")]
+    for space in candidates:
+        if getattr(space, "file_reader", None) is not None:
+            motion = space.file_reader(arrays, where)
+            if motion is not None:
+                return motion
+    return None
 
 
 def _resolve_space(name: str, spaces, path) -> MotionSpace:

@@ -9,7 +9,7 @@ touching consumers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import torch
 
@@ -82,6 +82,11 @@ class MotionSpace:
         description: one line.
         mean, std: optional ``[D]`` normalisation statistics (from training data).
         groups: named groups of slice names (e.g. ``"upper_body"``) for losses/masks.
+        file_reader: optional ``f(arrays, where) -> MotionSequence | None`` that reads a
+            foreign ``.npz`` layout into this space (the ``smplx`` space reads
+            BEAT2/EMAGE files); ``None`` from it means "not my layout". Lets
+            :meth:`MotionSequence.load` accept such files without core importing the
+            stage that knows them.
     """
 
     name: str
@@ -90,6 +95,7 @@ class MotionSpace:
     mean: Optional[torch.Tensor] = field(default=None, compare=False, repr=False)
     std: Optional[torch.Tensor] = field(default=None, compare=False, repr=False)
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    file_reader: Optional[Callable[..., Any]] = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.slices]
