@@ -169,7 +169,14 @@ def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str,
     audio_feats: dict[str, np.ndarray] = {}
     style: dict[str, dict[str, np.ndarray]] = {s: {} for s in sides}
     for cond in conditioners:
-        if getattr(cond, "name", "") == AUDIO_TOKEN_NAME:
+        if getattr(cond, "name", "") == IMAGE_TOKEN_NAME:
+            # the corpus stores each side's resting pose/expression (what a style image would
+            # show) as a head-space vector; a share of the sides go without it
+            for s in sides:
+                ref = shard.info["sides"].get(s, {}).get("info", {}).get("reference") if s in present else None
+                if ref is not None and _keeps_reference(shard.info["id"], s):
+                    style[s][IMAGE_TOKEN_NAME] = np.asarray(ref, dtype=np.float32)[None]
+        elif getattr(cond, "name", "") == AUDIO_TOKEN_NAME:
             for tok in cond.encode(ConditionInputs(audio=audio, fps=shard.fps), num_frames):
                 side = "a" if tok.role == "agent" else "b"
                 audio_feats[side] = tok.tokens.float().numpy()
@@ -186,6 +193,16 @@ def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str,
         motion = shard.motion(s, space) if s in present and space in shard.spaces(s) else None
         out.append(SideFeatures(audio_feats[s], acts[s], motion, style[s]))
     return ConversationFeatures(shard.info["id"], shard.info.get("split", "train"), shard.fps, out, space)
+
+
+IMAGE_TOKEN_NAME = "image"
+REFERENCE_SHARE = 0.6
+"""Share of training sides that get their resting pose/expression as an ``image`` token."""
+
+
+def _keeps_reference(conv_id: str, side: str) -> bool:
+    h = int(hashlib.sha1(f"{conv_id}/{side}".encode()).hexdigest()[:8], 16)
+    return (h % 1000) / 1000.0 < REFERENCE_SHARE
 
 
 def build_feature_cache(root: str, conditioners: Sequence[Any], space: str, cache_dir: Path,

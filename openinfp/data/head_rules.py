@@ -32,13 +32,28 @@ import torch
 from openinfp.core.arkit import ARKIT_NAMES
 from openinfp.data.prosody import frame_energy_db, frame_pitch, pitch_zscore
 from openinfp.data.signals import frames_of, raised_cosine, smooth, sway
-from openinfp.data.style import StyleParams
+from openinfp.data.style import Baseline, StyleParams
 from openinfp.data.timeline import Segment
-from openinfp.data.visemes import VISEMES, SILENCE, is_pause, is_stressed, viseme_index, viseme_matrix
+from openinfp.data.visemes import (
+    SILENCE,
+    VISEMES,
+    is_pause,
+    is_stressed,
+    viseme_index,
+    viseme_matrix,
+)
 from openinfp.head.motion_space import head_motion_space, head_rotation_from_euler
 
 SUBFRAMES = 8
 """Phoneme coverage is measured on 8 sub-frames per motion frame (5 ms at 25 fps)."""
+
+JAW_GAIN = 0.72
+"""Scale of the viseme tables' jawOpen, calibrated on tracked real talkers (docs/MODELS.md,
+"Rule calibration"): the uncalibrated rules reached a speaking p95 of 0.69 against
+0.37-0.56 for real speakers."""
+
+JAW_MAX_RISE = 0.22
+"""Largest jawOpen increase per 25 fps frame (real speakers: at most about 0.25)."""
 
 _A = {name: i for i, name in enumerate(ARKIT_NAMES)}
 
@@ -135,6 +150,7 @@ def head_rules(
     style: StyleParams,
     rng: np.random.Generator,
     fps: float = 25.0,
+    baseline: Baseline | None = None,
 ) -> HeadResult:
     """Ground-truth ``head`` motion of a participant (rules in the module docstring).
 
@@ -143,6 +159,7 @@ def head_rules(
         wave: ``[N]`` this participant's own audio track at 16 kHz (for prosody).
         style: behaviour parameters.
         rng: random generator (deterministic per conversation and side).
+        baseline: resting pose/expression the motion varies around (default neutral).
     """
     T = own.activity.shape[0]
     times = (np.arange(T) + 0.5) / fps
@@ -154,6 +171,7 @@ def head_rules(
 
     # ---- mouth from visemes
     arkit += (own.viseme_weights @ viseme_matrix()) * (0.9 + 0.3 * expr)
+    arkit[:, _A["jawOpen"]] = rise_limited(arkit[:, _A["jawOpen"]] * JAW_GAIN, JAW_MAX_RISE)
 
     # ---- speaking state and prosody
     speaking = smooth(own.in_turn, 0.4, fps)
@@ -222,9 +240,11 @@ def head_rules(
     ypr[:, 2] *= scale
     ypr[:, 1] += pitch_nod
     ypr = smooth(ypr, 0.12, fps)
+    base = baseline or Baseline()
+    ypr += np.asarray([base.yaw, base.pitch, base.roll], dtype=np.float32) * deg
 
     # ---- smiles
-    smile = np.full(T, 0.05 * style.smile_rate, dtype=np.float32)
+    smile = np.full(T, 0.05 * style.smile_rate + base.smile, dtype=np.float32)
     smile_starts: list[float] = []
     smile_starts += [s - 0.2 for s, _ in own.backchannels if rng.random() < style.smile_rate]
     for pe in partner.phrase_ends:
@@ -246,7 +266,7 @@ def head_rules(
         arkit[:, _A[f"eyeSquint{side}"]] += 0.2 * smile
 
     # ---- brows on stressed, high-pitched syllables
-    brow = np.zeros(T, dtype=np.float32)
+    brow = np.full(T, base.brow, dtype=np.float32)
     for st in own.stress_times:
         i = min(int(st * fps), T - 1)
         if f0z[i] > 0.3 or rng.random() < 0.15:
@@ -294,3 +314,29 @@ def head_rules(
     motion = space.set(motion, "head_scale", torch.from_numpy(1.0 + 0.25 * lean)[:, None])
     motion = space.set(motion, "arkit", torch.from_numpy(np.clip(arkit, 0.0, 1.0)))
     return HeadResult(motion.numpy().astype(np.float32), ypr, gaze, events)
+
+
+def rise_limited(x: np.ndarray, max_rise: float) -> np.ndarray:
+    """``[T]`` signal whose frame-to-frame increase is at most ``max_rise`` (falls unchanged)."""
+    out = x.astype(np.float32, copy=True)
+    for t in range(1, out.shape[0]):
+        out[t] = min(out[t], out[t - 1] + max_rise)
+    return out
+
+
+def reference_vector(baseline: Baseline) -> np.ndarray:
+    """``[62]`` ``head``-space vector of a resting pose/expression (what a style image gives)."""
+    deg = np.pi / 180.0
+    space = head_motion_space()
+    ref = space.neutral(1)
+    ypr = torch.tensor([[baseline.yaw * deg, baseline.pitch * deg, baseline.roll * deg]], dtype=torch.float32)
+    ref = space.set(ref, "head_rotation", head_rotation_from_euler(ypr))
+    arkit = np.zeros((1, 52), dtype=np.float32)
+    for side in ("Left", "Right"):
+        arkit[0, _A[f"mouthSmile{side}"]] = baseline.smile
+        arkit[0, _A[f"cheekSquint{side}"]] = 0.4 * baseline.smile
+        arkit[0, _A[f"eyeSquint{side}"]] = 0.2 * baseline.smile
+        arkit[0, _A[f"browOuterUp{side}"]] = 0.8 * baseline.brow
+    arkit[0, _A["browInnerUp"]] = baseline.brow
+    ref = space.set(ref, "arkit", torch.from_numpy(arkit))
+    return ref[0].numpy().astype(np.float32)

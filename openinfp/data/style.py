@@ -40,7 +40,7 @@ class StyleParams:
         return np.asarray([getattr(self, k) for k in STYLE_KEYS], dtype=np.float32)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "StyleParams":
+    def from_dict(cls, d: dict) -> StyleParams:
         return cls(**{f.name: float(d[f.name]) for f in fields(cls)})
 
 
@@ -48,9 +48,9 @@ def sample_style(rng: np.random.Generator) -> StyleParams:
     """Draw a random style (roughly uniform over the described bins)."""
     return StyleParams(
         expressiveness=float(rng.uniform(0.3, 1.0)),
-        nod_rate=float(rng.uniform(0.1, 0.9)),
+        nod_rate=float(rng.uniform(0.05, 0.95)),
         smile_rate=float(rng.uniform(0.05, 0.8)),
-        head_motion_scale=float(rng.uniform(0.4, 1.6)),
+        head_motion_scale=float(rng.uniform(0.3, 1.7)),
         backchannel_rate=float(rng.uniform(0.1, 0.6)),
     )
 
@@ -62,11 +62,11 @@ def _bin(value: float, low: float, high: float) -> int:
 
 _EXPRESSIVE = (("reserved", "restrained", "low-key"), ("moderately expressive", "natural", "relaxed"),
                ("animated", "very expressive", "lively"))
-_HEAD = (("keeps the head quite still", "moves the head very little"),
+_HEAD = (("keeps the head quite still", "moves the head very little", "barely moves"),
          ("moves the head a moderate amount", "has ordinary head movement"),
          ("moves the head a lot", "has large, lively head movements"))
 _NOD = (("rarely nods while listening", "seldom nods"), ("nods now and then while listening", "sometimes nods"),
-        ("nods often while listening", "nods a lot when the other person talks"))
+        ("nods often while listening", "nods a lot when the other person talks", "nods a lot while listening"))
 _SMILE = (("seldom smiles", "rarely smiles"), ("smiles occasionally", "smiles from time to time"),
           ("smiles a lot", "smiles often"))
 _BACKCHANNEL = (("stays mostly silent while listening", "gives few verbal responses"),
@@ -95,3 +95,37 @@ def describe_style(style: StyleParams, rng: np.random.Generator | None = None) -
         clauses = [clauses[i] for i in order]
     article = "An" if adjective[0] in "aeiou" else "A"
     return f"{article} {adjective} person who {', '.join(clauses[:-1])} and {clauses[-1]}."
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A participant's resting pose and expression, which their motion varies around.
+
+    This is what a style image shows (its tracked head pose and ARKit expression): the
+    rules add it to every frame, and the corpus stores it as the side's ``reference``
+    (a ``head``-space vector) so the model learns to read it from the ``image`` token.
+
+    Attributes:
+        yaw, pitch, roll: head rotation offsets (degrees).
+        smile: resting ``mouthSmile*`` (with cheek and eye squint) in [0, 0.6].
+        brow: resting ``browInnerUp`` / ``browOuterUp*`` in [0, 0.4].
+    """
+
+    yaw: float = 0.0
+    pitch: float = 0.0
+    roll: float = 0.0
+    smile: float = 0.0
+    brow: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(float(v), 4) for k, v in asdict(self).items()}
+
+
+def sample_baseline(rng: np.random.Generator) -> Baseline:
+    """A random resting pose/expression: often near neutral, sometimes clearly smiling or turned."""
+    smiling = rng.random() < 0.35
+    return Baseline(
+        yaw=float(rng.normal(0.0, 6.0)), pitch=float(rng.normal(0.0, 4.0)), roll=float(rng.normal(0.0, 3.0)),
+        smile=float(rng.uniform(0.25, 0.6) if smiling else rng.uniform(0.0, 0.08)),
+        brow=float(rng.uniform(0.0, 0.3) if rng.random() < 0.2 else 0.0),
+    )
