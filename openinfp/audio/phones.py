@@ -110,15 +110,23 @@ def _segments(raw: list[tuple[str, int, int]], duration: float) -> list[PhoneSeg
     return out
 
 
-def recognize_phones(wave: np.ndarray) -> list[PhoneSegment]:
-    """Phones of ``wave`` (``[N]`` float32, 16 kHz) by phone recognition (no transcript)."""
+@lru_cache(maxsize=1)
+def _phone_decoder():
+    """One phone-loop decoder per process (loading costs ~0.5 s). Batch cepstral mean
+    normalisation over each whole utterance keeps results independent of what was
+    decoded before (live CMN would carry state from one call to the next)."""
     from pocketsphinx import Decoder
 
+    return Decoder(allphone=os.path.join(_model_dir(), "en-us", "en-us-phone.lm.bin"), lw=2.0, beam=1e-20,
+                   pbeam=1e-20, cmn="batch", loglevel="FATAL")
+
+
+def recognize_phones(wave: np.ndarray) -> list[PhoneSegment]:
+    """Phones of ``wave`` (``[N]`` float32, 16 kHz) by phone recognition (no transcript)."""
     duration = len(wave) / SAMPLE_RATE
     if len(wave) < SAMPLE_RATE // 10 or not np.any(wave):
         return [PhoneSegment(SILENCE, 0.0, duration)] if duration > 0 else []
-    dec = Decoder(allphone=os.path.join(_model_dir(), "en-us", "en-us-phone.lm.bin"), lw=2.0, beam=1e-20,
-                  pbeam=1e-20, loglevel="FATAL")
+    dec = _phone_decoder()
     dec.start_utt()
     dec.process_raw(_pcm16(wave), full_utt=True)
     dec.end_utt()

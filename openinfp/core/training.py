@@ -500,6 +500,39 @@ def _state_dir(out_dir: Path) -> Path:
     return out_dir / "state"
 
 
+def warm_start(gen: Any, folder: Path) -> str:
+    """Copy the weights of the checkpoint in ``folder`` into ``gen`` (guider and DiT).
+
+    Tensors of the same name and shape are copied; where only the last dimension grew
+    (the audio encoder's input when feature columns were appended) the old columns are
+    copied and the new ones start at zero, so the warm-started model initially ignores the
+    new inputs. The motion statistics stay the new data's. Returns a one-line summary.
+    """
+    from openinfp.core.generator import MotionGenerator
+
+    old = MotionGenerator.from_pretrained(str(folder), motion_space=gen.space.name)
+    same = grown = skipped = 0
+    for new_mod, old_mod in ((gen.guider, old.guider), (gen.dit, old.dit)):
+        old_state = {k: v.float() for k, v in old_mod.state_dict().items()}
+        state = new_mod.state_dict()
+        for name, t in state.items():
+            o = old_state.get(name)
+            if o is None or o.ndim != t.ndim:
+                skipped += 1
+            elif o.shape == t.shape:
+                state[name] = o.clone()
+                same += 1
+            elif o.shape[:-1] == t.shape[:-1] and o.shape[-1] < t.shape[-1]:
+                fresh = torch.zeros_like(t) if t.ndim > 1 else t.clone()
+                fresh[..., : o.shape[-1]] = o
+                state[name] = fresh
+                grown += 1
+            else:
+                skipped += 1
+        new_mod.load_state_dict(state)
+    return f"{same} tensors copied, {grown} widened, {skipped} new"
+
+
 def fit(
     data: TrainData,
     space: MotionSpace,
@@ -511,8 +544,12 @@ def fit(
     fps: float = 25.0,
     progress: bool = True,
     info: Optional[dict[str, Any]] = None,
+    init_from: Optional[Path] = None,
 ):
     """Train a :class:`MotionGenerator` on cached features; returns it (EMA weights).
+
+    ``init_from``: a checkpoint folder whose weights start the run (warm start, see
+    :func:`warm_start`); ignored when resuming from a training state.
 
     Writes ``out_dir/checkpoint`` (EMA weights), ``out_dir/state`` (resume) and
     ``out_dir/metrics.jsonl``. Works in one process or under ``accelerate launch``.
@@ -538,6 +575,9 @@ def fit(
     mean, std = motion_stats(data.train)
     space = space.with_stats(mean, std)
     gen = MotionGenerator.build(guider_config, dit_config, space, sampler, fps)
+    if init_from is not None and not (train.resume and (_state_dir(out_dir) / "optimizer" / "config.json").is_file()):
+        copied = warm_start(gen, Path(init_from))
+        accelerator.print(f"warm start from {init_from}: {copied}")
     model = MotionModel(gen.guider, gen.dit, train)
     span = dit_config.context + dit_config.window
     train_ds = WindowDataset(data.train, space, span, stride=max(1, dit_config.window // 5),

@@ -47,13 +47,20 @@ from openinfp.head.motion_space import head_motion_space, head_rotation_from_eul
 SUBFRAMES = 8
 """Phoneme coverage is measured on 8 sub-frames per motion frame (5 ms at 25 fps)."""
 
-JAW_GAIN = 0.72
+JAW_GAIN = 0.8
 """Scale of the viseme tables' jawOpen, calibrated on tracked real talkers (docs/MODELS.md,
-"Rule calibration"): the uncalibrated rules reached a speaking p95 of 0.69 against
-0.37-0.56 for real speakers."""
+"Rule calibration"): the uncalibrated rules reached a speaking p95 of 0.68 against 0.42
+for the tracked real speakers."""
 
-JAW_MAX_RISE = 0.22
-"""Largest jawOpen increase per 25 fps frame (real speakers: at most about 0.25)."""
+JAW_SMOOTH_S = 0.28
+"""Coarticulation: jawOpen is smoothed over this window inside speech (real jaws move
+slowly: per-frame rises of 0.09 at the 95th percentile against 0.42 for the raw rules)."""
+
+JAW_MAX_RISE = 0.12
+"""Largest jawOpen increase per 25 fps frame (real speakers: at most 0.24)."""
+
+JAW_MIN_SPEAKING = 0.04
+"""Every frame with speech opens the jaw at least this much (so ``jawOpen > 0`` marks speech)."""
 
 _A = {name: i for i, name in enumerate(ARKIT_NAMES)}
 
@@ -171,7 +178,7 @@ def head_rules(
 
     # ---- mouth from visemes
     arkit += (own.viseme_weights @ viseme_matrix()) * (0.9 + 0.3 * expr)
-    arkit[:, _A["jawOpen"]] = rise_limited(arkit[:, _A["jawOpen"]] * JAW_GAIN, JAW_MAX_RISE)
+    arkit[:, _A["jawOpen"]] = calibrated_jaw(arkit[:, _A["jawOpen"]], fps)
 
     # ---- speaking state and prosody
     speaking = smooth(own.in_turn, 0.4, fps)
@@ -340,3 +347,13 @@ def reference_vector(baseline: Baseline) -> np.ndarray:
     arkit[0, _A["browInnerUp"]] = baseline.brow
     ref = space.set(ref, "arkit", torch.from_numpy(arkit))
     return ref[0].numpy().astype(np.float32)
+
+
+def calibrated_jaw(raw: np.ndarray, fps: float) -> np.ndarray:
+    """Viseme jawOpen ``[T]`` -> the calibrated jaw: gain, smoothing inside speech, rise limit.
+
+    Frames without speech (``raw == 0``) stay exactly 0.
+    """
+    speech = raw > 0
+    jaw = np.maximum(smooth(raw * JAW_GAIN, JAW_SMOOTH_S, fps), JAW_MIN_SPEAKING) * speech
+    return rise_limited(jaw.astype(np.float32), JAW_MAX_RISE)

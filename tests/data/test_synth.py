@@ -136,7 +136,7 @@ def test_backchannels_and_overlaps_happen():
     """Over a few conversations the script has backchannels, overlaps and both speakers talk."""
     torch.set_num_threads(1)
     kinds, overlaps = set(), 0
-    for i in range(3):
+    for i in range(5):
         conv = synth_conversation(PlannedConversation(5, i, 45.0, "train"))
         segs = conv.events["segments"]
         kinds |= {s["kind"] for s in segs}
