@@ -195,6 +195,9 @@ def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str,
     return ConversationFeatures(shard.info["id"], shard.info.get("split", "train"), shard.fps, out, space)
 
 
+STYLE_DROPOUT = 0.3
+"""Probability that a training window goes without each of its style tokens (text, image)."""
+
 IMAGE_TOKEN_NAME = "image"
 REFERENCE_SHARE = 0.6
 """Share of training sides that get their resting pose/expression as an ``image`` token."""
@@ -285,8 +288,9 @@ class WindowDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, convs: Sequence[ConversationFeatures], space: MotionSpace, span: int, stride: int,
-                 swap_roles: bool = True) -> None:
+                 swap_roles: bool = True, style_dropout: float = 0.0) -> None:
         self.convs = list(convs)
+        self.style_dropout = style_dropout
         self.space = space
         self.span = span
         self.index: list[tuple[int, int, int]] = []
@@ -317,6 +321,10 @@ class WindowDataset(torch.utils.data.Dataset):
             "speaking": torch.from_numpy(np.stack([agent.activity[sl], partner.activity[sl]], -1)),
         }
         for name, tok in agent.style.items():
+            # style dropout: the model also sees windows without a prompt / style image, as
+            # at inference without them (the default run draws from torch's seeded generator)
+            if self.style_dropout > 0 and float(torch.rand(())) < self.style_dropout:
+                continue
             item[f"style.{name}"] = torch.from_numpy(tok)
         return item
 
@@ -581,7 +589,7 @@ def fit(
     model = MotionModel(gen.guider, gen.dit, train)
     span = dit_config.context + dit_config.window
     train_ds = WindowDataset(data.train, space, span, stride=max(1, dit_config.window // 5),
-                             swap_roles=train.swap_roles)
+                             swap_roles=train.swap_roles, style_dropout=STYLE_DROPOUT)
     loader_gen = torch.Generator().manual_seed(train.seed)
     loader = torch.utils.data.DataLoader(train_ds, batch_size=train.batch_size, shuffle=True, drop_last=True,
                                          collate_fn=collate, num_workers=train.num_workers, generator=loader_gen)
