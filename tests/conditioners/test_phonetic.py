@@ -68,6 +68,7 @@ def test_tokens_are_the_audio_features_plus_viseme_posteriors(conditioner, reald
     assert post[:, VISEMES.index("aa")].max() > 0.5 and post[:, VISEMES.index("PP")].max() > 0.5
 
 
+@pytest.mark.slow
 def test_same_words_two_voices_agree_more_than_two_sentences_one_voice(conditioner, realdata):
     """p225 and p226 read the same sentences (VCTK); posteriors of one sentence by the two
     voices are closer (DTW) than two different sentences by one voice."""
@@ -82,6 +83,7 @@ def test_same_words_two_voices_agree_more_than_two_sentences_one_voice(condition
     assert max(same_words) < min(same_voice), (same_words, same_voice)
 
 
+@pytest.mark.slow
 def test_chunked_encoding_agrees_with_whole_tracks(conditioner, realdata):
     """Streaming encodes window by window: a track split in two 3 s chunks gives mostly the same visemes."""
     wave = _wave(realdata, "p225_003")

@@ -11,6 +11,8 @@ from openinfp.data.real_speech import RealSpeechSpec, build_pool
 from openinfp.data.synth import plan_conversation, synth_conversation
 from openinfp.head.motion_space import head_euler, head_motion_space
 
+pytestmark = pytest.mark.slow  # PocketSphinx timing of six utterances plus four conversations: ~40 s
+
 VCTK = ("p225_003", "p225_008", "p225_011", "p226_003", "p226_008", "p226_011")
 
 
@@ -41,10 +43,12 @@ def _conversation(spec, index=1):
 
 
 def test_pool_cache_is_reused(pool_spec):
-    before = open(pool_spec.cache_file).read()
+    from pathlib import Path
+
+    before = Path(pool_spec.cache_file).read_text()
     pool = build_pool(list(pool_spec.folders), pool_spec.cache_file)
-    assert open(pool_spec.cache_file).read() == before and {u.speaker.rsplit("/", 1)[1] for u in pool} == {
-        "p225", "p226"}
+    assert Path(pool_spec.cache_file).read_text() == before
+    assert {u.speaker.rsplit("/", 1)[1] for u in pool} == {"p225", "p226"}
 
 
 def test_real_voice_conversation_speaks_real_audio_with_exact_rules(pool_spec):
