@@ -25,6 +25,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", default="", help="checkpoint folder to evaluate with --eval-only")
     parser.add_argument("--compare", action="append", default=[], metavar="NAME=FOLDER",
                         help="also evaluate another checkpoint side by side (e.g. no_banks=runs/ablation/checkpoint)")
+    parser.add_argument("--init-from", default="", metavar="FOLDER",
+                        help="warm start: copy the weights of this checkpoint folder before training "
+                             "(matching tensors; widened inputs start at zero)")
     parser.add_argument("--cache-only", action="store_true",
                         help="only compute and cache the conditioner features of the corpus, then stop")
     parser.add_argument("--no-eval", action="store_true", help="skip the evaluation after training")
@@ -92,12 +95,19 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         guider_opts = dict(cfg.guider.options)
         guider_config = GuiderConfig(**guider_opts)
-        info = {"command": "openinfp train -c " + " ".join([args.config, *(f"--set {o}" for o in args.overrides)]),
+        init = ["--init-from", args.init_from] if args.init_from else []
+        sets = [f"--set {o}" for o in args.overrides]
+        info = {"command": "openinfp train -c " + " ".join([args.config, *init, *sets]),
                 "data_root": str(cfg.data.root), "train_conversations": len(train_convs),
-                "val_conversations": len(val_convs)}
+                "val_conversations": len(val_convs),
+                # the audio-kind conditioner the model reads ("audio" or "phonetic"): use the same at inference
+                "conditioner": next((c.name for c in cfg.conditioners if c.name in ("audio", "phonetic")), "audio")}
+        if args.init_from:
+            info["init_from"] = args.init_from
         t0 = time.perf_counter()
         gen = fit(TrainData(train_convs, val_convs, token_dims_of(convs)), space, guider_config, cfg.model.dit,
-                  cfg.model.sampler, tcfg, out_dir, cfg.fps, progress=progress, info=info)
+                  cfg.model.sampler, tcfg, out_dir, cfg.fps, progress=progress, info=info,
+                  init_from=Path(args.init_from) if args.init_from else None)
         if state.is_main_process and not args.quiet:
             print(f"trained {tcfg.steps} steps in {time.perf_counter() - t0:.0f} s; "
                   f"checkpoint: {out_dir / 'checkpoint'}", file=sys.stderr)

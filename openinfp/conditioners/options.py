@@ -21,6 +21,17 @@ class AudioConditionerOptions:
 
 
 @dataclass
+class PhoneticConditionerOptions:
+    """Options of the ``phonetic`` conditioner (PocketSphinx viseme posteriors)."""
+
+    acoustic: bool = field(default=True, metadata={
+        "help": "append the posteriors to the audio conditioner's acoustic features (else posteriors only)"})
+    n_mels: int = field(default=40, metadata={"help": "log-mel bands of the acoustic features"})
+    token_name: str = field(default="audio", metadata={
+        "help": "name of the emitted tokens; 'audio' makes them the motion guider's per-track input"})
+
+
+@dataclass
 class TextConditionerOptions:
     """Options of the ``text`` conditioner."""
 

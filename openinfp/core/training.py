@@ -168,7 +168,14 @@ def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str,
     audio_feats: dict[str, np.ndarray] = {}
     style: dict[str, dict[str, np.ndarray]] = {s: {} for s in sides}
     for cond in conditioners:
-        if getattr(cond, "name", "") == AUDIO_TOKEN_NAME:
+        if getattr(cond, "name", "") == IMAGE_TOKEN_NAME:
+            # the corpus stores each side's resting pose/expression (what a style image would
+            # show) as a head-space vector; a share of the sides go without it
+            for s in sides:
+                ref = shard.info["sides"].get(s, {}).get("info", {}).get("reference") if s in present else None
+                if ref is not None and _keeps_reference(shard.info["id"], s):
+                    style[s][IMAGE_TOKEN_NAME] = np.asarray(ref, dtype=np.float32)[None]
+        elif getattr(cond, "name", "") == AUDIO_TOKEN_NAME:
             for tok in cond.encode(ConditionInputs(audio=audio, fps=shard.fps), num_frames):
                 side = "a" if tok.role == "agent" else "b"
                 audio_feats[side] = tok.tokens.float().numpy()
@@ -185,6 +192,19 @@ def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str,
         motion = shard.motion(s, space) if s in present and space in shard.spaces(s) else None
         out.append(SideFeatures(audio_feats[s], acts[s], motion, style[s]))
     return ConversationFeatures(shard.info["id"], shard.info.get("split", "train"), shard.fps, out, space)
+
+
+STYLE_DROPOUT = 0.3
+"""Probability that a training window goes without each of its style tokens (text, image)."""
+
+IMAGE_TOKEN_NAME = "image"
+REFERENCE_SHARE = 0.6
+"""Share of training sides that get their resting pose/expression as an ``image`` token."""
+
+
+def _keeps_reference(conv_id: str, side: str) -> bool:
+    h = int(hashlib.sha1(f"{conv_id}/{side}".encode()).hexdigest()[:8], 16)
+    return (h % 1000) / 1000.0 < REFERENCE_SHARE
 
 
 def build_feature_cache(root: str, conditioners: Sequence[Any], space: str, cache_dir: Path,
@@ -269,8 +289,9 @@ class WindowDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, convs: Sequence[ConversationFeatures], space: MotionSpace, span: int, stride: int,
-                 swap_roles: bool = True) -> None:
+                 swap_roles: bool = True, style_dropout: float = 0.0) -> None:
         self.convs = list(convs)
+        self.style_dropout = style_dropout
         self.space = space
         self.span = span
         self.index: list[tuple[int, int, int]] = []
@@ -301,6 +322,10 @@ class WindowDataset(torch.utils.data.Dataset):
             "speaking": torch.from_numpy(np.stack([agent.activity[sl], partner.activity[sl]], -1)),
         }
         for name, tok in agent.style.items():
+            # style dropout: the model also sees windows without a prompt / style image, as
+            # at inference without them (the default run draws from torch's seeded generator)
+            if self.style_dropout > 0 and float(torch.rand(())) < self.style_dropout:
+                continue
             item[f"style.{name}"] = torch.from_numpy(tok)
         return item
 
@@ -484,6 +509,39 @@ def _state_dir(out_dir: Path) -> Path:
     return out_dir / "state"
 
 
+def warm_start(gen: Any, folder: Path) -> str:
+    """Copy the weights of the checkpoint in ``folder`` into ``gen`` (guider and DiT).
+
+    Tensors of the same name and shape are copied; where only the last dimension grew
+    (the audio encoder's input when feature columns were appended) the old columns are
+    copied and the new ones start at zero, so the warm-started model initially ignores the
+    new inputs. The motion statistics stay the new data's. Returns a one-line summary.
+    """
+    from openinfp.core.generator import MotionGenerator
+
+    old = MotionGenerator.from_pretrained(str(folder), motion_space=gen.space.name)
+    same = grown = skipped = 0
+    for new_mod, old_mod in ((gen.guider, old.guider), (gen.dit, old.dit)):
+        old_state = {k: v.float() for k, v in old_mod.state_dict().items()}
+        state = new_mod.state_dict()
+        for name, t in state.items():
+            o = old_state.get(name)
+            if o is None or o.ndim != t.ndim:
+                skipped += 1
+            elif o.shape == t.shape:
+                state[name] = o.clone()
+                same += 1
+            elif o.shape[:-1] == t.shape[:-1] and o.shape[-1] < t.shape[-1]:
+                fresh = torch.zeros_like(t) if t.ndim > 1 else t.clone()
+                fresh[..., : o.shape[-1]] = o
+                state[name] = fresh
+                grown += 1
+            else:
+                skipped += 1
+        new_mod.load_state_dict(state)
+    return f"{same} tensors copied, {grown} widened, {skipped} new"
+
+
 def fit(
     data: TrainData,
     space: MotionSpace,
@@ -495,8 +553,12 @@ def fit(
     fps: float = 25.0,
     progress: bool = True,
     info: Optional[dict[str, Any]] = None,
+    init_from: Optional[Path] = None,
 ):
     """Train a :class:`MotionGenerator` on cached features; returns it (EMA weights).
+
+    ``init_from``: a checkpoint folder whose weights start the run (warm start, see
+    :func:`warm_start`); ignored when resuming from a training state.
 
     Writes ``out_dir/checkpoint`` (EMA weights), ``out_dir/state`` (resume) and
     ``out_dir/metrics.jsonl``. Works in one process or under ``accelerate launch``.
@@ -521,10 +583,13 @@ def fit(
     mean, std = motion_stats(data.train)
     space = space.with_stats(mean, std)
     gen = MotionGenerator.build(guider_config, dit_config, space, sampler, fps)
+    if init_from is not None and not (train.resume and (_state_dir(out_dir) / "optimizer" / "config.json").is_file()):
+        copied = warm_start(gen, Path(init_from))
+        accelerator.print(f"warm start from {init_from}: {copied}")
     model = MotionModel(gen.guider, gen.dit, train)
     span = dit_config.context + dit_config.window
     train_ds = WindowDataset(data.train, space, span, stride=max(1, dit_config.window // 5),
-                             swap_roles=train.swap_roles)
+                             swap_roles=train.swap_roles, style_dropout=STYLE_DROPOUT)
     loader_gen = torch.Generator().manual_seed(train.seed)
     loader = torch.utils.data.DataLoader(train_ds, batch_size=train.batch_size, shuffle=True, drop_last=True,
                                          collate_fn=collate, num_workers=train.num_workers, generator=loader_gen)

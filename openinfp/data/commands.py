@@ -22,6 +22,14 @@ def add_synth_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-seconds", type=float, default=40.0, help="shortest planned conversation (s, default 40)")
     parser.add_argument("--max-seconds", type=float, default=100.0,
                         help="longest planned conversation (s, default 100)")
+    parser.add_argument("--real-speech", action="append", default=[], metavar="DIR",
+                        help="real-voice mode: folder of real speech (.wav/.flac; optional speakers.tsv and "
+                             "transcripts.tsv) to cut turns from; repeatable")
+    parser.add_argument("--real-ratio", type=float, default=0.5,
+                        help="with --real-speech: share of conversation sides spoken by a real voice (default 0.5)")
+    parser.add_argument("--phone-cache", default="",
+                        help="with --real-speech: JSON cache of the pool's phone timings "
+                             "(default OUTPUT/real-phones.json)")
     add_quiet(parser)
 
 
@@ -32,8 +40,21 @@ def run_synth(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
     _single_thread_torch()
+    real = None
+    if args.real_speech:
+        from pathlib import Path
+
+        from openinfp.data.real_speech import RealSpeechSpec
+
+        if not 0.0 <= args.real_ratio <= 1.0:
+            raise InputError(f"--real-ratio must be in [0, 1], got {args.real_ratio}")
+        for folder in args.real_speech:
+            if not Path(folder).is_dir():
+                raise InputError(f"--real-speech {folder}: not a folder; give a folder of .wav/.flac speech")
+        cache = args.phone_cache or str(Path(args.output) / "real-phones.json")
+        real = RealSpeechSpec(tuple(str(Path(f).resolve()) for f in args.real_speech), cache, args.real_ratio)
     summary = synth_corpus(args.output, args.hours, seed=args.seed, workers=args.workers, progress=not args.quiet,
-                           min_seconds=args.min_seconds, max_seconds=args.max_seconds)
+                           min_seconds=args.min_seconds, max_seconds=args.max_seconds, real=real)
     print(json.dumps(summary))
     return 0
 

@@ -15,12 +15,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from openinfp.core.errors import InputError
 from openinfp.core.io import atomic_output
+from openinfp.data.real_speech import RealSpeechSpec
 from openinfp.data.shards import (
     SHARD_SUFFIX,
     Conversation,
@@ -71,16 +72,20 @@ def plan_corpus(hours: float, seed: int, min_seconds: float = 40.0,
     return plans
 
 
-def synth_conversation(plan: PlannedConversation, styles: Optional[dict[str, StyleParams]] = None) -> Conversation:
+def synth_conversation(plan: PlannedConversation, styles: dict[str, StyleParams] | None = None,
+                       real: RealSpeechSpec | None = None) -> Conversation:
     """Generate one conversation: script, speech, activity, head and SMPL-X motion of both sides.
 
     Args:
         plan: which conversation (seed, index, planned length, split).
         styles: force the style of each side (``"a"``, ``"b"``) instead of drawing it.
+        real: a pool of real speech; each side is a real voice with probability
+            ``real.ratio`` (drawn from its own stream ``SeedSequence([seed, i, 2])``, so the
+            eSpeak sides of a corpus do not change with the ratio).
     """
     from openinfp.data.body_rules import body_rules
-    from openinfp.data.head_rules import head_rules, speech_track
-    from openinfp.data.style import describe_style, sample_style
+    from openinfp.data.head_rules import head_rules, reference_vector, speech_track
+    from openinfp.data.style import describe_style, sample_baseline, sample_style
     from openinfp.data.timeline import SIDES, sample_voice, speak_conversation
 
     seq = np.random.SeedSequence([plan.seed, plan.index, 1])
@@ -92,7 +97,8 @@ def synth_conversation(plan: PlannedConversation, styles: Optional[dict[str, Sty
     drawn = {s: sample_style(rng) for s in SIDES}
     styles = {**drawn, **(styles or {})}
     style_texts = {s: describe_style(styles[s], rng) for s in SIDES}
-    timeline = speak_conversation(rng, voices, styles, plan.target_seconds)
+    real_speakers, voice_info = _real_speakers(plan, real, voices)
+    timeline = speak_conversation(rng, voices, styles, plan.target_seconds, real_speakers)
     hop = int(16000 / FPS)
     T = timeline.audio["a"].shape[0] // hop
     tracks = {s: speech_track(timeline.of(s), T, FPS) for s in SIDES}
@@ -102,10 +108,13 @@ def synth_conversation(plan: PlannedConversation, styles: Optional[dict[str, Sty
     sides: dict[str, Side] = {}
     events: dict[str, Any] = {"segments": [seg.as_dict() for seg in timeline.segments], "recording":
                               {"bleed_gain": round(bleed, 4), "noise_std": round(noise, 6)}}
+    # resting pose/expression per side from its own stream (the rest of the corpus does not move)
+    brng = np.random.default_rng(np.random.SeedSequence([plan.seed, plan.index, 3]))
+    baselines = {s: sample_baseline(brng) for s in SIDES}
     for k, s in enumerate(SIDES):
         other = SIDES[1 - k]
         srng = np.random.default_rng(side_seqs[k])
-        head = head_rules(tracks[s], tracks[other], timeline.audio[s], styles[s], srng, FPS)
+        head = head_rules(tracks[s], tracks[other], timeline.audio[s], styles[s], srng, FPS, baselines[s])
         smplx = body_rules(head, tracks[s], styles[s], srng, FPS)
         audio = timeline.audio[s] + bleed * timeline.audio[other] + srng.normal(0, noise, T * hop).astype(np.float32)
         peak = float(np.abs(audio).max())
@@ -114,11 +123,45 @@ def synth_conversation(plan: PlannedConversation, styles: Optional[dict[str, Sty
         sides[s] = Side(
             audio=audio.astype(np.float32), activity=tracks[s].activity,
             motion={"head": head.motion, "smplx": smplx},
-            style_text=style_texts[s], style=styles[s].as_dict(), info={"voice": voices[s].as_dict()},
+            style_text=style_texts[s], style=styles[s].as_dict(),
+            info={"voice": voice_info[s], "baseline": baselines[s].as_dict(),
+                  "reference": [round(float(v), 5) for v in reference_vector(baselines[s])]},
         )
         events[s] = head.events
-    return Conversation(plan.id, f"synthetic:openinfp-synth seed={plan.seed} index={plan.index}", plan.split,
+    kind = "synthetic" if not real_speakers else "synthetic+real-speech"
+    return Conversation(plan.id, f"{kind}:openinfp-synth seed={plan.seed} index={plan.index}", plan.split,
                         sides, FPS, events)
+
+
+def _real_speakers(plan: PlannedConversation, real: RealSpeechSpec | None, voices: dict) -> tuple[dict, dict]:
+    """Which sides speak with a real voice (side -> RealSpeaker), and every side's voice description."""
+    from openinfp.data.real_speech import speakers_of
+    from openinfp.data.real_turns import RealSpeaker
+    from openinfp.data.timeline import SIDES
+
+    info = {s: voices[s].as_dict() for s in SIDES}
+    if real is None or real.ratio <= 0:
+        return {}, info
+    pool = real.pool()
+    rng = np.random.default_rng(np.random.SeedSequence([plan.seed, plan.index, 2]))
+    by_speaker: dict[str, list] = {}
+    for u in pool:
+        by_speaker.setdefault(u.speaker, []).append(u)
+    names = speakers_of(pool, plan.split == "val")
+    # speakers with several utterances give varied turns; single-utterance ones only as a fallback
+    names = [n for n in names if len(by_speaker[n]) >= 2] or names
+    chosen: dict = {}
+    for s in SIDES:
+        if rng.random() >= real.ratio:
+            continue
+        free = [n for n in names if n not in {c.speaker for c in chosen.values()}]
+        if not free:
+            continue
+        name = free[int(rng.integers(len(free)))]
+        chosen[s] = RealSpeaker(name, by_speaker[name], voices[s].loudness)
+        info[s] = {"name": f"real:{name}", "corpus": "real-speech", "utterances": len(by_speaker[name]),
+                   "loudness": round(voices[s].loudness, 4)}
+    return chosen, info
 
 
 def _init_worker() -> None:
@@ -128,10 +171,10 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def _work(args: tuple[PlannedConversation, str]) -> tuple[str, float, float]:
-    plan, out = args
+def _work(args: tuple[PlannedConversation, str, RealSpeechSpec | None]) -> tuple[str, float, float]:
+    plan, out, real = args
     t0 = time.perf_counter()
-    conv = synth_conversation(plan)
+    conv = synth_conversation(plan, real=real)
     write_conversation(conv, Path(out) / f"{plan.id}{SHARD_SUFFIX}")
     return plan.id, conv.duration, time.perf_counter() - t0
 
@@ -144,6 +187,7 @@ def synth_corpus(
     progress: bool = True,
     min_seconds: float = 40.0,
     max_seconds: float = 100.0,
+    real: RealSpeechSpec | None = None,
 ) -> dict[str, Any]:
     """Generate (or resume) a synthetic corpus of about ``hours`` hours into ``out``.
 
@@ -154,6 +198,7 @@ def synth_corpus(
         workers: processes (each conversation is independent).
         progress: draw a tqdm bar on stderr.
         min_seconds, max_seconds: range of planned conversation lengths.
+        real: real-voice mode: the pool and the share of sides spoken by real voices.
 
     Returns:
         Summary: conversations, generated/skipped counts, seconds of audio, wall time.
@@ -175,7 +220,9 @@ def synth_corpus(
     generated_seconds = 0.0
     bar = tqdm(total=len(plans), initial=len(plans) - len(todo), unit="conv", desc="synth", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
-    jobs = [(p, str(out)) for p in todo]
+    if real is not None and real.ratio > 0:
+        real.pool()  # time the pool's phones once, before the workers read the cache
+    jobs = [(p, str(out), real) for p in todo]
     try:
         if workers > 1 and len(jobs) > 1:
             ctx = mp.get_context("spawn")  # eSpeak holds process-wide state: fresh processes
@@ -202,5 +249,7 @@ def synth_corpus(
         "val_conversations": sum(r["split"] == "val" for r in own),
     }
     with atomic_output(out / f"synth-s{seed}.json") as tmp:
-        tmp.write_text(json.dumps({**summary, "min_seconds": min_seconds, "max_seconds": max_seconds}, indent=2))
+        extra = {"real_speech": list(real.folders), "real_ratio": real.ratio} if real is not None else {}
+        tmp.write_text(json.dumps({**summary, "min_seconds": min_seconds, "max_seconds": max_seconds, **extra},
+                                  indent=2))
     return summary

@@ -158,12 +158,24 @@ class _Speaker:
             self._cache[text] = out
         return out
 
+    def turn(self, rng: np.random.Generator, first: bool, previous_question: bool
+             ) -> tuple[str, np.ndarray, list[tuple[float, str]], float]:
+        """A scripted turn: (text, wave, phoneme events, speech end)."""
+        text = turn_text(rng, first=first, previous_was_question=previous_question)
+        return (text, *self.say(text))
+
+    def backchannel(self, rng: np.random.Generator) -> tuple[str, np.ndarray, list[tuple[float, str]], float]:
+        """A short listener response: (text, wave, phoneme events, speech end)."""
+        text = BACKCHANNELS[int(rng.integers(len(BACKCHANNELS)))]
+        return (text, *self.say(text))
+
 
 def speak_conversation(
     rng: np.random.Generator,
     voices: dict[str, Voice],
     styles: dict[str, StyleParams],
     target_seconds: float,
+    real_speakers: dict | None = None,
 ) -> Timeline:
     """Write and speak a conversation of about ``target_seconds``.
 
@@ -171,6 +183,9 @@ def speak_conversation(
         rng: the conversation's random generator (the whole result is a function of it).
         voices, styles: per side (``"a"``, ``"b"``).
         target_seconds: turns are added until this time is reached.
+        real_speakers: sides spoken by a real voice instead (side -> an object with the
+            ``turn``/``backchannel`` methods of ``_Speaker``, e.g.
+            :class:`openinfp.data.real_turns.RealSpeaker`).
 
     Returns:
         The :class:`Timeline`; tracks are padded to a whole number of 25 fps frames.
@@ -178,11 +193,11 @@ def speak_conversation(
     from openinfp.data.private_espeak import private_espeak
 
     with private_espeak() as engine:  # fresh eSpeak state: the result depends on rng only
-        return _speak(rng, voices, styles, target_seconds, engine)
+        speakers = {side: (real_speakers or {}).get(side) or _Speaker(voices[side], engine) for side in SIDES}
+        return _speak(rng, speakers, styles, target_seconds)
 
 
-def _speak(rng, voices, styles, target_seconds, engine) -> Timeline:
-    speakers = {side: _Speaker(voices[side], engine) for side in SIDES}
+def _speak(rng, speakers, styles, target_seconds) -> Timeline:
     placed: dict[str, list[tuple[int, np.ndarray]]] = {side: [] for side in SIDES}
     segments: list[Segment] = []
     t = float(rng.uniform(0.3, 1.0))
@@ -191,10 +206,9 @@ def _speak(rng, voices, styles, target_seconds, engine) -> Timeline:
     first = True
     while t < target_seconds:
         other = SIDES[1 - SIDES.index(side)]
-        text = turn_text(rng, first=first, previous_was_question=previous_question)
+        text, wave, phon, speech_end = speakers[side].turn(rng, first, previous_question)
         first = False
         previous_question = text.rstrip().endswith("?")
-        wave, phon, speech_end = speakers[side].say(text)
         start = t
         seg = Segment(side, "turn", text, start, start + speech_end, [(start + pt, p) for pt, p in phon])
         turn_len = seg.end - seg.start
@@ -224,8 +238,7 @@ def _speak(rng, voices, styles, target_seconds, engine) -> Timeline:
         for pe in seg.phrase_ends()[:-1]:
             if rng.random() >= styles[other].backchannel_rate:
                 continue
-            bc_text = BACKCHANNELS[int(rng.integers(len(BACKCHANNELS)))]
-            bc_wave, bc_phon, bc_end = speakers[other].say(bc_text)
+            bc_text, bc_wave, bc_phon, bc_end = speakers[other].backchannel(rng)
             bc_start = pe + float(rng.uniform(0.0, 0.25))
             if bc_start < last_bc_end + 0.3 or bc_start + bc_end > min(next_start, seg.end) - 0.2:
                 continue

@@ -64,7 +64,12 @@ def save_untrained_generator(path: PathLike, registry: Optional["Registry"] = No
 
         registry = Registry.create()
     space = registry.motion_space(motion_space)
-    token_dims = {"audio": conditioner_width(registry, "audio"), "text": 384}
+    # the width of the "audio" tokens the presets' conditioner emits ("phonetic" since issue 14)
+    from openinfp.core.config import load_config as _load
+
+    audio_kind = next((c.name for c in _load(preset or "default", registry=registry).conditioners
+                       if c.name in ("audio", "phonetic")), "audio")
+    token_dims = {"audio": conditioner_width(registry, audio_kind), "text": 384}
     if preset is not None:
         from openinfp.config import load_config
 

@@ -26,8 +26,9 @@ def test_preset_overrides_and_plugin_defaults(tmp_path, reg):
                                   "motion_space=smplx"], registry=reg)
     assert isinstance(cfg, PipelineConfig)
     assert cfg.seed == 7 and cfg.model.sampler.steps == 4 and cfg.renderer.name == "skeleton"
-    # The audio conditioner's own option defaults are filled in.
-    assert cfg.conditioners[0].options["n_mels"] == 40 and "activity" in cfg.conditioners[0].options
+    # The default (phonetic) conditioner's own option defaults are filled in.
+    assert cfg.conditioners[0].name == "phonetic"
+    assert cfg.conditioners[0].options["n_mels"] == 40 and "acoustic" in cfg.conditioners[0].options
     assert "steps: 4" in to_yaml(cfg)
 
 

@@ -25,7 +25,7 @@ def _save_tiny_generator(path, banks: bool, guidance: float):
 
     registry = Registry.create(autoload=False)
     probe = ConversationAudio(np.zeros(16000, np.float32), np.zeros(16000, np.float32))
-    tokens = registry.conditioner("audio").encode(ConditionInputs(audio=probe), 25)
+    tokens = registry.conditioner("phonetic").encode(ConditionInputs(audio=probe), 25)  # the default preset's
     width = next(t.dim for t in tokens if t.name == "audio")
     space = registry.motion_space("head")
     space = space.with_stats(space.neutral(), torch.full((space.dim,), 0.05))

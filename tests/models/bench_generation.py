@@ -43,14 +43,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    from openinfp.conditioners.audio import AudioConditioner
     from openinfp.core.generator import MotionGenerator
+    from openinfp.core.registry import Registry
     from openinfp.core.interfaces import ConditionInputs
     from openinfp.core.streaming import MotionStream
 
     audio = conversation()
     T = audio.num_frames(25)
-    cond = AudioConditioner()
+    # the conditioner the shipped head model was trained with (recorded in its card)
+    name = MotionGenerator.from_pretrained(None, "head").info.get("conditioner", "audio")
+    cond = Registry.create(autoload=False).conditioner(name, {})
     t0 = time.perf_counter()
     tokens = cond.encode(ConditionInputs(audio=audio), T)
     t_cond = time.perf_counter() - t0

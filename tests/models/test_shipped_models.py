@@ -33,10 +33,16 @@ def _turns() -> tuple[ConversationAudio, np.ndarray]:
     return ConversationAudio(agent, partner, source="espeak"), speaking
 
 
-def _conditions(audio: ConversationAudio, frames: int):
-    from openinfp.conditioners.audio import AudioConditioner
+def _conditioner(space: str = "head"):
+    """The audio-kind conditioner the shipped model was trained with (recorded in its card)."""
+    from openinfp.core.registry import Registry
 
-    return AudioConditioner().encode(ConditionInputs(audio=audio), frames)
+    name = MotionGenerator.from_pretrained(None, space).info.get("conditioner", "audio")
+    return Registry.create(autoload=False).conditioner(name, {})
+
+
+def _conditions(audio: ConversationAudio, frames: int, space: str = "head"):
+    return _conditioner(space).encode(ConditionInputs(audio=audio), frames)
 
 
 @pytest.mark.parametrize("space", ["head", "smplx"])
@@ -74,19 +80,18 @@ def test_shipped_smplx_generates_body_motion():
     audio, speaking = _turns()
     T = speaking.size
     gen = MotionGenerator.from_pretrained(None, "smplx")
-    motion = gen.generate(_conditions(audio, T), T, seed=0)
+    motion = gen.generate(_conditions(audio, T, "smplx"), T, seed=0)
     assert motion.motion.shape == (T, gen.space.dim) and motion.space.name == "smplx"
     jaw = gen.space.get_component(motion.motion, "expression", "jawOpen").numpy()
     assert jaw[speaking].mean() > jaw[~speaking].mean()
 
 
 def test_shipped_head_streams_with_the_real_audio_conditioner():
-    from openinfp.conditioners.audio import AudioConditioner
     from openinfp.core.streaming import MotionStream
 
     audio, speaking = _turns()
     gen = MotionGenerator.from_pretrained(None, "head")
-    stream = MotionStream(gen, AudioConditioner(), seed=0)
+    stream = MotionStream(gen, _conditioner(), seed=0)
     chunk = SAMPLE_RATE // 5  # 200 ms
     outs = []
     for i in range(0, audio.num_samples, chunk):

@@ -167,3 +167,32 @@ def test_train_under_accelerate_launch_with_two_processes(tmp_path):
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows if "loss" in r] == [5, 10]  # logged once, by the main process
     assert MotionGenerator.from_pretrained(out / "checkpoint", "head").info["step"] == 10
+
+
+def test_warm_start_copies_weights_and_widens_the_audio_input(tmp_path, toy_convs):
+    """A checkpoint trained on F audio features starts a model with F + 3 features: shared
+    tensors are copied and the new input columns start at zero."""
+    import dataclasses
+
+    from openinfp.core.training import warm_start
+
+    g_cfg, d_cfg = tiny_configs()
+    data = _data(toy_convs)
+    space = head_motion_space()
+    mean, std = motion_stats(data.train)
+    stats_space = space.with_stats(mean, std)
+    g_cfg = dataclasses.replace(g_cfg, token_dims=dict(data.token_dims))
+    old = MotionGenerator.build(g_cfg, d_cfg, stats_space, SamplerConfig(steps=2))
+    old.save_pretrained(tmp_path / "old")
+    f = data.token_dims["audio"]
+    wide_cfg = dataclasses.replace(g_cfg, token_dims={**g_cfg.token_dims, "audio": f + 3})
+    new = MotionGenerator.build(wide_cfg, d_cfg, stats_space, SamplerConfig(steps=2))
+    summary = warm_start(new, tmp_path / "old")
+    assert "widened" in summary and not summary.startswith("0 tensors")
+    lift_old = old.guider.audio_encoder.lift.weight
+    lift_new = new.guider.audio_encoder.lift.weight
+    assert lift_new.shape[1] == f + 3
+    torch.testing.assert_close(lift_new[:, :f], lift_old, atol=1e-3, rtol=1e-2)
+    assert torch.all(lift_new[:, f:] == 0)
+    for (name, a), (_, b) in zip(old.dit.state_dict().items(), new.dit.state_dict().items()):
+        torch.testing.assert_close(b, a, atol=1e-3, rtol=1e-2, msg=name)
