@@ -44,8 +44,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     from openinfp.core.generator import MotionGenerator
-    from openinfp.core.registry import Registry
     from openinfp.core.interfaces import ConditionInputs
+    from openinfp.core.registry import Registry
     from openinfp.core.streaming import MotionStream
 
     audio = conversation()

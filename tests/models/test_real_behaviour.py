@@ -116,6 +116,8 @@ def _nods_and_speed(motion, listening: np.ndarray) -> tuple[float, float]:
     return len(nods) / max(minutes, 1e-6), float(np.mean(speed[listening[1:]]))
 
 
+@pytest.mark.xfail(strict=True, reason="known gap (issue #14): the shipped head model ignores text prompts; "
+                   "'nods a lot while listening' and 'barely moves' give the same nod count")
 def test_prompts_change_listening_as_they_say(realdata):
     """"nods a lot while listening" vs "barely moves" on the same real conversation."""
     audio, listening = _conversation(realdata)
