@@ -33,8 +33,8 @@ from openinfp.body.convert import axis_angle_to_smplx, smplx_to_axis_angle
 from openinfp.body.motion_space import SMPLX_JOINTS, smplx_motion_space
 from openinfp.core.arkit import ARKIT_NAMES
 from openinfp.core.errors import InputError
-from openinfp.core.io import PathLike, atomic_output, require_file
-from openinfp.core.motion import MotionSequence
+from openinfp.core.io import PathLike, atomic_output, require_file, write_npz
+from openinfp.core.motion import MotionSequence, check_npz_archive
 
 SMPLX_EXPRESSION_ANNOTATION = "smplx_expressions"
 """Annotation key under which :func:`load_beat2` keeps a file's SMPL-X ``expressions``."""
@@ -107,18 +107,20 @@ def save_beat2(motion: MotionSequence, path: PathLike, betas: Optional[np.ndarra
     }
     with atomic_output(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+            write_npz(fh, arrays)
 
 
 def _read(path: PathLike) -> tuple[dict[str, np.ndarray], str]:
     p = require_file(path, "BEAT2 motion file")
     if not zipfile.is_zipfile(p):
         raise InputError(f"BEAT2 motion file {p} is not a readable .npz archive (not a zip file)")
+    # sizes, dtypes and declared lengths from the headers before any array is read
+    check_npz_archive(p, what="BEAT2 motion file")
     try:
         with np.load(p, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}, str(p)
-    except ValueError as exc:  # object arrays need pickle, which we refuse
-        raise InputError(f"BEAT2 motion file {p} holds pickled objects, which are refused: {exc}") from None
+    except ValueError as exc:  # pickles were refused from the headers: a damaged archive
+        raise InputError(f"BEAT2 motion file {p} could not be read: {exc}") from None
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(f"BEAT2 motion file {p} is not a readable .npz archive ({exc})") from None
 
