@@ -47,3 +47,24 @@ def realdata():
     if not (root / "README.md").is_file():
         pytest.skip(f"real development set not found at {root} (set OPENINFP_REALDATA)")
     return root
+
+
+BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync")
+"""Chromium flags for tests on a closed network (no background connections, no sandbox as root)."""
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of the system Chromium for Playwright; skips (with the reason) when it is missing."""
+    import shutil
+    from pathlib import Path
+
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install "
+                                                       "playwright; the browser itself comes from the system)")
+    wanted = os.environ.get("OPENINFP_CHROMIUM", "/usr/bin/chromium")
+    path = wanted if Path(wanted).is_file() else shutil.which("chromium")
+    if not path:
+        pytest.skip(f"Chromium not found at {wanted} or on PATH: install the Debian 'chromium' package "
+                    "(CI does) or set OPENINFP_CHROMIUM")
+    return path

@@ -186,7 +186,8 @@ def _read_ffmpeg(p: Path, limit: Optional[float], notes: list[str], sf_error: st
         stream = container.streams.audio[0]
         if len(container.streams.audio) > 1:
             notes.append(f"{p.name} has {len(container.streams.audio)} audio streams; used the first")
-        rate = int(stream.rate or stream.codec_context.sample_rate or 0)
+        # PyAV raises AttributeError for the rate of a stream it could not open
+        rate = int(getattr(stream, "rate", 0) or getattr(stream.codec_context, "sample_rate", 0) or 0)
         if rate <= 0:
             raise InputError(f"cannot decode audio file {p}: its audio stream has no sample rate")
         check_rate(p, rate)

@@ -91,7 +91,8 @@ def _probe_ffmpeg(p: Path) -> AudioInfo:
         if not container.streams.audio:
             raise InputError(f"{p} has no audio stream; give a file with sound")
         stream = container.streams.audio[0]
-        rate = int(stream.rate or stream.codec_context.sample_rate or 0)
+        # PyAV raises AttributeError for the rate of a stream it could not open
+        rate = int(getattr(stream, "rate", 0) or getattr(stream.codec_context, "sample_rate", 0) or 0)
         check_rate(p, rate)
         duration = container.duration / 1_000_000.0 if container.duration is not None else None
         return AudioInfo(rate, int(stream.codec_context.channels or 1), duration)

@@ -70,6 +70,21 @@ class _State:
         return self.chain.done if self.chain is not None else 0
 
 
+def audio_chunks(agent: np.ndarray, partner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both tracks of one pushed chunk as flat float32 ``[n]`` arrays, checked.
+
+    Raises:
+        InputError: the chunks differ in length or hold NaN / infinite samples.
+    """
+    agent = np.asarray(agent, dtype=np.float32).reshape(-1)
+    partner = np.asarray(partner, dtype=np.float32).reshape(-1)
+    if agent.shape != partner.shape:
+        raise InputError(f"agent and partner chunks differ in length ({agent.shape[0]} vs {partner.shape[0]})")
+    if not (np.isfinite(agent).all() and np.isfinite(partner).all()):
+        raise InputError("audio chunk contains NaN or infinite samples")
+    return agent, partner
+
+
 class MotionStream:
     """Incremental motion generation from two live audio tracks.
 
@@ -201,12 +216,7 @@ class MotionStream:
             The motion frames that became final (whole strides of ``N - O`` frames), or ``None``.
         """
         t0 = time.perf_counter()
-        agent = np.asarray(agent, dtype=np.float32).reshape(-1)
-        partner = np.asarray(partner, dtype=np.float32).reshape(-1)
-        if agent.shape != partner.shape:
-            raise InputError(f"agent and partner chunks differ in length ({agent.shape[0]} vs {partner.shape[0]})")
-        if not (np.isfinite(agent).all() and np.isfinite(partner).all()):
-            raise InputError("audio chunk contains NaN or infinite samples")
+        agent, partner = audio_chunks(agent, partner)
         s = self._state
         s.agent.append(agent)
         s.partner.append(partner)

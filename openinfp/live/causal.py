@@ -39,6 +39,7 @@ from openinfp.core.errors import InputError
 from openinfp.core.generator import MotionGenerator
 from openinfp.core.motion import MotionSequence
 from openinfp.core.sampling import pad_frames
+from openinfp.core.streaming import audio_chunks
 
 EncodeAudio = Callable[[ConversationAudio, int, Optional[dict]], list[ConditionTokens]]
 """``(audio, num_frames, loud_db) -> frame tokens`` of the audio conditioners (both tracks)."""
@@ -180,12 +181,7 @@ class CausalMotionStream:
         Returns:
             The frames now due (``[k, D]``, ``k`` a multiple of ``chunk_frames``), or ``None``.
         """
-        agent = np.asarray(agent, dtype=np.float32).reshape(-1)
-        partner = np.asarray(partner, dtype=np.float32).reshape(-1)
-        if agent.shape != partner.shape:
-            raise InputError(f"agent and partner chunks differ in length ({agent.shape[0]} vs {partner.shape[0]})")
-        if not (np.isfinite(agent).all() and np.isfinite(partner).all()):
-            raise InputError("audio chunk contains NaN or infinite samples")
+        agent, partner = audio_chunks(agent, partner)
         self._agent = np.concatenate([self._agent, agent])
         self._partner = np.concatenate([self._partner, partner])
         self._levels["agent"].update(agent)

@@ -47,11 +47,10 @@ def build_demo(backend: DemoBackend) -> Any:
                               body, seed, steps)
         except OpenInfpError as exc:
             message = user_message(str(exc))
-            print(f"openinfp demo: refused a request: {message}", file=sys.stderr, flush=True)
+            server_log(f"refused a request: {message}")
             return _refusal(message)
         except Exception as exc:  # a bug or an environment problem: one log line, a plain answer
-            print(f"openinfp demo: a run failed: {type(exc).__name__}: {user_message(str(exc))}", file=sys.stderr,
-                  flush=True)
+            server_log(f"a run failed: {type(exc).__name__}: {user_message(str(exc))}")
             return _refusal("the run failed on the server. Try again, or with other inputs.")
         return out["video"], out["timeline"], out["files"], "**Done.** " + out["summary"]
 
@@ -126,3 +125,9 @@ def build_demo(backend: DemoBackend) -> Any:
                   show_progress_on=[status], api_name="on_run")
     demo.queue(max_size=s.queue_size, default_concurrency_limit=s.concurrency)
     return demo
+
+
+def server_log(line: str) -> None:
+    """The demo server's one line per refused or failed request, on its stderr (like a web
+    server's request log; the browser gets the short message instead)."""
+    print(f"openinfp demo: {line}", file=sys.stderr, flush=True)

@@ -13,8 +13,8 @@ from openinfp.pipeline.progress import StageTimer
 ROOT = Path(openinfp.__file__).resolve().parent
 #: command-line modules (argument parsing, exit codes, user-facing output)
 CLI_MODULES = {"cli.py", "commands.py", "__main__.py", "train_cli.py"}
-#: functions that are command lines or stderr progress callbacks by design
-CLI_FUNCTIONS = {"main", "stderr_progress", "launch_demo"}
+#: functions that are command lines, stderr progress callbacks or the demo server's request log by design
+CLI_FUNCTIONS = {"main", "stderr_progress", "launch_demo", "server_log"}
 
 
 def _stderr_prints(source: str, where: str) -> list[str]:

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from ..conftest import BROWSER_FLAGS
 from .conftest import DEMO_EXAMPLE_SECONDS
 
-CHROMIUM = os.environ.get("OPENINFP_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = list(BROWSER_FLAGS)
 RUN_TIMEOUT_MS = 300_000
 VIEWPORT = {"width": 1280, "height": 1000}
 LEAKS = re.compile(r"/tmp/|/gradio/|Errno|Traceback|ComponentProcessingError|max_duration_s|--set|\.py\b")
@@ -33,12 +31,6 @@ LEAKS = re.compile(r"/tmp/|/gradio/|Errno|Traceback|ComponentProcessingError|max
 pytestmark = pytest.mark.browser
 
 
-def _chromium() -> str:
-    path = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
-    if not path:
-        pytest.skip(f"Chromium not found at {CHROMIUM} or on PATH: install the Debian 'chromium' package "
-                    "(CI does) or set OPENINFP_CHROMIUM")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +66,10 @@ def _error_after_run(page) -> str:
     return " ".join(page.locator("#status").inner_text(timeout=10_000).split())
 
 
-def test_demo_in_a_real_browser(served_demo, bad_files, tmp_path, capfd):
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install "
-                                                       "playwright; the browser itself comes from the system)")
+def test_demo_in_a_real_browser(chromium, served_demo, bad_files, tmp_path, capfd):
     from playwright.sync_api import sync_playwright
 
-    executable = _chromium()
+    executable = chromium
     url, _, backend = served_demo
     ex = backend.examples()
     shot_dir = Path(os.environ.get("OPENINFP_TEST_ARTIFACTS", tmp_path))

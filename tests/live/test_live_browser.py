@@ -10,7 +10,6 @@ missing; ``.ci/run`` installs Debian's ``chromium``.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,21 +19,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from ..conftest import BROWSER_FLAGS
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("OPENINFP_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+FLAGS = [*BROWSER_FLAGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
          "--autoplay-policy=no-user-gesture-required"]
-
-
-def _chromium() -> str:
-    path = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
-    if not path:
-        pytest.skip(f"Chromium not found at {CHROMIUM} or on PATH: install the Debian 'chromium' package "
-                    "(CI does) or set OPENINFP_CHROMIUM")
-    return path
 
 
 @pytest.fixture()
@@ -67,11 +57,10 @@ def live_server(tmp_path, astronaut):
             proc.kill()
 
 
-def test_frames_arrive_while_the_microphone_still_sends(live_server, realdata, tmp_path):
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+def test_frames_arrive_while_the_microphone_still_sends(chromium, live_server, realdata, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    executable = _chromium()
+    executable = chromium
     speech, rate = sf.read(realdata / "speech" / "librispeech" / "533-1066-0001.flac", dtype="float32")
     mic = tmp_path / "mic.wav"
     sf.write(mic, np.tile(speech, 3), rate, subtype="PCM_16")

@@ -78,11 +78,14 @@ def shipped_head():
 
 
 def _generate(gen, audio, seconds: float = 12.0, **attrs):
-    from openinfp.conditioners.audio import AudioConditioner
     from openinfp.core.interfaces import ConditionInputs
+    from openinfp.core.registry import Registry
 
     n = int(seconds * 25)
-    tokens = AudioConditioner().encode(ConditionInputs(audio=audio), audio.num_frames(25))
+    audio = type(audio)(audio.agent[: n * 640], audio.partner[: n * 640], source=audio.source)
+    # the conditioner the shipped model was trained with (its model card names it)
+    conditioner = Registry.create(autoload=False).conditioner(gen.info.get("conditioner", "audio"), {})
+    tokens = conditioner.encode(ConditionInputs(audio=audio), audio.num_frames(25))
     tokens = [type(t)(t.name, t.tokens[:n], role=t.role) if t.kind == "frame" else t for t in tokens]
     saved = {k: getattr(gen, k) for k in attrs}
     try:
