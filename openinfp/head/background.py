@@ -36,7 +36,10 @@ def person_mask(image: np.ndarray) -> np.ndarray:
     os.environ.setdefault("GLOG_minloglevel", "2")
     import mediapipe as mp
 
-    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+    from openinfp.quiet import native_stderr_filtered
+
+    # MediaPipe's graph logs start-up noise from C++ threads (fd 2) until its first result
+    with native_stderr_filtered(), mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
         result = seg.process(np.ascontiguousarray(image))
     mask = result.segmentation_mask
     if mask is None:

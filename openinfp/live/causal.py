@@ -21,7 +21,8 @@ running 95th percentile over the whole session (:class:`RunningLoudLevel`) rathe
 that of the short segment, so a long pause is not normalised up to speech level.
 
 Latency of a frame (compute excluded) is at most ``(chunk_frames + lookahead_frames)
-/ fps``: 200 ms for the defaults (3 + 2 frames at 25 fps).
+/ fps``: 240 ms for the defaults (4 + 2 frames at 25 fps); the first frame waits only
+for ``1 + lookahead_frames`` frames of audio.
 """
 
 from __future__ import annotations
@@ -44,12 +45,15 @@ from openinfp.core.streaming import audio_chunks
 EncodeAudio = Callable[[ConversationAudio, int, Optional[dict]], list[ConditionTokens]]
 """``(audio, num_frames, loud_db) -> frame tokens`` of the audio conditioners (both tracks)."""
 
-FRESH_FRAMES = 8
+FRESH_FRAMES = 5
 """Frames before the newest chunk that are re-encoded each step (they gain right context)."""
 
-WARM_FRAMES = 12
+WARM_FRAMES = 6
 """Audio frames encoded before the fresh ones and thrown away (voice activity and pitch
 trackers need some past signal)."""
+
+FIRST_STEP_FRAMES = 1
+"""Frames emitted by the very first step (the first picture after 1 + look-ahead frames)."""
 
 HOP = 160
 """Samples per 10 ms energy cell (the audio features' analysis grid)."""
@@ -60,12 +64,13 @@ class CausalSettings:
     """How the live path trades latency for context.
 
     Attributes:
-        chunk_frames: frames emitted per model call (3 = 120 ms at 25 fps).
+        chunk_frames: frames emitted per model call (4 = 160 ms at 25 fps; the first
+            call emits one frame, so the first picture comes early).
         lookahead_frames: audio needed past a chunk's last frame before it is emitted
             (2 = 80 ms at 25 fps, within the ~100 ms a conversation tolerates).
     """
 
-    chunk_frames: int = 3
+    chunk_frames: int = 4
     lookahead_frames: int = 2
 
     def __post_init__(self) -> None:
@@ -143,6 +148,7 @@ class CausalMotionStream:
         self._noise = torch.zeros(1, 0, generator.dit.motion_dim)  # per-frame starting noise
         self._noise_start = 0  # absolute frame of self._noise[:, 0]
         self._previous: Optional[torch.Tensor] = None  # [1, N, D] the last sampled window
+        self._previous_step = 0  # frames emitted from it
         self._tokens: list[tuple[ConditionTokens, torch.Tensor]] = []  # (template, rows [T, F])
         self._tok_start = 0  # absolute frame of the first cached token row
         self._tok_end = 0  # frames with cached tokens: [tok_start, tok_end)
@@ -188,14 +194,14 @@ class CausalMotionStream:
         self._levels["partner"].update(partner)
         self._samples += agent.shape[0]
         arrived = int(self._samples // self.samples_per_frame)  # frames whose audio is complete
-        step = self.settings.chunk_frames
         rows, logits = [], []
         with torch.no_grad():
-            while self._done + step + self.settings.lookahead_frames <= arrived:
+            while self._done + self._step() + self.settings.lookahead_frames <= arrived:
+                step = self._step()
                 self._encode(arrived)
                 window, speaking = self._window(arrived)
                 emitted = self._blend(window[:, :step])
-                self._previous = window
+                self._previous, self._previous_step = window, step
                 rows.append(emitted[0])
                 logits.append(speaking[0, :step])
                 self._remember(emitted)
@@ -259,6 +265,11 @@ class CausalMotionStream:
             self._noise, self._noise_start = self._noise[:, cut:], start
         return self._noise[:, :n]
 
+    def _step(self) -> int:
+        """Frames the next step emits: the first frame alone (so the first picture does
+        not wait for a whole chunk of audio), then ``chunk_frames`` at a time."""
+        return FIRST_STEP_FRAMES if self._done == 0 else self.settings.chunk_frames
+
     def _blend(self, new: torch.Tensor) -> torch.Tensor:
         """Cross-fade a chunk ``[1, k, D]`` from the previous window's guess of the same frames.
 
@@ -268,11 +279,11 @@ class CausalMotionStream:
         weights rising over the chunk (k = 3: 0.25, 0.5, 0.75 for the new window) make
         the seam continuous while the newest audio takes over within the chunk.
         """
-        step = new.shape[1]
+        step, hop = new.shape[1], self._previous_step  # hop: how far the previous window started before
         previous = self._previous
-        if previous is None or previous.shape[1] < 2 * step:
+        if previous is None or previous.shape[1] < hop + step:
             return new
-        guess = previous[:, step:2 * step]
+        guess = previous[:, hop:hop + step]
         w = torch.arange(1, step + 1, dtype=new.dtype).div(step + 1).view(1, step, 1)
         return guess + w * (new - guess)
 
