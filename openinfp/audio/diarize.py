@@ -183,7 +183,7 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
     with torch_threads(1):  # small convolutions and LSTMs: one thread is fastest on a shared CPU
         seg = segment(wave, opt.step_s, overlap_bias=opt.overlap_bias)
         fbank = kaldi_fbank_long(wave)
-        emb, units, clean = _window_embeddings(wave, seg, opt, fbank)
+        emb, units, clean = _window_embeddings(seg, opt, fbank)
     if emb.shape[0] == 0:
         return Diarization(np.zeros((n_grid, 0), bool), 0, [], notes=["no speech found"])
     assign, notes = _cluster(emb, units, clean, opt)
@@ -192,7 +192,7 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
         # assignment then uses each turn apart (voices the segmentation merged in a window).
         fixed = replace(opt, num_speakers=int(assign.max()) + 1)
         with torch_threads(1):
-            emb, units, clean = _window_embeddings(wave, seg, fixed, fbank)
+            emb, units, clean = _window_embeddings(seg, fixed, fbank)
         assign, _ = _cluster(emb, units, clean, fixed)
     grid = _reconstruct(seg, units, assign, n_grid)
     if opt.resegment and grid.shape[1] >= 2:
@@ -237,7 +237,7 @@ def _turn_units(active: np.ndarray, min_turn: int, gap: int) -> list[tuple[int, 
     return [(u[0], u[1]) for u in units]
 
 
-def _window_embeddings(wave: np.ndarray, seg, opt: DiarizationOptions, fbank: np.ndarray):
+def _window_embeddings(seg, opt: DiarizationOptions, fbank: np.ndarray):
     """CAM++ embedding per turn of each window's local speakers.
 
     Returns:

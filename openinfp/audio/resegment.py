@@ -83,7 +83,7 @@ def resegment(wave: np.ndarray, grid: np.ndarray, centroids: np.ndarray, grid_fp
     for a, b in spans:
         cover[a:b] += 1
     seen = solo & (cover > 0)
-    out = _relabel(grid, spans, emb @ centroids.T, seen, min_margin)
+    out = _relabel(grid, spans, emb @ centroids.T, seen, cover, min_margin)
     for _ in range(iterations):
         # Centroids from the sliding windows themselves (each labelled by the speaker holding
         # most of its single-speaker frames): closer to short-window embeddings than the
@@ -92,21 +92,20 @@ def resegment(wave: np.ndarray, grid: np.ndarray, centroids: np.ndarray, grid_fp
                            for a, b in spans])
         own = speaker_centroids(emb, labels, np.ones(labels.size), k)
         centroids = np.where((np.bincount(labels, minlength=k) >= 2)[:, None], own, centroids)
-        out = _relabel(grid, spans, emb @ centroids.T, seen, min_margin)
+        out = _relabel(grid, spans, emb @ centroids.T, seen, cover, min_margin)
     return out
 
 
 def _relabel(grid: np.ndarray, spans: list[tuple[int, int]], sims: np.ndarray, seen: np.ndarray,
-             min_margin: float) -> np.ndarray:
+             cover: np.ndarray, min_margin: float) -> np.ndarray:
     """Each ``seen`` frame of ``grid`` takes the speaker with the best mean similarity ``sims``
-    ``[W, K]`` over the windows ``spans`` covering it, if it beats the current one by ``min_margin``."""
+    ``[W, K]`` over the windows ``spans`` covering it (``cover``: windows per frame), if it
+    beats the current one by ``min_margin``."""
     k = grid.shape[1]
     out = grid.copy()
     total = np.zeros((grid.shape[0], k), np.float32)
-    cover = np.zeros(grid.shape[0], np.float32)
     for (a, b), s in zip(spans, sims):
         total[a:b] += s
-        cover[a:b] += 1
     mean = total[seen] / cover[seen, None]
     current = np.argmax(grid[seen], axis=1)
     best = np.argmax(mean, axis=1)

@@ -200,7 +200,3 @@ def short_bursts(utt: Utterance, min_s: float = 0.2, max_s: float = 0.7, gap_s: 
             last_end = p.end
     return out
 
-
-def pick_utterance(rng: np.random.Generator, pool: tuple[Utterance, ...], speaker: str) -> Utterance | None:
-    own = [u for u in pool if u.speaker == speaker]
-    return own[int(rng.integers(len(own)))] if own else None

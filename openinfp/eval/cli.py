@@ -112,7 +112,6 @@ def _run_real(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     from openinfp.eval import SYSTEM_NAMES
 

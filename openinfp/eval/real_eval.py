@@ -98,15 +98,13 @@ def find_two_track_conversations(folder: Path) -> list[TwoTrackConversation]:
 def rttm_activity(path: Path, speaker: str, fps: float, num_frames: int) -> np.ndarray:
     """``[T]`` bool: frames inside ``speaker``'s RTTM turns (a frame counts when its
     centre lies in a turn)."""
+    from openinfp.audio.der import read_rttm
+
     active = np.zeros(num_frames, bool)
     centres = (np.arange(num_frames) + 0.5) / fps
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if len(parts) < 8 or parts[0] != "SPEAKER":
-            continue
-        if parts[7] == speaker:
-            start, dur = float(parts[3]), float(parts[4])
-            active |= (centres >= start) & (centres < start + dur)
+    for start, end, name in read_rttm(path):
+        if name == speaker:
+            active |= (centres >= start) & (centres < end)
     return active
 
 

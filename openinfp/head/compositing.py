@@ -198,6 +198,7 @@ def paint_mouth_interior(frame: np.ndarray, target_lm: np.ndarray, strength: flo
         source_teeth: the portrait's own teeth (:func:`prepare_source_teeth`): shown
             under the upper lip, carried by it, instead of painted teeth.
     """
+    palette = palette or default_palette()
     if strength <= 0.02:
         return
     upper, lower = uncross_lips(target_lm[list(LIPS_INNER_UPPER)], target_lm[list(LIPS_INNER_LOWER)])

@@ -33,7 +33,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from openinfp.conditioners.audio_features import reference_db_of
+from openinfp.conditioners.audio_features import GRID_HOP, reference_db_of
 from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
@@ -55,7 +55,7 @@ trackers need some past signal)."""
 FIRST_STEP_FRAMES = 1
 """Frames emitted by the very first step (the first picture after 1 + look-ahead frames)."""
 
-HOP = 160
+HOP = GRID_HOP
 """Samples per 10 ms energy cell (the audio features' analysis grid)."""
 
 
@@ -138,6 +138,8 @@ class CausalMotionStream:
         self._radius = generator.guider.receptive_radius  # guider frames needed on each side
         self._fresh = FRESH_FRAMES + settings.chunk_frames + settings.lookahead_frames
         self._sampler = generator.window_sampler(seed)
+        # the offline speed limits, applied causally: chunks are limited like one sequence
+        self._limiter = generator.motion_limiter()
         self._levels = {"agent": RunningLoudLevel(), "partner": RunningLoudLevel()}
         self._agent = np.zeros(0, np.float32)
         self._partner = np.zeros(0, np.float32)
@@ -209,7 +211,7 @@ class CausalMotionStream:
                 self._trim(arrived)
         if not rows:
             return None
-        return self.generator.to_motion(torch.cat(rows), torch.cat(logits))
+        return self.generator.to_motion(torch.cat(rows), torch.cat(logits), self._limiter)
 
     def _encode(self, arrived: int) -> None:
         """Bring the token cache up to ``arrived``, re-encoding the newest frames."""

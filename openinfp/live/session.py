@@ -26,7 +26,6 @@ import torch
 
 from openinfp.core.errors import InputError
 from openinfp.core.interfaces import ConditionInputs
-from openinfp.core.motion import MotionSequence
 from openinfp.core.threads import torch_threads
 from openinfp.live.causal import CausalMotionStream, CausalSettings
 
@@ -72,7 +71,6 @@ class LiveSession:
         self.renderer_name = renderer_name
         self.fps = stream.fps
         self.push_seconds: deque[float] = deque(maxlen=STATS_KEPT)
-        self.limiter = stream.generator.motion_limiter()
         from openinfp.pipeline.pipeline import GENERATION_THREADS
 
         self._threads = GENERATION_THREADS if pipeline.config.device == "cpu" else None
@@ -107,14 +105,14 @@ class LiveSession:
         cfg = pipeline.config
         generator = pipeline.generator(cfg.motion_space)
         generator.sampler = pipeline.sampler_for(generator)
-        frame_names, style = _split_conditioners(pipeline, prompt, style_image)
+        frame_conditioners, style = _split_conditioners(pipeline, prompt, style_image)
 
         def encode_audio(audio: "ConversationAudio", num_frames: int,
                          loud_db: Optional[dict]) -> list["ConditionTokens"]:
             inputs = ConditionInputs(audio=audio, fps=cfg.fps, loud_db=loud_db)
             tokens: list = []
-            for name in frame_names:
-                tokens.extend(pipeline._conditioner(name, _options(pipeline, name)).encode(inputs, num_frames))
+            for conditioner in frame_conditioners:
+                tokens.extend(conditioner.encode(inputs, num_frames))
             return tokens
 
         stream = CausalMotionStream(generator, encode_audio, style, settings, seed=seed)
@@ -151,10 +149,6 @@ class LiveSession:
         # where more threads cost more in synchronisation than they save
         with torch.inference_mode(), torch_threads(self._threads):
             motion = self.stream.push(agent, partner)
-            if motion is not None and self.limiter is not None:
-                # the same physical speed limits as offline; the limiter is causal and
-                # remembers the last frame, so chunks are limited like one sequence
-                motion = MotionSequence(self.limiter(motion.motion), motion.space, motion.fps, motion.annotations)
         frames: list[LiveFrame] = []
         if motion is not None:
             first = self.stream.frames_emitted - motion.num_frames
@@ -177,14 +171,14 @@ def _options(pipeline: "ConversationPipeline", name: str) -> dict:
 
 
 def _split_conditioners(pipeline: "ConversationPipeline", prompt: Optional[str],
-                        style_image: Optional[np.ndarray]) -> tuple[list[str], list["ConditionTokens"]]:
+                        style_image: Optional[np.ndarray]) -> tuple[list[Any], list["ConditionTokens"]]:
     """Frame conditioners (run on every chunk) and the global style tokens (run once)."""
-    frame_names, style = [], []
+    frame, style = [], []
     inputs = ConditionInputs(text=prompt, image=style_image, fps=pipeline.config.fps)
     for name in pipeline.conditioner_names(prompt, style_image):
-        spec = pipeline.registry.spec("conditioners", name, key="conditioner")
-        if spec.token_kind == "frame":
-            frame_names.append(name)
+        conditioner = pipeline._conditioner(name, _options(pipeline, name))
+        if pipeline.registry.spec("conditioners", name, key="conditioner").token_kind == "frame":
+            frame.append(conditioner)  # resolved once here, encoded at every step
         else:
-            style.extend(pipeline._conditioner(name, _options(pipeline, name)).encode(inputs, 1))
-    return frame_names, style
+            style.extend(conditioner.encode(inputs, 1))
+    return frame, style

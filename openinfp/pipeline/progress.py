@@ -179,10 +179,7 @@ def _plain(status: str) -> str:
 def plain_progress_on_non_tty() -> Iterator[None]:
     """While the block runs, ``sys.stderr`` shows progress bars as plain lines unless it is a terminal."""
     stream = sys.stderr
-    try:
-        tty = stream.isatty()
-    except (AttributeError, ValueError):
-        tty = False
+    tty = _is_tty(stream)
     if tty or isinstance(stream, PlainProgressStream):
         yield
         return
