@@ -98,17 +98,18 @@ def _run_real(args: argparse.Namespace) -> int:
     if getattr(args, "live", False):
         from openinfp.live.evaluate import live_generate_fn
 
-        generate = live_generate_fn(args.checkpoint or None, args.preset, args.seed)
+        generate = live_generate_fn(args.checkpoint or None, args.config, args.seed)
     else:
-        generate = model_generate_fn(args.checkpoint or None, args.preset, args.seed, raw=args.raw_motion)
+        generate = model_generate_fn(args.checkpoint or None, args.config, args.seed, raw=args.raw_motion)
     say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     report = run_real_eval(args.real, generate, cache=args.real_cache, progress=say)
     report["checkpoint"] = args.checkpoint or "shipped default"
     report["raw_motion"] = bool(args.raw_motion)
     report["live"] = bool(getattr(args, "live", False))
-    write_report(report, args.json)
     sys.stdout.write(report["markdown"])
-    print(f"openinfp: wrote {args.json}", file=sys.stderr)
+    if args.output is not None:
+        write_report(report, args.output)
+        _say_wrote(args)
     return 0
 
 
