@@ -33,15 +33,10 @@ import torch
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.generator import MotionGenerator, default_checkpoint
 from openinfp.core.model_config import SamplerConfig, TrainConfig
-from openinfp.core.training import (
-    TrainData,
-    evaluate,
-    fit,
-    generate_from_features,
-    split_conversations,
-    token_dims_of,
-)
 from openinfp.head.motion_space import head_motion_space
+from openinfp.training.evaluate import evaluate, generate_from_features
+from openinfp.training.features import TrainData, split_conversations, token_dims_of
+from openinfp.training.loop import fit
 
 from .conftest import tiny_configs
 
