@@ -65,7 +65,7 @@ def add_field_option(parser: Any, flag: str, cls: type, name: str, *, context: s
     """A flag for config field ``name`` of dataclass ``cls``: its choices and help come from the field.
 
     The field's metadata is the one source of an option's valid values and meaning; the
-    flag only adds CLI wording around it. ``tests/test_cli_options.py`` checks that every
+    flag only adds CLI wording around it. ``tests/core/test_option_choices.py`` checks that every
     flag with choices either is made here or is a listed CLI-only option.
 
     Args:

@@ -18,7 +18,7 @@ def add_audio_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``AudioConfig`` flags (``--agent-channel``, ``--agent-speaker``, ``--partner-only``,
     ``--mono-mix``, ``--max-duration``), for any command that reads a conversation."""
     g = parser.add_argument_group("audio input")
-    add_field_option(g, "--agent-channel", AudioConfig, "agent_channel", context="stereo input: ")
+    add_field_option(g, "--agent-channel", AudioConfig, "agent_channel")
     add_field_option(g, "--agent-speaker", AudioConfig, "agent_speaker", context="with --mono-mix: ")
     g.add_argument("--partner-only", action="store_true",
                    help="a mono file is the partner only (the agent just listens)")

@@ -20,7 +20,7 @@ from openinfp.core.errors import InputError
 
 def _add_config_arguments(p: argparse.ArgumentParser) -> None:
     add_config(p)
-    add_field_option(p, "--device", PipelineConfig, "device", context="run the models on this device: ")
+    add_field_option(p, "--device", PipelineConfig, "device")
     p.add_argument("--size", type=int, default=None, metavar="PX",
                    help="output frame size in pixels (default: the config's, 512)")
     add_field_option(p, "--framing", OutputConfig, "framing", context="portrait framing: ")
@@ -37,7 +37,7 @@ def add_animate_arguments(p: argparse.ArgumentParser) -> None:
                    help="the partner's track as a separate file (AUDIO is then the agent's)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="output video (.mp4)")
     g = p.add_argument_group("audio")
-    add_field_option(g, "--agent-channel", AudioConfig, "agent_channel", context="stereo input: ")
+    add_field_option(g, "--agent-channel", AudioConfig, "agent_channel")
     g.add_argument("--mono-mix", action="store_true",
                    help="a mono AUDIO holds both people: separate them by diarization")
     add_field_option(g, "--agent-speaker", AudioConfig, "agent_speaker", note="; implies --mono-mix")
@@ -62,7 +62,7 @@ def add_animate_arguments(p: argparse.ArgumentParser) -> None:
                    help="animate the partner too, side by side (roles swapped automatically)")
     g.add_argument("--partner-face-index", type=int, default=None, metavar="N",
                    help="the partner is face N of PORTRAIT itself (0 = largest), side by side")
-    add_field_option(g, "--body", BodyConfig, "model", context="full body: ", note="; smplx needs --smplx-model-dir")
+    add_field_option(g, "--body", BodyConfig, "model", note="; smplx needs --smplx-model-dir")
     g.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="single person or both participants; auto = pair with --partner-portrait, "
                         "or for bodies when the partner speaks (default: auto)")
