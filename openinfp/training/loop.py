@@ -113,15 +113,7 @@ def fit(
     t0 = time.perf_counter()
     running: dict[str, float] = {}
     while step < train.steps:
-        batch = next(batches)
-        with accelerator.accumulate(model):
-            losses = model(batch)
-            accelerator.backward(losses["loss"])
-            if accelerator.sync_gradients and train.grad_clip > 0:
-                accelerator.clip_grad_norm_(model.parameters(), train.grad_clip)
-            optimizer.step()
-            lr_sched.step()
-            optimizer.zero_grad(set_to_none=True)
+        losses = train_step(accelerator, model, optimizer, lr_sched, next(batches), train.grad_clip)
         ema.step(raw.parameters())
         step += 1
         for k, v in losses.items():
@@ -144,6 +136,20 @@ def fit(
     log.close()
     accelerator.wait_for_everyone()
     return ema_generator()
+
+
+def train_step(accelerator: Any, model: torch.nn.Module, optimizer: torch.optim.Optimizer, lr_sched: Any,
+               batch: dict[str, torch.Tensor], grad_clip: float) -> dict[str, torch.Tensor]:
+    """One optimizer step on ``batch`` (gradients clipped to ``grad_clip`` when > 0); returns the losses."""
+    with accelerator.accumulate(model):
+        losses = model(batch)
+        accelerator.backward(losses["loss"])
+        if accelerator.sync_gradients and grad_clip > 0:
+            accelerator.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        lr_sched.step()
+        optimizer.zero_grad(set_to_none=True)
+    return losses
 
 
 def train_loader(convs: Sequence[ConversationFeatures], space: MotionSpace, span: int, stride: int,
