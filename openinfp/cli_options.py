@@ -12,7 +12,7 @@ Imports nothing heavy: the CLI builds every parser at start-up.
 from __future__ import annotations
 
 import argparse
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 LEGACY_OVERRIDES_DEST = "_legacy_overrides"
 """Destination of the hidden positional ``key=value`` overrides (merged into ``overrides``)."""
@@ -58,6 +58,32 @@ def add_config(parser: argparse.ArgumentParser, default: str = "default", old: S
                         help="config override, repeatable (e.g. --set model.sampler.steps=20)")
     if legacy_positional:
         parser.add_argument(LEGACY_OVERRIDES_DEST, nargs="*", default=[], help=argparse.SUPPRESS)
+
+
+def add_field_option(parser: Any, flag: str, cls: type, name: str, *, context: str = "", note: str = "",
+                     default: Any = None, **kwargs: Any) -> argparse.Action:
+    """A flag for config field ``name`` of dataclass ``cls``: its choices and help come from the field.
+
+    The field's metadata is the one source of an option's valid values and meaning; the
+    flag only adds CLI wording around it. ``tests/core/test_option_choices.py`` checks that every
+    flag with choices either is made here or is a listed CLI-only option.
+
+    Args:
+        parser: a parser or an argument group.
+        context: words put before the field's help (e.g. ``"stereo input: "``).
+        note: words put after the default inside the parentheses (e.g. ``"; implies --mono-mix"``).
+        default: the flag's value when absent (``None``: the config decides).
+        kwargs: passed on to ``add_argument`` (``metavar``, ``dest``, ...).
+    Returns:
+        the argparse action, with ``config_field = (cls, name)``.
+    """
+    from openinfp.core.config import field_choices, field_default, field_help
+
+    shown = field_default(cls, name) if default is None else default
+    text = f"{context}{field_help(cls, name)} (default: {shown}{note})".replace("%", "%%")
+    action = parser.add_argument(flag, choices=field_choices(cls, name), default=default, help=text, **kwargs)
+    action.config_field = (cls, name)
+    return action
 
 
 def merge_legacy_overrides(args: argparse.Namespace) -> None:

@@ -16,6 +16,7 @@ from openinfp.audio.config import AudioConfig
 from openinfp.body.config import BodyConfig
 from openinfp.core.config import (
     DEFAULT_PRESET,
+    DEVICES,
     SEED_RANGE,
     ComponentConfig,
     OutputConfig,
@@ -29,7 +30,12 @@ from openinfp.head.config import HeadConfig
 if TYPE_CHECKING:
     from openinfp.core.registry import Registry
 
-__all__ = ["PipelineConfig", "load_config", "resolve_plugins", "describe_fields"]
+__all__ = ["PipelineConfig", "load_config", "resolve_plugins", "describe_fields", "LAYOUTS"]
+
+LAYOUTS: tuple[str, ...] = ("auto", "single", "pair")
+"""Who one run shows (``AnimateInputs.layout``, ``animate --layout``): the portrait alone, both
+participants side by side, or ``auto`` (pair with a partner portrait, or for bodies when the
+partner speaks)."""
 
 
 def _conditioners_default() -> list:
@@ -42,7 +48,7 @@ class PipelineConfig:
 
     preset: str = field(default=DEFAULT_PRESET, metadata={"help": "name of the preset this config started from"})
     seed: int = field(default=0, metadata={"help": "random seed", "range": SEED_RANGE})
-    device: str = field(default="cpu", metadata={"choices": ("cpu", "cuda"), "help": "where the models run"})
+    device: str = field(default="cpu", metadata={"choices": DEVICES, "help": "where the models run"})
     fps: float = field(default=25.0, metadata={"help": "motion and video frame rate", "range": (1.0, 120.0)})
     motion_space: str = field(default="head", metadata={
         "help": "motion representation generated (`openinfp plugins list`: head, smplx, ...)"})

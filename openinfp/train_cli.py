@@ -1,4 +1,4 @@
-"""``openinfp train``: the command line of :mod:`openinfp.core.training`.
+"""``openinfp train``: the command line of :mod:`openinfp.training`.
 
 Kept apart from the training code so that building the CLI parser imports nothing heavy.
 Multi-GPU / multi-node: ``accelerate launch -m openinfp.cli train --config head ...``.
@@ -55,17 +55,10 @@ def run_train(args: argparse.Namespace) -> int:
 
     from openinfp.core.generator import MotionGenerator
     from openinfp.core.model_config import GuiderConfig
-    from openinfp.core.training import (
-        EVAL_KEYS,
-        TrainData,
-        build_feature_cache,
-        evaluate,
-        fit,
-        format_table,
-        split_conversations,
-        token_dims_of,
-    )
     from openinfp.data import shards
+    from openinfp.training.evaluate import EVAL_KEYS, evaluate, format_table
+    from openinfp.training.features import TrainData, build_feature_cache, split_conversations, token_dims_of
+    from openinfp.training.loop import fit
 
     cfg, conditioners = _load_training_setup(args)
     progress = not args.quiet

@@ -10,17 +10,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from openinfp.cli_options import add_quiet
+from openinfp.audio.config import AudioConfig
+from openinfp.cli_options import add_field_option, add_quiet
 
 
 def add_audio_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``AudioConfig`` flags (``--agent-channel``, ``--agent-speaker``, ``--partner-only``,
     ``--mono-mix``, ``--max-duration``), for any command that reads a conversation."""
     g = parser.add_argument_group("audio input")
-    g.add_argument("--agent-channel", choices=("left", "right"), default=None,
-                   help="stereo input: which channel is the agent's own voice (default: left)")
-    g.add_argument("--agent-speaker", choices=("first", "second", "most", "least"), default=None,
-                   help="with --mono-mix: which diarized voice is the agent (default: first to speak)")
+    add_field_option(g, "--agent-channel", AudioConfig, "agent_channel")
+    add_field_option(g, "--agent-speaker", AudioConfig, "agent_speaker", context="with --mono-mix: ")
     g.add_argument("--partner-only", action="store_true",
                    help="a mono file is the partner only (the agent just listens)")
     g.add_argument("--mono-mix", action="store_true",

@@ -13,9 +13,10 @@ class AudioConfig:
     """How input audio becomes the agent and partner tracks (see ``docs/AUDIO.md``)."""
 
     agent_channel: str = field(default="left", metadata={"choices": ("left", "right"),
-                               "help": "which stereo channel is the portrait's own voice"})
+                               "help": "which stereo channel is the agent's (the portrait's) own voice"})
     agent_speaker: str = field(default="first", metadata={"choices": ("first", "second", "most", "least"),
-                               "help": "which diarized speaker of a mono mix is the agent"})
+                               "help": "which diarized speaker of a mono mix is the agent (the portrait): the first to "
+                                       "speak, the second, the one who speaks most or least"})
     partner_only: bool = field(default=False, metadata={"help": "a mono file is the partner (pure listening)"})
     mono_mix: bool = field(default=False, metadata={
         "help": "a mono file holds both people: diarize it into agent and partner tracks"})

@@ -30,6 +30,7 @@ from openinfp.audio.activity import resample_steps, speech_activity, two_track_a
 from openinfp.audio.config import AudioConfig
 from openinfp.audio.io import AudioClip, load_audio_resampled, resample
 from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
+from openinfp.core.config import field_choices
 from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.io import PathLike
 
@@ -115,10 +116,10 @@ def to_mono16k(clip: AudioClip) -> tuple[np.ndarray, list[str]]:
 
 
 def _check_config(cfg: AudioConfig) -> None:
-    if cfg.agent_channel not in ("left", "right"):
-        raise ConfigError(f"audio.agent_channel is {cfg.agent_channel!r}; valid choices: left, right")
-    if cfg.agent_speaker not in ("first", "second", "most", "least"):
-        raise ConfigError(f"audio.agent_speaker is {cfg.agent_speaker!r}; valid choices: first, second, most, least")
+    for name in ("agent_channel", "agent_speaker"):
+        value, choices = getattr(cfg, name), field_choices(AudioConfig, name)
+        if value not in choices:
+            raise ConfigError(f"audio.{name} is {value!r}; valid choices: {', '.join(choices)}")
     if cfg.partner_only and cfg.mono_mix:
         raise ConfigError("audio.partner_only and audio.mono_mix exclude each other: a mix holds both people")
     if cfg.mono_mix:

@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 CAMERA_PRESETS: tuple[str, ...] = ("face", "upper_body", "full_body")
 SCENE_LAYOUTS: tuple[str, ...] = ("facing", "side_by_side")
 SMPLX_GENDERS: tuple[str, ...] = ("neutral", "male", "female")
+BODY_MODELS: tuple[str, ...] = ("none", "skeleton", "anny", "smplx")
+"""``body.model`` choices: ``none`` (head only) or a body model (the name of its renderer)."""
 
 
 @dataclass
 class BodyConfig:
     """Body model choice and model files."""
 
-    model: str = field(default="none", metadata={"choices": ("none", "skeleton", "anny", "smplx"),
+    model: str = field(default="none", metadata={"choices": BODY_MODELS,
                        "help": "body to render: none (head only), skeleton, anny mesh, user SMPL-X"})
     smplx_model_dir: str = field(default="", metadata={"help": "folder holding smplx/SMPLX_NEUTRAL.npz"})
 

@@ -11,8 +11,9 @@ and the valid choices.
 Bounds live next to the fields, in their metadata: ``choices`` (a fixed set) and
 ``range`` (inclusive ``(low, high)``). :func:`check_fields` enforces them on the merged
 config (and on plugin options), once, at the boundary; every float must also be finite
-and every integer must fit in 64 bits. :func:`field_range` and :func:`describe_fields`
-let the CLI and ``openinfp config keys`` read the same bounds.
+and every integer must fit in 64 bits. :func:`field_choices`, :func:`field_range`,
+:func:`field_help` and :func:`describe_fields` let the CLI and ``openinfp config keys``
+read the same choices, bounds and help (one source per option).
 
 This module holds only the generic machinery (loading, overrides, validation, field
 bounds) and the configs of no stage (:class:`ComponentConfig`, :class:`OutputConfig`);
@@ -29,17 +30,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional, Sequence
 
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
-
 from openinfp.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    from omegaconf import DictConfig, OmegaConfBaseException
+
     from openinfp.core.registry import Registry
+
+# omegaconf is imported where a config is loaded, not here: the CLI reads field choices and
+# help (config_field) while it builds its parsers, and `openinfp --help` must stay fast
 
 DEFAULT_PRESET = "default"
 SEED_RANGE = (0, 2**32 - 1)
 """Seeds accepted everywhere (numpy's and torch's generators both take them)."""
+DEVICES: tuple[str, ...] = ("cpu", "cuda")
+"""Devices the models run on (the choices of ``device``)."""
+FRAMINGS: tuple[str, ...] = ("head", "full")
+"""Portrait framings (the choices of ``output.framing`` and of the portrait renderer's ``framing``)."""
 MAX_KEY_LENGTH = 200
 """Longest ``--set`` key (characters); longer ones are refused before parsing."""
 
@@ -59,7 +66,7 @@ class OutputConfig:
 
     size: int = field(default=512, metadata={"help": "output frame size in pixels (square crop)",
                                               "range": (64, 4096)})
-    framing: str = field(default="head", metadata={"choices": ("head", "full"),
+    framing: str = field(default="head", metadata={"choices": FRAMINGS,
                          "help": "crop around the head or keep the full portrait"})
     crf: int = field(default=20, metadata={"help": "H.264 quality (lower = better, larger)", "range": (0, 51)})
     watermark: bool = field(default=True, metadata={"help": "embed the invisible provenance watermark"})
@@ -72,6 +79,8 @@ class OutputConfig:
 
 
 def _valid_keys(schema: DictConfig, parent: str) -> list[str]:
+    from omegaconf import DictConfig, OmegaConf
+
     node = OmegaConf.select(schema, parent) if parent else schema
     if isinstance(node, DictConfig):
         return [str(k) for k in node.keys()]
@@ -79,6 +88,8 @@ def _valid_keys(schema: DictConfig, parent: str) -> list[str]:
 
 
 def _translate(exc: OmegaConfBaseException, schema: DictConfig, where: str, prefix: str = "") -> ConfigError:
+    from omegaconf.errors import ConfigKeyError, ValidationError
+
     key = getattr(exc, "full_key", None) or getattr(exc, "key", None) or "?"
     key = f"{prefix}.{key}" if prefix and key != "?" else (prefix or key)
     first_line = str(getattr(exc, "msg", None) or exc).splitlines()[0]
@@ -132,12 +143,54 @@ def _num(value: Any) -> str:
     return str(value) if isinstance(value, int) else f"{value:g}"
 
 
+def config_field(cls: type, key: str) -> dataclasses.Field:
+    """The dataclass field behind config key ``key`` of ``cls`` (dotted keys follow nested dataclasses).
+
+    Raises:
+        KeyError: no such field.
+    """
+    import typing
+
+    head, _, rest = key.partition(".")
+    for f in dataclasses.fields(cls):
+        if f.name == head:
+            if not rest:
+                return f
+            inner = typing.get_type_hints(cls)[f.name]
+            if not dataclasses.is_dataclass(inner):
+                raise KeyError(key)
+            return config_field(inner, rest)
+    raise KeyError(key)
+
+
 def field_range(cls: type, name: str) -> Optional[tuple]:
     """The ``(low, high)`` bounds of dataclass field ``name`` (``None`` if unbounded)."""
-    for f in dataclasses.fields(cls):
-        if f.name == name:
-            return f.metadata.get("range")
-    raise KeyError(name)
+    return config_field(cls, name).metadata.get("range")
+
+
+def field_choices(cls: type, name: str) -> Optional[tuple]:
+    """The valid values of dataclass field ``name`` (``None`` if any value of its type is valid).
+
+    The one source of an option's choices: :func:`check_fields`, the CLI flags and
+    ``openinfp config keys`` all read them here.
+    """
+    choices = config_field(cls, name).metadata.get("choices")
+    return None if choices is None else tuple(choices)
+
+
+def field_help(cls: type, name: str) -> str:
+    """The help text of dataclass field ``name``."""
+    return str(config_field(cls, name).metadata.get("help", ""))
+
+
+def field_default(cls: type, name: str) -> Any:
+    """The default value of dataclass field ``name`` (its factory called for mutable defaults)."""
+    f = config_field(cls, name)
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    raise KeyError(f"{name} has no default")
 
 
 def describe_fields(cls: type = None, prefix: str = "") -> Iterator[str]:
@@ -171,6 +224,9 @@ def validate_structured(cls: type, options: dict[str, Any], key: str) -> dict[st
     Raises:
         ConfigError: unknown option, wrong type or invalid choice, naming ``key.option``.
     """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     schema = OmegaConf.structured(cls)
     try:
         merged = OmegaConf.merge(schema, OmegaConf.create(dict(options)))
@@ -224,6 +280,8 @@ def parse_overrides(overrides: Sequence[str]) -> DictConfig:
             raise ConfigError(f"override key {key[:40]!r}... is {len(key)} characters long; config keys are at "
                               f"most {MAX_KEY_LENGTH} (see `openinfp config keys`)")
     import yaml
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
     try:
         return OmegaConf.from_dotlist(list(overrides))
@@ -247,6 +305,9 @@ def load_structured(schema_cls: type, preset: str = DEFAULT_PRESET, overrides: S
     Raises:
         ConfigError: unreadable YAML, unknown key, wrong type, out-of-range value.
     """
+    from omegaconf import DictConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     path = _preset_path(preset, registry)
     schema = OmegaConf.structured(schema_cls)
     try:
@@ -278,6 +339,8 @@ def load_structured(schema_cls: type, preset: str = DEFAULT_PRESET, overrides: S
 
 def to_yaml(cfg: Any) -> str:
     """YAML text of a config object."""
+    from omegaconf import OmegaConf
+
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
 
 

@@ -19,6 +19,7 @@ from typing import Callable, Optional
 import torch
 from tqdm.auto import tqdm
 
+from openinfp.core.config import field_choices
 from openinfp.core.dit import MotionDiT
 from openinfp.core.errors import ConfigError
 from openinfp.core.model_config import DiTConfig, SamplerConfig
@@ -49,7 +50,8 @@ def make_scheduler(sampler: SamplerConfig, dit: DiTConfig):
 
         return DPMSolverMultistepScheduler(algorithm_type="dpmsolver++", solver_order=2,
                                            lower_order_final=True, **common)
-    raise ConfigError(f"model.sampler.scheduler is {sampler.scheduler!r}; valid choices: ddim, dpmsolver++")
+    valid = ", ".join(field_choices(SamplerConfig, "scheduler"))
+    raise ConfigError(f"model.sampler.scheduler is {sampler.scheduler!r}; valid choices: {valid}")
 
 
 class WindowSampler:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from openinfp.cli_options import add_config, add_output, add_quiet
+from openinfp.core.config import DEVICES
 from openinfp.core.errors import InputError
 
 
@@ -21,7 +22,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=512, help="frame size in pixels, square (default: 512)")
     parser.add_argument("--stages", nargs="*", default=[], metavar="PREFIX",
                         help="only stages whose name starts with one of these (e.g. renderer tracking)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="device for the models")
+    parser.add_argument("--device", choices=DEVICES, default="cpu", help="device for the models")
     parser.add_argument("--seed", type=int, default=0, help="seed for synthesis and generation")
     add_output(parser, "BENCH.json", "also write the report as JSON to this file (default: none)",
                required=False, old=("--json",))

@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from openinfp.cli_options import add_quiet
+from openinfp.cli_options import add_field_option, add_quiet
+from openinfp.head.renderer_config import PortraitRendererConfig
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".jfif"}
 
@@ -95,8 +96,7 @@ def add_reenact_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4",
                    help="output video (.mp4), with the driving video's audio")
     p.add_argument("--size", type=int, default=512, help="output side in px for --framing head (even)")
-    p.add_argument("--framing", default="head", choices=("head", "full"),
-                   help="head: square crop around the head; full: the whole portrait")
+    add_field_option(p, "--framing", PortraitRendererConfig, "framing", default="head")
     p.add_argument("--face-index", type=int, default=0, help="which face of the portrait (0 = largest)")
     p.add_argument("--driving-face-index", type=int, default=0, help="which face of the driving video (0 = largest)")
     p.add_argument("--min-face-px", type=int, default=48, help="smallest face to track, in px")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from openinfp.core.config import FRAMINGS
+
 
 @dataclass
 class PortraitRendererConfig:
     """Options of the ``portrait`` renderer."""
 
     size: int = field(default=512, metadata={"help": "output side in pixels for framing=head (even)"})
-    framing: str = field(default="head", metadata={"choices": ("head", "full"),
+    framing: str = field(default="head", metadata={"choices": FRAMINGS,
                          "help": "head: square crop around the head, inside the photo (zoomed in on tight "
                          "photos); full: the whole (loaded) portrait"})
     crop_scale: float = field(default=2.4, metadata={"help": "head crop side in face heights (forehead-chin)"})

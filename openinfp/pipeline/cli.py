@@ -10,20 +10,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from openinfp.cli_options import add_config, add_quiet
+from openinfp.audio.config import AudioConfig
+from openinfp.body.config import BodyConfig
+from openinfp.cli_options import add_config, add_field_option, add_quiet
+from openinfp.config import LAYOUTS, PipelineConfig
+from openinfp.core.config import OutputConfig
 from openinfp.core.errors import InputError
-
-_BODY_CHOICES = ("none", "skeleton", "anny", "smplx")
 
 
 def _add_config_arguments(p: argparse.ArgumentParser) -> None:
     add_config(p)
-    p.add_argument("--device", choices=("cpu", "cuda"), default=None,
-                   help="run the models on this device (default: the config's, cpu)")
+    add_field_option(p, "--device", PipelineConfig, "device")
     p.add_argument("--size", type=int, default=None, metavar="PX",
                    help="output frame size in pixels (default: the config's, 512)")
-    p.add_argument("--framing", choices=("head", "full"), default=None,
-                   help="portrait framing: head (square crop inside the photo) or full (the whole photo)")
+    add_field_option(p, "--framing", OutputConfig, "framing", context="portrait framing: ")
     add_quiet(p)
 
 
@@ -37,13 +37,10 @@ def add_animate_arguments(p: argparse.ArgumentParser) -> None:
                    help="the partner's track as a separate file (AUDIO is then the agent's)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="output video (.mp4)")
     g = p.add_argument_group("audio")
-    g.add_argument("--agent-channel", choices=("left", "right"), default=None,
-                   help="stereo input: which channel is the portrait's own voice (default: left)")
+    add_field_option(g, "--agent-channel", AudioConfig, "agent_channel")
     g.add_argument("--mono-mix", action="store_true",
                    help="a mono AUDIO holds both people: separate them by diarization")
-    g.add_argument("--agent-speaker", choices=("first", "second", "most", "least"), default=None,
-                   help="mono mix of two speakers: which diarized speaker is the portrait (default: first; "
-                        "implies --mono-mix)")
+    add_field_option(g, "--agent-speaker", AudioConfig, "agent_speaker", note="; implies --mono-mix")
     g.add_argument("--speakers", default=None, metavar="N|auto",
                    help="mono mix: how many people it holds, or auto to estimate (default: 2; the partner "
                         "track carries everyone but the portrait; implies --mono-mix)")
@@ -65,10 +62,8 @@ def add_animate_arguments(p: argparse.ArgumentParser) -> None:
                    help="animate the partner too, side by side (roles swapped automatically)")
     g.add_argument("--partner-face-index", type=int, default=None, metavar="N",
                    help="the partner is face N of PORTRAIT itself (0 = largest), side by side")
-    g.add_argument("--body", choices=_BODY_CHOICES, default=None,
-                   help="full body: none (head only, default), skeleton, anny (open mesh), "
-                        "smplx (needs --smplx-model-dir)")
-    g.add_argument("--layout", choices=("auto", "single", "pair"), default="auto",
+    add_field_option(g, "--body", BodyConfig, "model", note="; smplx needs --smplx-model-dir")
+    g.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="single person or both participants; auto = pair with --partner-portrait, "
                         "or for bodies when the partner speaks (default: auto)")
     g.add_argument("--smplx-model-dir", metavar="DIR", default=None,

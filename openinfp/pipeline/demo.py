@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from openinfp.body.config import BodyConfig
+from openinfp.core.config import field_choices
 from openinfp.core.errors import InputError, OpenInfpError
 from openinfp.pipeline.demo_inputs import (
     AUDIO_TYPES,
@@ -58,6 +60,9 @@ MONO_MEANINGS = {
     "both speakers mixed (separate them)": "mix",
 }
 """How a single mono upload is read."""
+
+BODIES = tuple(sorted(m for m in field_choices(BodyConfig, "model") if m != "none"))
+"""Body models offered in full-body modes (``body.model`` without ``none``)."""
 
 EXAMPLE_SCRIPT = """A: Hi! How was the trip to the mountains?
 B: Long, but worth it. We hiked every single day.
@@ -238,7 +243,7 @@ class DemoBackend:
         overrides = [f"seed={seed_i}", f"model.sampler.steps={steps_i}", f"audio.max_duration_s={s.max_audio_s}"]
         overrides += _mono_overrides(MONO_MEANINGS.get(mono_meaning, "agent"), channels, partner_audio_p)
         if kind == "body":
-            if body_model not in ("skeleton", "anny", "smplx"):
+            if body_model not in BODIES:
                 raise InputError(f"unknown body model {body_model!r}")
             custom_model = any(o.startswith("model.checkpoint=") and o.split("=", 1)[1] for o in s.overrides)
             overrides += body_overrides(body_model, custom_model=custom_model)

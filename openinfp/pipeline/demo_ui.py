@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from openinfp.core.errors import OpenInfpError
-from openinfp.pipeline.demo import EXAMPLE_SCRIPT, MAX_SEED, MODES, MONO_MEANINGS, DemoBackend
+from openinfp.pipeline.demo import BODIES, EXAMPLE_SCRIPT, MAX_SEED, MODES, MONO_MEANINGS, DemoBackend
 from openinfp.pipeline.demo_inputs import user_message
 
 
@@ -81,7 +81,7 @@ def build_demo(backend: DemoBackend) -> Any:
                                         elem_id="portrait", height=220)
                     partner_portrait = gr.Image(type="filepath", sources=["upload"], elem_id="partner-portrait",
                                                 label="Partner portrait", height=220, visible=False)
-                body = gr.Dropdown(["anny", "skeleton", "smplx"], value="anny", elem_id="body-model", visible=False,
+                body = gr.Dropdown(list(BODIES), value="anny", elem_id="body-model", visible=False,
                                    label="Body model (smplx needs your own model files)")
                 with gr.Tab("Conversation audio"):
                     audio = gr.Audio(type="filepath", sources=["upload"], elem_id="audio",

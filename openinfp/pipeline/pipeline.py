@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
-from openinfp.config import PipelineConfig, load_config
+from openinfp.body.config import BodyConfig
+from openinfp.config import LAYOUTS, PipelineConfig, load_config
 from openinfp.core.audio import ConversationAudio
+from openinfp.core.config import field_choices
 from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.io import PathLike, atomic_output, check_output_path
 from openinfp.core.motion import MotionSequence
@@ -44,8 +46,7 @@ log = logging.getLogger(__name__)
 ImageInput = Union[PathLike, np.ndarray]
 """A path to an image file, or ``[H, W, 3]`` uint8 RGB pixels."""
 
-LAYOUTS = ("auto", "single", "pair")
-BODY_MODELS = ("none", "skeleton", "anny", "smplx")
+BODY_MODELS = field_choices(BodyConfig, "model")
 SILENT_PEAK = 1e-4
 """A track whose absolute peak is below this is treated as absent (no partner)."""
 

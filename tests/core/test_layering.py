@@ -2,7 +2,7 @@
 
 ``openinfp.core`` holds shared types, errors, rotations, motion spaces, the models and
 the plugin machinery; stages (audio, conditioners, head, body, data, pipeline, eval,
-provenance, live, plugins) build on it and are handed to it by the caller (a registry,
+provenance, live, plugins, training) build on it and are handed to it by the caller (a registry,
 a shard reader, a motion-space lookup), never imported by it.
 """
 
@@ -17,7 +17,8 @@ from pathlib import Path
 import openinfp
 
 PACKAGE_ROOT = Path(openinfp.__file__).resolve().parent
-STAGES = ("audio", "conditioners", "head", "body", "data", "pipeline", "eval", "provenance", "live", "plugins")
+STAGES = ("audio", "conditioners", "head", "body", "data", "pipeline", "eval", "provenance", "live", "plugins",
+          "training")
 #: modules above core that assemble the stages: core must not import them either.
 TOP = ("config", "cli", "train_cli")
 
@@ -83,6 +84,19 @@ def test_importing_any_core_module_loads_no_stage_package():
     assert proc.returncode == 0, proc.stderr[-2000:]
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])
     assert loaded == {}, f"importing a core module loaded stage packages: {loaded}"
+
+
+def test_training_imports_only_core():
+    """The training package gets the corpus reader and the conditioners from its caller
+    (``openinfp train``), so it stays usable with any corpus format."""
+    found = []
+    for name, path in all_modules().items():
+        if not name.startswith("openinfp.training"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            found += [f"{name}:{node.lineno} imports {m}" for m in imported_names(node)
+                      if m.startswith("openinfp.") and m.split(".")[1] not in ("core", "training")]
+    assert found == [] and any(m.startswith("openinfp.training.") for m in all_modules()), found
 
 
 def _module_level_imports(tree: ast.Module) -> list[ast.AST]:

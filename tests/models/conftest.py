@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from openinfp.core.training import ConversationFeatures, SideFeatures
 from openinfp.head.motion_space import head_motion_space, head_rotation_from_euler
+from openinfp.training.features import ConversationFeatures, SideFeatures
 
 FEAT = 12
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from openinfp.core.checkpoint import load_component, save_component
+from openinfp.core.config import field_choices
 from openinfp.core.errors import CheckpointError, ConfigError, InputError
 from openinfp.core.generator import MotionGenerator
 from openinfp.core.model_config import SamplerConfig
@@ -24,7 +25,10 @@ def test_real_diffusers_schedulers():
     assert isinstance(make_scheduler(SamplerConfig("ddim"), gen.dit.config), DDIMScheduler)
     dpm = make_scheduler(SamplerConfig("dpmsolver++"), gen.dit.config)
     assert isinstance(dpm, DPMSolverMultistepScheduler) and dpm.config.algorithm_type == "dpmsolver++"
-    with pytest.raises(ConfigError):
+    # every scheduler the config declares builds (the field's choices are the one list of names)
+    for name in field_choices(SamplerConfig, "scheduler"):
+        assert make_scheduler(SamplerConfig(name), gen.dit.config) is not None
+    with pytest.raises(ConfigError, match="valid choices: ddim, dpmsolver\\+\\+"):
         make_scheduler(SamplerConfig("euler"), gen.dit.config)
 
 

@@ -11,18 +11,11 @@ import torch
 
 from openinfp.core.generator import MotionGenerator
 from openinfp.core.model_config import SamplerConfig, TrainConfig
-from openinfp.core.training import (
-    TrainData,
-    WindowDataset,
-    collate,
-    evaluate,
-    fit,
-    format_table,
-    motion_stats,
-    split_conversations,
-    token_dims_of,
-)
 from openinfp.head.motion_space import head_motion_space
+from openinfp.training.evaluate import evaluate, format_table
+from openinfp.training.features import TrainData, motion_stats, split_conversations, token_dims_of
+from openinfp.training.loop import fit
+from openinfp.training.windows import WindowDataset, collate
 
 from .conftest import tiny_configs
 
@@ -174,7 +167,7 @@ def test_warm_start_copies_weights_and_widens_the_audio_input(tmp_path, toy_conv
     tensors are copied and the new input columns start at zero."""
     import dataclasses
 
-    from openinfp.core.training import warm_start
+    from openinfp.training.state import warm_start
 
     g_cfg, d_cfg = tiny_configs()
     data = _data(toy_convs)
