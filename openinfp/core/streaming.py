@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
+from openinfp.core.behaviour import BehaviourControl, split_behaviour
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
 from openinfp.core.generator import MotionGenerator
@@ -64,6 +65,7 @@ class _State:
     offset: int = 0  # samples dropped from the front of the buffers (bounded memory)
     chain: Optional[WindowChain] = None  # windows, overlap cross-fade and context hand-over
     limiter: Optional[MotionLimiter] = None  # physical speed limits, continued across pushes
+    behaviour: Optional[BehaviourControl] = None  # prompt's behaviour control, continued across pushes
 
     @property
     def frames_done(self) -> int:
@@ -104,9 +106,9 @@ class MotionStream:
                  audio_context_s: float = 2.0) -> None:
         self.generator = generator
         self.conditioner = audio_conditioner
-        self.style = list(style)
-        if any(s.kind != "global" for s in self.style):
+        if any(s.kind != "global" for s in style):
             raise InputError("MotionStream style tokens must be global (text/image)")
+        self.style, self._behaviour = split_behaviour(list(style))
         self.fps = generator.fps
         self.samples_per_frame = SAMPLE_RATE / self.fps
         cfg = generator.dit.config
@@ -135,7 +137,8 @@ class MotionStream:
 
     def _new_state(self) -> _State:
         return _State(chain=WindowChain(self._sampler, self.generator.overlap),
-                      limiter=self.generator.motion_limiter())
+                      limiter=self.generator.motion_limiter(),
+                      behaviour=self.generator.behaviour_control(self._behaviour))
 
     def _audio(self, start_frame: int, stop_frame: int) -> tuple[ConversationAudio, int]:
         """Both tracks over frames ``[start, stop)``, zero-padded past what arrived."""
@@ -246,4 +249,4 @@ class MotionStream:
         if not frames:
             return None
         return self.generator.to_motion(torch.cat([f for f, _ in frames]), torch.cat([g for _, g in frames]),
-                                        self._state.limiter)
+                                        self._state.limiter, self._state.behaviour)

@@ -65,11 +65,18 @@ def _bin(value: float, low: float, high: float) -> int:
 
 _EXPRESSIVE = (("reserved", "restrained", "low-key"), ("moderately expressive", "natural", "relaxed"),
                ("animated", "very expressive", "lively"))
-_HEAD = (("keeps the head quite still", "moves the head very little", "barely moves"),
-         ("moves the head a moderate amount", "has ordinary head movement"),
-         ("moves the head a lot", "has large, lively head movements"))
-_NOD = (("rarely nods while listening", "seldom nods"), ("nods now and then while listening", "sometimes nods"),
-        ("nods often while listening", "nods a lot when the other person talks", "nods a lot while listening"))
+# how the corpus words each level (low, middle, high) of a behaviour; the text conditioner's
+# behaviour control (openinfp.conditioners.text_behaviour) reads the head and nod levels too
+HEAD_MOTION_WORDING: tuple[tuple[str, ...], ...] = (
+    ("keeps the head quite still", "moves the head very little", "barely moves"),
+    ("moves the head a moderate amount", "has ordinary head movement"),
+    ("moves the head a lot", "has large, lively head movements"),
+)
+NOD_WORDING: tuple[tuple[str, ...], ...] = (
+    ("rarely nods while listening", "seldom nods"),
+    ("nods now and then while listening", "sometimes nods"),
+    ("nods often while listening", "nods a lot when the other person talks", "nods a lot while listening"),
+)
 _SMILE = (("seldom smiles", "rarely smiles"), ("smiles occasionally", "smiles from time to time"),
           ("smiles a lot", "smiles often"))
 _BACKCHANNEL = (("stays mostly silent while listening", "gives few verbal responses"),
@@ -88,8 +95,8 @@ def describe_style(style: StyleParams, rng: np.random.Generator | None = None) -
 
     adjective = choose(_EXPRESSIVE[_bin(style.expressiveness, 0.5, 0.8)])
     clauses = [
-        choose(_HEAD[_bin(style.head_motion_scale, 0.75, 1.25)]),
-        choose(_NOD[_bin(style.nod_rate, 0.35, 0.65)]),
+        choose(HEAD_MOTION_WORDING[_bin(style.head_motion_scale, 0.75, 1.25)]),
+        choose(NOD_WORDING[_bin(style.nod_rate, 0.35, 0.65)]),
         choose(_SMILE[_bin(style.smile_rate, 0.25, 0.55)]),
         choose(_BACKCHANNEL[_bin(style.backchannel_rate, 0.25, 0.45)]),
     ]

@@ -19,11 +19,12 @@ def text_conditioner():
 
 def test_text_tokens_shape_and_determinism(text_conditioner):
     assert isinstance(text_conditioner, Conditioner) and text_conditioner.feature_dim == 384
-    (tok,) = text_conditioner.encode(ConditionInputs(text="calm speaker, nods a lot while listening"), 50)
+    tok, behaviour = text_conditioner.encode(ConditionInputs(text="calm speaker, nods a lot while listening"), 50)
+    assert behaviour.name == "behaviour" and behaviour.kind == "global"  # the prompt's explicit reading
     assert tok.name == "text" and tok.kind == "global" and tok.role is None
     assert tuple(tok.tokens.shape) == (1, 384) and tok.tokens.dtype == torch.float32
     assert torch.linalg.norm(tok.tokens) == pytest.approx(1.0, abs=1e-4)
-    (again,) = text_conditioner.encode(ConditionInputs(text="  calm speaker,   nods a lot while listening "), 7)
+    again, _ = text_conditioner.encode(ConditionInputs(text="  calm speaker,   nods a lot while listening "), 7)
     assert torch.allclose(tok.tokens, again.tokens, atol=1e-6)  # whitespace-normalised, frame count irrelevant
     assert text_conditioner.encode(ConditionInputs(text="   "), 5) == []
     assert text_conditioner.encode(ConditionInputs(), 5) == []

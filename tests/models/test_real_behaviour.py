@@ -116,18 +116,31 @@ def _nods_and_speed(motion, listening: np.ndarray) -> tuple[float, float]:
     return len(nods) / max(minutes, 1e-6), float(np.mean(speed[listening[1:]]))
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue #14): the shipped head model ignores text prompts; "
-                   "'nods a lot while listening' and 'barely moves' give the same nod count")
-def test_prompts_change_listening_as_they_say(realdata):
-    """"nods a lot while listening" vs "barely moves" on the same real conversation."""
+def _prompt_effect(realdata, prompts: dict[str, str]) -> tuple[dict, dict]:
+    """Nods per listening minute and mean listening head speed per prompt (seeds 0 and 1)."""
     audio, listening = _conversation(realdata)
     text = _conditioner("text")
     rates, speeds = {}, {}
-    for label, prompt in (("nod", "nods a lot while listening"), ("still", "barely moves")):
+    for label, prompt in prompts.items():
         tokens = text.encode(ConditionInputs(text=prompt), 1)
         runs = [_nods_and_speed(_generate(audio, tokens, seed=s), listening) for s in (0, 1)]
         rates[label] = np.mean([r for r, _ in runs])
         speeds[label] = np.mean([v for _, v in runs])
+    return rates, speeds
+
+
+def test_prompts_change_listening_as_they_say(realdata):
+    """"nods a lot while listening" vs "barely moves" on the same real conversation
+    (the prompt's explicit behaviour reading, openinfp.core.behaviour)."""
+    rates, speeds = _prompt_effect(realdata, {"nod": "nods a lot while listening", "still": "barely moves"})
+    assert rates["nod"] >= 2 * max(rates["still"], 0.5), rates
+    assert speeds["nod"] >= 1.5 * speeds["still"], speeds
+
+
+def test_paraphrased_prompts_change_listening_too(realdata):
+    """Wording that is not among the behaviour descriptions: same bars as the issue's prompts."""
+    rates, speeds = _prompt_effect(realdata, {"nod": "a listener who nods a great deal",
+                                              "still": "hardly moves their head at all"})
     assert rates["nod"] >= 2 * max(rates["still"], 0.5), rates
     assert speeds["nod"] >= 1.5 * speeds["still"], speeds
 
