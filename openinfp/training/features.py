@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from openinfp.core.audio import ConversationAudio
+from openinfp.core.behaviour import BEHAVIOUR_TOKEN_NAME
 from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.guider import AUDIO_TOKEN_NAME
 from openinfp.core.interfaces import ConditionInputs
@@ -158,7 +159,8 @@ def encode_conversation(shard: Any, conditioners: Sequence[Any], space: str,
             for s in sides:
                 text = shard.info["sides"].get(s, {}).get("style_text", "") if s in present else ""
                 for tok in cond.encode(ConditionInputs(text=text or None, fps=shard.fps), num_frames):
-                    if tok.kind == "global":
+                    # the behaviour token is a control applied after sampling, not a learned input
+                    if tok.kind == "global" and tok.name != BEHAVIOUR_TOKEN_NAME:
                         style[s][tok.name] = tok.tokens.float().numpy()
     if set(audio_feats) != set(sides):
         raise ConfigError("training needs the 'audio' conditioner in conditioners (it gives both tracks' features)")

@@ -86,7 +86,7 @@ def test_evaluate_reports_model_and_static_baseline(toy_convs):
     assert table.splitlines()[0] == "| metric | ground_truth | model | static |"
 
 
-def _write_tiny_corpus(root: Path, n: int = 3, seconds: float = 6.0) -> None:
+def _write_tiny_corpus(root: Path, n: int = 3, seconds: float = 6.0, style_text: str = "calm") -> None:
     from openinfp.data.shards import Conversation, Side, write_conversation, write_manifest
 
     space = head_motion_space()
@@ -102,7 +102,7 @@ def _write_tiny_corpus(root: Path, n: int = 3, seconds: float = 6.0) -> None:
             act = speaking.reshape(T, 640).mean(1).astype(np.float32)
             motion = space.neutral(T).numpy()
             motion[:, space.component_index("arkit", "jawOpen")] = 0.5 * act
-            sides[name] = Side(wave, act, {"head": motion}, style_text="calm")
+            sides[name] = Side(wave, act, {"head": motion}, style_text=style_text)
         write_conversation(Conversation(f"tiny{i}", "test", "train", sides), root / f"tiny{i}.safetensors")
     write_manifest(root)
 
@@ -189,3 +189,17 @@ def test_warm_start_copies_weights_and_widens_the_audio_input(tmp_path, toy_conv
     assert torch.all(lift_new[:, f:] == 0)
     for (name, a), (_, b) in zip(old.dit.state_dict().items(), new.dit.state_dict().items()):
         torch.testing.assert_close(b, a, atol=1e-3, rtol=1e-2, msg=name)
+
+
+def test_the_prompt_behaviour_control_is_not_a_training_input(tmp_path):
+    """A prompt that describes nodding gives the text conditioner's ``behaviour`` token at
+    inference (applied after sampling); the feature cache keeps only the learned text token."""
+    from openinfp.core.registry import Registry
+    from openinfp.data.shards import ConversationShard
+    from openinfp.training.features import encode_conversation
+
+    _write_tiny_corpus(tmp_path, n=1, seconds=2.0, style_text="calm, nods a lot while listening")
+    registry = Registry.create(autoload=False)
+    conditioners = [registry.conditioner("audio", {}), registry.conditioner("text", {})]
+    feats = encode_conversation(ConversationShard(tmp_path / "tiny0.safetensors"), conditioners, "head")
+    assert all(set(side.style) == {"text"} for side in feats.sides), [set(s.style) for s in feats.sides]
