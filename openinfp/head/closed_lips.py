@@ -80,7 +80,8 @@ LAB_WEIGHTS = np.array([0.5, 1.0, 1.0], np.float32)
 
 
 def _mouth_coloured(image: np.ndarray, erase: np.ndarray, meet: np.ndarray, px_per_iod: float) -> np.ndarray:
-    """``[H, W]`` uint8: pixels around the mouth whose colour (Lab) is not the skin's,
+    """``[H, W]`` uint8: pixels around the mouth whose colour (Lab) is not the skin's and
+    that are redder or lighter than it (not a beard's or a shadow's darker grey),
     connected to the ``erase`` area: what a squeezed scream leaves of tongue and lips below
     and beside the closed contour. The skin is sampled in a ring around ``erase`` above the
     meeting line ``meet`` ``[K, 2]`` (below it the ring may lie on the tongue)."""
@@ -100,7 +101,11 @@ def _mouth_coloured(image: np.ndarray, erase: np.ndarray, meet: np.ndarray, px_p
     dist = np.linalg.norm(lab - skin, axis=2)
     spread = max(MIN_DISTANCE, SKIN_SPREAD * float(np.median(dist[ring])))
     window = (np.abs(along) < 0.6 * width) & (below > -0.1 * px_per_iod) & (below < SEARCH_BELOW * px_per_iod)
-    odd = ((dist > spread) & window).astype(np.uint8) | erase
+    # Tongue, gum and lips are redder than the skin, teeth lighter; a beard or a shadow is
+    # darker and no redder: it stays.
+    redder = lab[..., 1] - skin[1] > 0.5 * spread
+    not_darker = lab[..., 0] >= skin[0]
+    odd = ((dist > spread) & (redder | not_darker) & window).astype(np.uint8) | erase
     n, labels = cv2.connectedComponents(odd, connectivity=8)
     touching = np.unique(labels[erase > 0])
     keep = np.isin(labels, touching[touching > 0]).astype(np.uint8)

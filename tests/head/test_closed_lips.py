@@ -41,6 +41,13 @@ def test_redraw_erases_what_the_squeeze_left_and_paints_lips():
     assert np.array_equal(out[:60], img[:60]) and np.array_equal(out[170:], img[170:])
 
 
+def test_a_beard_below_the_mouth_stays():
+    img, lm = squeezed_mouth()
+    img[126:160, 80:120] = (60, 50, 45)  # dark, no redder than the skin: a goatee
+    out = redraw_closed_lips(img, lm, np.array([170, 80, 80], np.float32), px_per_iod=100.0, strength=1.0)
+    assert np.abs(out[132:160, 85:115].astype(int) - img[132:160, 85:115]).max() <= 2
+
+
 def test_no_redraw_at_zero_strength_and_strength_ramps_with_the_photo_gap():
     img, lm = squeezed_mouth()
     assert np.array_equal(redraw_closed_lips(img, lm, np.array([170, 80, 80.0]), 100.0, 0.0), img)
