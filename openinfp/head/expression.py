@@ -49,9 +49,14 @@ def lip_gaps(shape: np.ndarray) -> np.ndarray:
     return shape[_UPPER, 1] - shape[_LOWER, 1]
 
 
+def middle_gap(shape: np.ndarray) -> float:
+    """Inner-lip gap (IOD) of a canonical ``[478, 3]`` face: median of the middle three pairs."""
+    return float(np.median(lip_gaps(shape)[3:6]))
+
+
 def lips_parted(shape: np.ndarray) -> bool:
-    """Whether a canonical ``[478, 3]`` face shows parted lips (the middle three pairs)."""
-    return float(np.median(lip_gaps(shape)[3:6])) > OPEN_GAP
+    """Whether a canonical ``[478, 3]`` face shows parted lips (:func:`middle_gap`)."""
+    return middle_gap(shape) > OPEN_GAP
 
 
 def set_lip_gap(shape: np.ndarray, template_shape: np.ndarray, template_neutral: np.ndarray) -> np.ndarray:

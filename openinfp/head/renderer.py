@@ -46,8 +46,10 @@ from openinfp.head.background import (
     person_mask,
     prepare_still_background,
     torso_points,
+    with_face,
 )
 from openinfp.head.basis import head_basis
+from openinfp.head.closed_lips import lip_colour, redraw_closed_lips, redraw_strength
 from openinfp.head.compositing import (
     MouthPalette,
     SourceTeeth,
@@ -58,7 +60,7 @@ from openinfp.head.compositing import (
     prepare_source_teeth,
 )
 from openinfp.head.config import HeadConfig
-from openinfp.head.expression import lips_parted, set_lip_gap, undone_weights
+from openinfp.head.expression import lips_parted, middle_gap, set_lip_gap, undone_weights
 from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.fitting import lift_to_canonical
 from openinfp.head.framing import Crop, crop_to_canvas, face_height, head_crop
@@ -76,6 +78,7 @@ from openinfp.head.landmarks import (
     polygon_area,
 )
 from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
+from openinfp.head.pose_limit import limit_turn
 from openinfp.head.renderer_config import PortraitRendererConfig
 from openinfp.head.tracker import HeadTracker, TrackedFace
 from openinfp.head.warp import ControlWarp, forward_triangle_warp
@@ -168,6 +171,9 @@ class PortraitRenderer:
         closed = forward_triangle_warp(canvas, src.points, dst, src.warp.triangles)
         if parted:
             closed = hide_teeth(closed, tg.warp_landmarks)
+            strength = redraw_strength(middle_gap(face.shape))
+            if strength > 0.0:
+                closed = redraw_closed_lips(closed, tg.warp_landmarks, lip_colour(canvas, lm), sigma, strength)
         neutral_face = replace(face, shape=tg.canonical, weights=np.clip(face.weights - undone, 0.0, 1.0))
         self._build(closed, tg.warp_landmarks, neutral_face, sigma, center, mask, teeth, np.zeros(52), False)
 
@@ -198,7 +204,7 @@ class PortraitRenderer:
         moving = np.concatenate([lm] + ring_pts)
         background, torso = None, np.zeros((0, 2))
         if mask is not None:
-            background = prepare_still_background(canvas, mask)
+            background = prepare_still_background(canvas, with_face(mask, lm))
             face_px = face_height(lm)
             torso = torso_points(mask, lm[CHIN, 1] + TORSO_BELOW_CHIN * face_px, TORSO_SPACING * face_px, moving)
         points = np.concatenate([moving, torso, border])
@@ -254,7 +260,7 @@ class PortraitRenderer:
         src = self._require()
         space = head_motion_space()
         m = motion.detach().to(torch.float32).cpu()
-        rot_m = rot6d_to_matrix(space.get(m, "head_rotation")).numpy().astype(np.float64)
+        rot_m = limit_turn(rot6d_to_matrix(space.get(m, "head_rotation")).numpy(), self.config.max_turn)
         trans = space.get(m, "head_translation").numpy().astype(np.float64)
         scale = float(space.get(m, "head_scale")[0])
         weights = np.clip(space.get(m, "arkit").numpy().astype(np.float64), 0.0, 1.0)

@@ -25,5 +25,8 @@ class PortraitRendererConfig:
     still_background: bool = field(default=True, metadata={"help": "segment the person (MediaPipe selfie "
                                    "segmentation) and keep the background still; torso rigid"})
     eyelids: bool = field(default=True, metadata={"help": "paint closing lids on blinks (False: warp the lids down)"})
+    max_turn: float = field(default=24.0, metadata={"help": "largest out-of-plane head turn (yaw/pitch, degrees "
+                            "from the photo's own pose) drawn; larger turns are eased towards it (a 2D warp of one "
+                            "photo tears beyond ~25 deg, see pose_limit.py); 0 = no limit"})
     unfold: bool = field(default=True, metadata={"help": "keep the warp from folding over itself (False: spikes "
                                                  "at the mouth corners on nods, along the far cheek on turns)"})

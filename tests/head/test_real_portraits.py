@@ -41,6 +41,9 @@ STILL_LEVELS = 4
 textured background changes far more (before this work: 13-183)."""
 OPEN_GAP = 0.1
 """Inner-lip gap (share of the pupil distance) above which a photo's mouth counts as open."""
+CLOSED_GAP = 0.1
+"""... and below which the listening frame's counts as closed (closed lips read under 0.05;
+before the closed-lip redraw a scream, a yell and a shocked "O" read 0.12, 0.14 and 0.33)."""
 
 
 def _all_photos() -> list[str]:
@@ -105,7 +108,7 @@ def check_photo(path: Path, tracker) -> None:
             gap = lip_gap(tracker.track_image(listening).landmarks)
         except InputError:
             pytest.fail(f"{path.name}: no face re-tracked on the listening frame")
-        assert gap < 0.4 * lip_gap(face.landmarks) and gap < 0.35, (path.name, gap)
+        assert gap < 0.4 * lip_gap(face.landmarks) and gap < CLOSED_GAP, (path.name, gap)
     # The background outside the person (in the photo and in the frame) stays still.
     # (Pixels sampled past the canvas edge are extension, checked for stripes above.)
     person = (person_mask(renderer.photo_canvas) > 0.1) | (person_mask(turned) > 0.1) | beyond
@@ -129,8 +132,9 @@ def test_real_portrait(realdata, tracker, name):
     check_photo(realdata / "portraits" / name, tracker)
 
 
-KNOWN = {"20_woman_shocked_open_mouth_small.png": "its lips close, but MediaPipe puts the photo's lower lip on "
-          "the tongue, which stays pink under them: the listening frame re-tracks a 0.32 gap"}
+KNOWN = {"20_woman_shocked_open_mouth_small.png": "its mouth now closes (listening gap 0.001), but a patch of dark "
+          "hair beside the neck that the segmentation calls background moves with the turned head: 99th-percentile "
+          "change 7 levels (limit 4)"}
 """Photos that fail a check for a reason understood but not fixed (strict: a fix shows up)."""
 
 

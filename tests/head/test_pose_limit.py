@@ -1,0 +1,59 @@
+"""The renderer's out-of-plane turn limit (``pose_limit.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openinfp.core.rotations import rot6d_to_matrix
+from openinfp.head.closed_loop import make_motion
+from openinfp.head.motion_space import head_motion_space
+from openinfp.head.pose_limit import KNEE, eased_angle, limit_turn
+
+
+def rotation(ypr) -> np.ndarray:
+    return rot6d_to_matrix(head_motion_space().get(make_motion(ypr), "head_rotation")).numpy().astype(np.float64)
+
+
+def swing_deg(rot: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(rot[2, 2], -1.0, 1.0))))
+
+
+def test_eased_angle_is_exact_below_the_knee_monotonic_and_bounded():
+    angles = np.linspace(0.0, 90.0, 181)
+    eased = np.array([eased_angle(a, 24.0) for a in angles])
+    below = angles <= KNEE * 24.0
+    assert np.allclose(eased[below], angles[below])
+    assert np.all(np.diff(eased) >= 0) and np.all(np.diff(eased[angles <= 30.0]) > 0) and eased.max() <= 24.0
+
+
+@pytest.mark.parametrize("ypr", [(40, 0, 0), (-35, 10, 0), (0, -40, 0), (30, 12, 25)])
+def test_large_turns_are_eased_and_roll_kept(ypr):
+    rot = rotation(ypr)
+    out = limit_turn(rot, 24.0)
+    assert np.allclose(out @ out.T, np.eye(3), atol=1e-6) and np.linalg.det(out) == pytest.approx(1.0, abs=1e-6)
+    assert swing_deg(out) == pytest.approx(eased_angle(swing_deg(rot), 24.0), abs=0.05)
+    # The face still turns the same way (same swing direction) ...
+    assert np.dot(out[:2, 2], rot[:2, 2]) > 0
+    # ... and a roll on top of it is kept: both send the face's x axis the same way in the picture plane.
+    unrolled = limit_turn(rotation(ypr[:2] + (0,)), 24.0)
+    assert np.degrees(np.arccos(np.clip(out[:, 0] @ unrolled[:, 0], -1, 1))) == pytest.approx(abs(ypr[2]), abs=3.0)
+
+
+def test_small_turns_and_no_limit_are_unchanged():
+    for ypr in [(10, 0, 0), (0, 12, 5), (-8, -6, 30)]:
+        assert np.array_equal(limit_turn(rotation(ypr), 24.0), rotation(ypr))
+    assert np.array_equal(limit_turn(rotation((60, 0, 0)), 0.0), rotation((60, 0, 0)))
+
+
+def test_renderer_draws_a_40_degree_turn_as_the_eased_one(renderer):
+    far = renderer.target_landmarks(make_motion((40, 0, 0)))
+    limit = renderer.config.max_turn
+    try:
+        renderer.config.max_turn = 0.0  # no limit: draws what it is given
+        eased = renderer.target_landmarks(make_motion((eased_angle(40.0, limit), 0, 0)))
+        unlimited = renderer.target_landmarks(make_motion((40, 0, 0)))
+    finally:
+        renderer.config.max_turn = limit
+    assert np.allclose(far, eased, atol=0.05)
+    assert np.abs(unlimited - far).max() > 10.0
