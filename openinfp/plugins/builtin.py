@@ -116,8 +116,9 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "Write MOTION.npz as CSV: timecode, the 52 ARKit weights, head yaw/pitch/roll (radians)."),
         CliCommandSpec("reenact", "animate a portrait with the head motion of a driving video",
                        "openinfp.head.cli:add_reenact_arguments", "openinfp.head.cli:run_reenact",
-                       "Track DRIVING_VIDEO, transfer its motion relative to its first frame onto PORTRAIT (which "
-                       "keeps its own pose and face shape) and write an MP4 with the driving video's audio."),
+                       "Track DRIVING_VIDEO, transfer its motion relative to the driver's own neutral (estimated "
+                       "over the clip) onto PORTRAIT (which keeps its own pose and face shape) and write an MP4 "
+                       "with the driving video's audio. See docs/HEAD.md."),
         CliCommandSpec("check-video", "check the tracker and renderer on a real talking video",
                        "openinfp.head.cli:add_check_video_arguments", "openinfp.head.cli:run_check_video",
                        "Track VIDEO, compare the tracked jaw and blinks with the raw lip and lid gaps (and the "
