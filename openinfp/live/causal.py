@@ -41,9 +41,12 @@ from openinfp.core.generator import MotionGenerator
 from openinfp.core.motion import MotionSequence
 from openinfp.core.sampling import pad_frames
 from openinfp.core.streaming import audio_chunks
+from openinfp.live.activity import StreamingActivity
 
-EncodeAudio = Callable[[ConversationAudio, int, Optional[dict]], list[ConditionTokens]]
-"""``(audio, num_frames, loud_db) -> frame tokens`` of the audio conditioners (both tracks)."""
+EncodeAudio = Callable[[ConversationAudio, int, Optional[dict], Optional[int]], list[ConditionTokens]]
+"""``(audio, num_frames, loud_db, first_frame) -> frame tokens`` of the audio conditioners (both
+tracks). ``first_frame``: the window's first frame on the session clock, for conditioners
+that keep streaming state (:mod:`openinfp.live.phonetic`); ``None``: a one-off window."""
 
 FRESH_FRAMES = 5
 """Frames before the newest chunk that are re-encoded each step (they gain right context)."""
@@ -111,6 +114,33 @@ class RunningLoudLevel:
         return reference_db_of(float(self._edges_db[min(k, self._edges_db.shape[0] - 1)]))
 
 
+class RunningPitch:
+    """Running median of a track's pitch over its settled frames, in log2(f0 / 200 Hz).
+
+    Offline, the ``rel_f0`` feature is pitch against the median f0 of the whole track; a
+    live window holds under a second, whose own median would turn every rise into
+    "level". Frames' ``log_f0`` go into a 1/48-octave histogram (bounded memory); ``None``
+    until ``min_frames`` voiced frames have been seen.
+    """
+
+    def __init__(self, min_frames: int = 5) -> None:
+        self._edges = np.arange(-4.0, 3.0, 1.0 / 48.0)
+        self._counts = np.zeros(self._edges.shape[0] + 1, np.int64)
+        self._min = min_frames
+
+    def update(self, log_f0: np.ndarray) -> None:
+        voiced = log_f0[log_f0 != 0.0]  # 0 marks an unvoiced frame
+        if voiced.size:
+            np.add.at(self._counts, np.searchsorted(self._edges, voiced), 1)
+
+    def median(self) -> Optional[float]:
+        total = int(self._counts.sum())
+        if total < self._min:
+            return None
+        k = int(np.searchsorted(np.cumsum(self._counts), 0.5 * total))
+        return float(self._edges[min(max(k - 1, 0), self._edges.shape[0] - 1)] + 0.5 / 48.0)
+
+
 class CausalMotionStream:
     """Motion for two live audio tracks, ``chunk_frames`` frames at a time.
 
@@ -120,11 +150,14 @@ class CausalMotionStream:
         style: global tokens (text prompt, style image), fixed for the session.
         settings: chunk size and look-ahead.
         seed: noise seed; the same audio pushed the same way gives the same motion.
+        pitch_columns: token name -> ``(log_f0, rel_f0)`` column indices of frame tokens
+            that carry pitch; their ``rel_f0`` is re-referenced to the track's running
+            median (:class:`RunningPitch`) instead of the window's.
     """
 
     def __init__(self, generator: MotionGenerator, encode_audio: EncodeAudio,
                  style: Sequence[ConditionTokens] = (), settings: CausalSettings = CausalSettings(),
-                 seed: int = 0) -> None:
+                 seed: int = 0, pitch_columns: Optional[dict[str, tuple[int, int]]] = None) -> None:
         if any(s.kind != "global" for s in style):
             raise InputError("live style tokens must be global (text prompt or style image)")
         self.generator = generator
@@ -141,6 +174,10 @@ class CausalMotionStream:
         # the offline speed limits, applied causally: chunks are limited like one sequence
         self._limiter = generator.motion_limiter()
         self._levels = {"agent": RunningLoudLevel(), "partner": RunningLoudLevel()}
+        self._activity = StreamingActivity(self.fps)  # both people's speech activity, causal
+        self._pitch_columns = dict(pitch_columns or {})
+        self._pitch = {"agent": RunningPitch(), "partner": RunningPitch()}
+        self._pitch_settled = 0  # frames whose pitch went into self._pitch
         self._agent = np.zeros(0, np.float32)
         self._partner = np.zeros(0, np.float32)
         self._offset = 0  # samples dropped from the front of the audio buffers
@@ -175,7 +212,8 @@ class CausalMotionStream:
         frames = int(self.fps)
         silence = np.zeros(int(round(frames * self.samples_per_frame)), np.float32)
         with torch.no_grad():
-            tokens = self.encode_audio(ConversationAudio(silence, silence, source="warm-up"), frames, None)
+            tokens = self.encode_audio(ConversationAudio(silence, silence, source="warm-up"), frames, None, None)
+            self._activity.warm_up()
             out = self.generator.guide(self.generator.guider.prepare(list(tokens) + self.style, frames))
             cond = pad_frames(out.features, 0, self.context + self.window - frames)
             rng = self._sampler.generator
@@ -192,6 +230,7 @@ class CausalMotionStream:
         agent, partner = audio_chunks(agent, partner)
         self._agent = np.concatenate([self._agent, agent])
         self._partner = np.concatenate([self._partner, partner])
+        self._activity.push(agent, partner)
         self._levels["agent"].update(agent)
         self._levels["partner"].update(partner)
         self._samples += agent.shape[0]
@@ -221,15 +260,50 @@ class CausalMotionStream:
         enc_lo = max(0, write_from - WARM_FRAMES, self._offset_frames())
         loud = {role: level.level_db() for role, level in self._levels.items()}
         loud = {role: db for role, db in loud.items() if db is not None} or None
-        tokens = self.encode_audio(self._audio(enc_lo, arrived), arrived - enc_lo, loud)
+        audio = self._audio(enc_lo, arrived)
+        act_a, act_p = self._activity.window(enc_lo, audio.agent, audio.partner)
+        audio = ConversationAudio(audio.agent, audio.partner, source="live", agent_activity=act_a,
+                                  partner_activity=act_p, activity_fps=self.fps)
+        tokens = self.encode_audio(audio, arrived - enc_lo, loud, enc_lo)
         if not self._tokens:
             self._tokens = [(t, t.tokens[:0]) for t in tokens]
             self._tok_start = self._tok_end = enc_lo
             write_from = enc_lo
         keep = write_from - self._tok_start
-        self._tokens = [(template, torch.cat([rows[:keep], new.tokens[write_from - enc_lo:]]))
+        self._settle_pitch(write_from)
+        self._tokens = [(template, torch.cat([rows[:keep],
+                                              self._rereference(template, new.tokens[write_from - enc_lo:])]))
                         for (template, rows), new in zip(self._tokens, tokens)]
         self._tok_end = arrived
+
+    def _settle_pitch(self, upto: int) -> None:
+        """Feed the pitch of cached frames before ``upto`` (final from now on) to the running medians."""
+        lo = max(self._pitch_settled, self._tok_start)
+        if upto <= lo:
+            return
+        seen: set[str] = set()
+        for template, rows in self._tokens:
+            cols = self._pitch_columns.get(template.name)
+            if cols is None or template.role in seen or template.role not in self._pitch:
+                continue
+            seen.add(template.role)  # one conditioner's pitch per track
+            self._pitch[template.role].update(rows[lo - self._tok_start:upto - self._tok_start, cols[0]].numpy())
+        self._pitch_settled = upto
+
+    def _rereference(self, template: ConditionTokens, rows: torch.Tensor) -> torch.Tensor:
+        """``rows`` ``[k, F]`` with ``rel_f0`` against the track's running median pitch.
+
+        On a frame's voiced part ``rel_f0 = log_f0 - log2(median / 200 Hz)`` exactly (both
+        are voiced-weighted means of the same cells), so the column can be recomputed.
+        """
+        cols = self._pitch_columns.get(template.name)
+        median = self._pitch[template.role].median() if cols is not None and template.role in self._pitch else None
+        if median is None:
+            return rows
+        log_f0 = rows[:, cols[0]]
+        rows = rows.clone()
+        rows[:, cols[1]] = torch.where(log_f0 != 0, log_f0 - median, torch.zeros_like(log_f0))
+        return rows
 
     def _window(self, arrived: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Sample one window starting at the next frame: ``[1, N, D]`` and logits ``[1, N, 2]``."""
@@ -313,6 +387,7 @@ class CausalMotionStream:
         if drop > 0:
             self._agent, self._partner = self._agent[drop:], self._partner[drop:]
             self._offset += drop
+            self._activity.trim(keep_audio)
         keep_tokens = max(self._tok_start, self._done - self.context - self._radius)
         cut = keep_tokens - self._tok_start
         if cut > 0:
