@@ -71,16 +71,34 @@ class CausalSettings:
             call emits one frame, so the first picture comes early).
         lookahead_frames: audio needed past a chunk's last frame before it is emitted
             (2 = 80 ms at 25 fps, within the ~100 ms a conversation tolerates).
+        future: what the window's frames past the newest audio are conditioned on:
+            ``"mirror"``, the recent audio features reflected back from the newest frame
+            (the conversation goes on as it just went), or ``"hold"``, the newest frame's
+            guider features repeated (a frozen sound the model never met in training).
     """
 
     chunk_frames: int = 4
     lookahead_frames: int = 2
+    future: str = "mirror"
 
     def __post_init__(self) -> None:
         if not 1 <= self.chunk_frames <= 25:
             raise InputError(f"live chunk_frames must be in 1..25, got {self.chunk_frames}")
         if not 0 <= self.lookahead_frames <= 25:
             raise InputError(f"live lookahead_frames must be in 0..25, got {self.lookahead_frames}")
+        if self.future not in ("mirror", "hold"):
+            raise InputError(f"live future must be 'mirror' or 'hold', got {self.future!r}")
+
+
+def _mirror_on(rows: torch.Tensor, ahead: int) -> torch.Tensor:
+    """``rows`` ``[T, F]`` continued by ``ahead`` rows mirrored back from the end
+    (``T-1, T-2, ..., 0, 0, 1, ...``: a reflection, repeated if ``ahead > T``)."""
+    if ahead <= 0 or rows.shape[0] == 0:
+        return rows
+    t = rows.shape[0]
+    j = torch.arange(ahead) % (2 * t)
+    idx = torch.where(j < t, t - 1 - j, j - t)
+    return torch.cat([rows, rows[idx]])
 
 
 class RunningLoudLevel:
@@ -310,8 +328,10 @@ class CausalMotionStream:
         start, c, n = self._done, self.context, self.window
         g_lo = max(self._tok_start, start - c - self._radius, 0)
         frames = arrived - g_lo
-        tokens = [ConditionTokens(t.name, rows[g_lo - self._tok_start:], kind="frame", role=t.role)
+        ahead = max(0, start + n - arrived) if self.settings.future == "mirror" else 0
+        tokens = [ConditionTokens(t.name, _mirror_on(rows[g_lo - self._tok_start:], ahead), kind="frame", role=t.role)
                   for t, rows in self._tokens]
+        frames += ahead
         inputs = self.generator.guider.prepare(tokens + self.style, frames)
         out = self.generator.guide(inputs)
         # features of frames [start - c, start + n), edge-replicated before 0 and past `arrived`

@@ -118,3 +118,17 @@ def test_running_pitch_median():
     values = np.random.default_rng(0).normal(-0.3, 0.2, 500)
     pitch.update(np.concatenate([values, np.zeros(300)]))  # zeros: unvoiced, not counted
     assert pitch.median() == pytest.approx(np.median(values), abs=1.0 / 48)
+
+
+def test_future_frames_mirror_the_recent_audio():
+    import torch
+
+    from openinfp.core.errors import InputError
+    from openinfp.live.causal import CausalSettings, _mirror_on
+
+    rows = torch.arange(4.0).view(4, 1)
+    assert _mirror_on(rows, 6)[:, 0].tolist() == [0, 1, 2, 3, 3, 2, 1, 0, 0, 1]
+    assert _mirror_on(rows, 0) is rows
+    assert CausalSettings().future == "mirror"
+    with pytest.raises(InputError, match="future"):
+        CausalSettings(future="guess")
