@@ -37,7 +37,6 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from openinfp.conditioners.audio_features import GRID_HOP, reference_db_of
 from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
@@ -46,6 +45,7 @@ from openinfp.core.motion import MotionSequence
 from openinfp.core.sampling import pad_frames
 from openinfp.core.streaming import audio_chunks
 from openinfp.live.activity import StreamingActivity
+from openinfp.live.levels import RunningLoudLevel, RunningPitch
 
 EncodeAudio = Callable[[ConversationAudio, int, Optional[dict], Optional[int]], list[ConditionTokens]]
 """``(audio, num_frames, loud_db, first_frame) -> frame tokens`` of the audio conditioners (both
@@ -61,10 +61,6 @@ trackers need some past signal)."""
 
 FIRST_STEP_FRAMES = 1
 """Frames emitted by the very first step (the first picture after 1 + look-ahead frames)."""
-
-HOP = GRID_HOP
-"""Samples per 10 ms energy cell (the audio features' analysis grid)."""
-
 
 @dataclass(frozen=True)
 class CausalSettings:
@@ -103,64 +99,6 @@ def _mirror_on(rows: torch.Tensor, ahead: int) -> torch.Tensor:
     j = torch.arange(ahead) % (2 * t)
     idx = torch.where(j < t, t - 1 - j, j - t)
     return torch.cat([rows, rows[idx]])
-
-
-class RunningLoudLevel:
-    """Running 95th percentile of a track's 10 ms energies, in dBFS (bounded memory).
-
-    Energies go into a 0.25 dB histogram, so the level of an hour costs the same as
-    that of a second. ``None`` until ``min_seconds`` of audio have arrived (the
-    conditioner then measures the segment itself, as offline).
-    """
-
-    def __init__(self, min_seconds: float = 1.0) -> None:
-        self._edges_db = np.arange(-140.0, 20.0, 0.25)
-        self._counts = np.zeros(self._edges_db.shape[0] + 1, np.int64)
-        self._rest = np.zeros(0, np.float32)
-        self._min_cells = int(min_seconds * SAMPLE_RATE / HOP)
-
-    def update(self, wave: np.ndarray) -> None:
-        joined = np.concatenate([self._rest, wave])
-        cells = joined.shape[0] // HOP
-        self._rest = joined[cells * HOP:]
-        if cells:
-            energy = np.mean(joined[:cells * HOP].reshape(cells, HOP).astype(np.float64) ** 2, axis=1)
-            db = 10 * np.log10(energy + 1e-12)
-            np.add.at(self._counts, np.searchsorted(self._edges_db, db), 1)
-
-    def level_db(self) -> Optional[float]:
-        total = int(self._counts.sum())
-        if total < self._min_cells:
-            return None
-        k = int(np.searchsorted(np.cumsum(self._counts), 0.95 * total))
-        return reference_db_of(float(self._edges_db[min(k, self._edges_db.shape[0] - 1)]))
-
-
-class RunningPitch:
-    """Running median of a track's pitch over its settled frames, in log2(f0 / 200 Hz).
-
-    Offline, the ``rel_f0`` feature is pitch against the median f0 of the whole track; a
-    live window holds under a second, whose own median would turn every rise into
-    "level". Frames' ``log_f0`` go into a 1/48-octave histogram (bounded memory); ``None``
-    until ``min_frames`` voiced frames have been seen.
-    """
-
-    def __init__(self, min_frames: int = 5) -> None:
-        self._edges = np.arange(-4.0, 3.0, 1.0 / 48.0)
-        self._counts = np.zeros(self._edges.shape[0] + 1, np.int64)
-        self._min = min_frames
-
-    def update(self, log_f0: np.ndarray) -> None:
-        voiced = log_f0[log_f0 != 0.0]  # 0 marks an unvoiced frame
-        if voiced.size:
-            np.add.at(self._counts, np.searchsorted(self._edges, voiced), 1)
-
-    def median(self) -> Optional[float]:
-        total = int(self._counts.sum())
-        if total < self._min:
-            return None
-        k = int(np.searchsorted(np.cumsum(self._counts), 0.5 * total))
-        return float(self._edges[min(max(k - 1, 0), self._edges.shape[0] - 1)] + 0.5 / 48.0)
 
 
 class CausalMotionStream:

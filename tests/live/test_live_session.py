@@ -9,7 +9,8 @@ import torch
 
 from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.errors import InputError
-from openinfp.live.causal import CausalSettings, RunningLoudLevel
+from openinfp.live.causal import CausalSettings
+from openinfp.live.levels import RunningLoudLevel
 from openinfp.live.server import AgentVoice, decode_audio_message, encode_frame
 
 CHUNK = 320  # 20 ms
