@@ -195,3 +195,64 @@ def speech_span(phones: list[PhoneSegment]) -> tuple[float, float]:
     if not speech:
         return 0.0, 0.0
     return speech[0].start, speech[-1].end
+
+
+class StreamingPhoneRecognizer:
+    """Phone recognition of one track as its audio arrives (live mode).
+
+    One PocketSphinx phone-loop decoder that keeps its search state across
+    :meth:`feed` calls, so each call decodes only the new samples. Cepstral mean
+    normalisation is live (running over everything decoded so far) rather than
+    batch over a whole utterance as in :func:`recognize_phones`: the future of a live
+    utterance is unknown. :meth:`segments` is the decoder's current best path; its last
+    phones may still change as more audio comes.
+    """
+
+    def __init__(self) -> None:
+        from pocketsphinx import Decoder
+
+        self._decoder = Decoder(allphone=os.path.join(_model_dir(), "en-us", "en-us-phone.lm.bin"), lw=2.0,
+                                beam=1e-20, pbeam=1e-20, cmn="live", loglevel="FATAL")
+        self._in_utt = False
+        self._fed = 0  # samples fed into the current utterance
+
+    @property
+    def in_utterance(self) -> bool:
+        return self._in_utt
+
+    @property
+    def samples_fed(self) -> int:
+        """Samples fed since :meth:`start` (0 outside an utterance)."""
+        return self._fed
+
+    def start(self) -> None:
+        """Begin an utterance (ends the current one first)."""
+        if self._in_utt:
+            self.end()
+        self._decoder.start_utt()
+        self._in_utt, self._fed = True, 0
+
+    def feed(self, wave: np.ndarray) -> None:
+        """Decode ``[n]`` float32 16 kHz samples that follow those already fed."""
+        if not self._in_utt:
+            raise RuntimeError("StreamingPhoneRecognizer.feed outside an utterance")  # caller bug
+        if wave.shape[0]:
+            self._decoder.process_raw(_pcm16(wave))
+            self._fed += wave.shape[0]
+
+    def segments(self) -> list[PhoneSegment]:
+        """Phones of the current utterance so far, seconds from its start (``[]`` outside one)."""
+        if not self._in_utt or self._fed < SAMPLE_RATE // 100:
+            return []
+        raw = [(s.word, s.start_frame, s.end_frame) for s in self._decoder.seg()]
+        return _segments(raw, self._fed / SAMPLE_RATE)
+
+    def end(self) -> list[PhoneSegment]:
+        """Finish the utterance; returns its final phones (seconds from its start)."""
+        if not self._in_utt:
+            return []
+        self._decoder.end_utt()
+        raw = [(s.word, s.start_frame, s.end_frame) for s in self._decoder.seg()]
+        duration = self._fed / SAMPLE_RATE
+        self._in_utt, self._fed = False, 0
+        return _segments(raw, duration) if duration > 0 else []

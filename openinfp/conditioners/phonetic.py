@@ -15,10 +15,14 @@ without any change: ``[T, 49 + 15]`` per track with the default options. With
 ``acoustic=false`` only the ``[T, 15]`` posteriors are emitted.
 
 Streaming: :class:`~openinfp.core.streaming.MotionStream` encodes each window's audio
-(plus its context) with this conditioner, i.e. recognition runs chunk by chunk.
+(plus its context) with this conditioner, i.e. recognition runs chunk by chunk. Live
+mode (:mod:`openinfp.live.phonetic`) instead passes ``visemes``: a streaming recogniser
+that decodes each sample once, rasterised by the same :func:`phones_to_posteriors`.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -31,7 +35,13 @@ from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.interfaces import ConditionInputs
 
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from openinfp.audio.phones import PhoneSegment
+
 SUBFRAMES = 8
+
+VisemeSource = Callable[[str, np.ndarray, Optional[np.ndarray], int], np.ndarray]
+"""``(role, wave [N], activity [T] or None, T) -> [T, V]`` viseme posteriors of one track's window."""
 
 
 def viseme_names() -> tuple[str, ...]:
@@ -67,21 +77,39 @@ def viseme_posteriors(wave: np.ndarray, num_frames: int, fps: float = 25.0,
     ``activity`` (``[num_frames]``, 1 = speech) limits recognition to speech stretches;
     without it the whole track is recognised. Rows sum to 1 (silence has its own column).
     """
-    from openinfp.audio.phones import ARPABET_TO_ESPEAK, recognize_phones
+    from openinfp.audio.phones import recognize_phones
+
+    chunks = ([(0, len(wave))] if activity is None
+              else _speech_chunks(np.asarray(activity), fps, pad_s, len(wave)))
+    timed = [(a / SAMPLE_RATE, recognize_phones(np.asarray(wave[a:b], dtype=np.float32))) for a, b in chunks]
+    return phones_to_posteriors(timed, num_frames, fps)
+
+
+def phones_to_posteriors(timed_phones: Iterable[tuple[float, Sequence["PhoneSegment"]]], num_frames: int,
+                         fps: float = 25.0, first_frame: int = 0) -> np.ndarray:
+    """Recognised phones -> ``[num_frames, V]`` viseme occupancy of frames ``first_frame + [0, num_frames)``.
+
+    ``timed_phones``: ``(offset_s, phones)`` pairs, each phone's times in seconds from
+    ``offset_s`` (an utterance's start on the track's clock). Later pairs paint over
+    earlier ones where they overlap. Shared by offline recognition and live mode
+    (:mod:`openinfp.live.phonetic`), so both rasterise phones identically.
+    """
+    from openinfp.audio.phones import ARPABET_TO_ESPEAK
     from openinfp.data.signals import smooth
     from openinfp.data.visemes import SILENCE, VISEMES, viseme_index
 
     sil = VISEMES.index(SILENCE)
     grid = np.full(num_frames * SUBFRAMES, sil, dtype=np.int16)
     rate = fps * SUBFRAMES
-    chunks = ([(0, len(wave))] if activity is None
-              else _speech_chunks(np.asarray(activity), fps, pad_s, len(wave)))
-    for a, b in chunks:
-        for p in recognize_phones(np.asarray(wave[a:b], dtype=np.float32)):
+    shift = first_frame * SUBFRAMES  # sub-frame index of the first output row on the track's clock
+    for offset, phones in timed_phones:
+        for p in phones:
             if p.is_silence:
                 continue
-            t0, t1 = a / SAMPLE_RATE + p.start, a / SAMPLE_RATE + p.end
-            grid[int(round(t0 * rate)): int(round(t1 * rate))] = viseme_index(ARPABET_TO_ESPEAK[p.phone])
+            t0, t1 = offset + p.start, offset + p.end
+            lo, hi = max(int(round(t0 * rate)) - shift, 0), int(round(t1 * rate)) - shift
+            if hi > lo:
+                grid[lo:hi] = viseme_index(ARPABET_TO_ESPEAK[p.phone])
     onehot = np.zeros((grid.size, len(VISEMES)), dtype=np.float32)
     onehot[np.arange(grid.size), grid] = 1.0
     post = onehot.reshape(num_frames, SUBFRAMES, len(VISEMES)).mean(axis=1)
@@ -109,8 +137,13 @@ class PhoneticConditioner:
         self.feature_names = ((list(self._acoustic.feature_names) if self.options.acoustic else [])
                               + [f"viseme_{v}" for v in viseme_names()])
 
-    def encode(self, inputs: ConditionInputs, num_frames: int) -> list[ConditionTokens]:
-        """Two token sets ``[num_frames, feature_dim]`` (agent, partner); ``[]`` without audio."""
+    def encode(self, inputs: ConditionInputs, num_frames: int,
+               visemes: Optional[VisemeSource] = None) -> list[ConditionTokens]:
+        """Two token sets ``[num_frames, feature_dim]`` (agent, partner); ``[]`` without audio.
+
+        ``visemes`` replaces recognition of each track's window (live mode passes its
+        streaming recogniser, :mod:`openinfp.live.phonetic`); default: :func:`viseme_posteriors`.
+        """
         if inputs.audio is None:
             return []
         acoustic = self._acoustic.encode(inputs, num_frames)
@@ -118,7 +151,8 @@ class PhoneticConditioner:
         out = []
         for tok, wave in zip(acoustic, (inputs.audio.agent, inputs.audio.partner)):
             activity = tok.tokens[:, act_col].numpy() if act_col is not None else None
-            post = viseme_posteriors(wave, num_frames, float(inputs.fps), activity)
+            post = (viseme_posteriors(wave, num_frames, float(inputs.fps), activity) if visemes is None
+                    else visemes(tok.role, wave, activity, num_frames))
             feats = torch.from_numpy(post)
             if self.options.acoustic:
                 feats = torch.cat([tok.tokens.float(), feats], dim=1)

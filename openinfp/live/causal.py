@@ -8,17 +8,21 @@ frames as context, guider features of the context span and the window), but keep
 its first ``chunk_frames`` frames and slides on. This is the model's own context
 hand-over applied at a finer hop, so no separate streaming model is needed.
 
-Audio that has not arrived yet is not invented: the conditioner sees the audio up to
-``now`` (the newest sample), and the guider features of frames past the last frame with
-audio are the last such frame's features repeated, as the offline sampler does at the
-end of a conversation. A frame is emitted once audio ``lookahead_frames`` past its end
-has arrived.
+The conditioner sees the audio up to ``now`` (the newest sample); the window's frames
+past it (most of the window) stand in for a future nobody has heard yet, and are
+conditioned on the recent frames' tokens mirrored back from the newest one
+(``CausalSettings.future="mirror"``): holding the newest frame's guider features there
+instead (``"hold"``) showed the model 1.8 s of a frozen sound and made the live listener
+move 23 % more than offline. A frame is emitted once audio ``lookahead_frames`` past its
+end has arrived.
 
-Two things keep each step cheap and close to offline: the conditioner's frame tokens
+Several things keep each step cheap and close to offline: the conditioner's frame tokens
 are cached and only the newest ``FRESH_FRAMES`` (plus a warm-up) are re-encoded per
-step; and each track's loud level, which the audio features are measured against, is a
-running 95th percentile over the whole session (:class:`RunningLoudLevel`) rather than
-that of the short segment, so a long pause is not normalised up to speech level.
+step; each track's loud level (:class:`RunningLoudLevel`) and median pitch
+(:class:`RunningPitch`), which offline measures over the whole track, are running
+values over the session rather than the short window's; speech activity is computed
+once per sample (:mod:`openinfp.live.activity`) and so is phone recognition
+(:mod:`openinfp.live.phonetic`, wired in by the session).
 
 Latency of a frame (compute excluded) is at most ``(chunk_frames + lookahead_frames)
 / fps``: 240 ms for the defaults (4 + 2 frames at 25 fps); the first frame waits only
@@ -33,7 +37,6 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from openinfp.conditioners.audio_features import GRID_HOP, reference_db_of
 from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
@@ -41,9 +44,13 @@ from openinfp.core.generator import MotionGenerator
 from openinfp.core.motion import MotionSequence
 from openinfp.core.sampling import pad_frames
 from openinfp.core.streaming import audio_chunks
+from openinfp.live.activity import StreamingActivity
+from openinfp.live.levels import RunningLoudLevel, RunningPitch
 
-EncodeAudio = Callable[[ConversationAudio, int, Optional[dict]], list[ConditionTokens]]
-"""``(audio, num_frames, loud_db) -> frame tokens`` of the audio conditioners (both tracks)."""
+EncodeAudio = Callable[[ConversationAudio, int, Optional[dict], Optional[int]], list[ConditionTokens]]
+"""``(audio, num_frames, loud_db, first_frame) -> frame tokens`` of the audio conditioners (both
+tracks). ``first_frame``: the window's first frame on the session clock, for conditioners
+that keep streaming state (:mod:`openinfp.live.phonetic`); ``None``: a one-off window."""
 
 FRESH_FRAMES = 5
 """Frames before the newest chunk that are re-encoded each step (they gain right context)."""
@@ -55,10 +62,6 @@ trackers need some past signal)."""
 FIRST_STEP_FRAMES = 1
 """Frames emitted by the very first step (the first picture after 1 + look-ahead frames)."""
 
-HOP = GRID_HOP
-"""Samples per 10 ms energy cell (the audio features' analysis grid)."""
-
-
 @dataclass(frozen=True)
 class CausalSettings:
     """How the live path trades latency for context.
@@ -68,47 +71,34 @@ class CausalSettings:
             call emits one frame, so the first picture comes early).
         lookahead_frames: audio needed past a chunk's last frame before it is emitted
             (2 = 80 ms at 25 fps, within the ~100 ms a conversation tolerates).
+        future: what the window's frames past the newest audio are conditioned on:
+            ``"mirror"``, the recent audio features reflected back from the newest frame
+            (the conversation goes on as it just went), or ``"hold"``, the newest frame's
+            guider features repeated (a frozen sound the model never met in training).
     """
 
     chunk_frames: int = 4
     lookahead_frames: int = 2
+    future: str = "mirror"
 
     def __post_init__(self) -> None:
         if not 1 <= self.chunk_frames <= 25:
             raise InputError(f"live chunk_frames must be in 1..25, got {self.chunk_frames}")
         if not 0 <= self.lookahead_frames <= 25:
             raise InputError(f"live lookahead_frames must be in 0..25, got {self.lookahead_frames}")
+        if self.future not in ("mirror", "hold"):
+            raise InputError(f"live future must be 'mirror' or 'hold', got {self.future!r}")
 
 
-class RunningLoudLevel:
-    """Running 95th percentile of a track's 10 ms energies, in dBFS (bounded memory).
-
-    Energies go into a 0.25 dB histogram, so the level of an hour costs the same as
-    that of a second. ``None`` until ``min_seconds`` of audio have arrived (the
-    conditioner then measures the segment itself, as offline).
-    """
-
-    def __init__(self, min_seconds: float = 1.0) -> None:
-        self._edges_db = np.arange(-140.0, 20.0, 0.25)
-        self._counts = np.zeros(self._edges_db.shape[0] + 1, np.int64)
-        self._rest = np.zeros(0, np.float32)
-        self._min_cells = int(min_seconds * SAMPLE_RATE / HOP)
-
-    def update(self, wave: np.ndarray) -> None:
-        joined = np.concatenate([self._rest, wave])
-        cells = joined.shape[0] // HOP
-        self._rest = joined[cells * HOP:]
-        if cells:
-            energy = np.mean(joined[:cells * HOP].reshape(cells, HOP).astype(np.float64) ** 2, axis=1)
-            db = 10 * np.log10(energy + 1e-12)
-            np.add.at(self._counts, np.searchsorted(self._edges_db, db), 1)
-
-    def level_db(self) -> Optional[float]:
-        total = int(self._counts.sum())
-        if total < self._min_cells:
-            return None
-        k = int(np.searchsorted(np.cumsum(self._counts), 0.95 * total))
-        return reference_db_of(float(self._edges_db[min(k, self._edges_db.shape[0] - 1)]))
+def _mirror_on(rows: torch.Tensor, ahead: int) -> torch.Tensor:
+    """``rows`` ``[T, F]`` continued by ``ahead`` rows mirrored back from the end
+    (``T-1, T-2, ..., 0, 0, 1, ...``: a reflection, repeated if ``ahead > T``)."""
+    if ahead <= 0 or rows.shape[0] == 0:
+        return rows
+    t = rows.shape[0]
+    j = torch.arange(ahead) % (2 * t)
+    idx = torch.where(j < t, t - 1 - j, j - t)
+    return torch.cat([rows, rows[idx]])
 
 
 class CausalMotionStream:
@@ -120,11 +110,14 @@ class CausalMotionStream:
         style: global tokens (text prompt, style image), fixed for the session.
         settings: chunk size and look-ahead.
         seed: noise seed; the same audio pushed the same way gives the same motion.
+        pitch_columns: token name -> ``(log_f0, rel_f0)`` column indices of frame tokens
+            that carry pitch; their ``rel_f0`` is re-referenced to the track's running
+            median (:class:`RunningPitch`) instead of the window's.
     """
 
     def __init__(self, generator: MotionGenerator, encode_audio: EncodeAudio,
                  style: Sequence[ConditionTokens] = (), settings: CausalSettings = CausalSettings(),
-                 seed: int = 0) -> None:
+                 seed: int = 0, pitch_columns: Optional[dict[str, tuple[int, int]]] = None) -> None:
         if any(s.kind != "global" for s in style):
             raise InputError("live style tokens must be global (text prompt or style image)")
         self.generator = generator
@@ -141,6 +134,10 @@ class CausalMotionStream:
         # the offline speed limits, applied causally: chunks are limited like one sequence
         self._limiter = generator.motion_limiter()
         self._levels = {"agent": RunningLoudLevel(), "partner": RunningLoudLevel()}
+        self._activity = StreamingActivity(self.fps)  # both people's speech activity, causal
+        self._pitch_columns = dict(pitch_columns or {})
+        self._pitch = {"agent": RunningPitch(), "partner": RunningPitch()}
+        self._pitch_settled = 0  # frames whose pitch went into self._pitch
         self._agent = np.zeros(0, np.float32)
         self._partner = np.zeros(0, np.float32)
         self._offset = 0  # samples dropped from the front of the audio buffers
@@ -175,7 +172,8 @@ class CausalMotionStream:
         frames = int(self.fps)
         silence = np.zeros(int(round(frames * self.samples_per_frame)), np.float32)
         with torch.no_grad():
-            tokens = self.encode_audio(ConversationAudio(silence, silence, source="warm-up"), frames, None)
+            tokens = self.encode_audio(ConversationAudio(silence, silence, source="warm-up"), frames, None, None)
+            self._activity.warm_up()
             out = self.generator.guide(self.generator.guider.prepare(list(tokens) + self.style, frames))
             cond = pad_frames(out.features, 0, self.context + self.window - frames)
             rng = self._sampler.generator
@@ -192,6 +190,7 @@ class CausalMotionStream:
         agent, partner = audio_chunks(agent, partner)
         self._agent = np.concatenate([self._agent, agent])
         self._partner = np.concatenate([self._partner, partner])
+        self._activity.push(agent, partner)
         self._levels["agent"].update(agent)
         self._levels["partner"].update(partner)
         self._samples += agent.shape[0]
@@ -221,23 +220,60 @@ class CausalMotionStream:
         enc_lo = max(0, write_from - WARM_FRAMES, self._offset_frames())
         loud = {role: level.level_db() for role, level in self._levels.items()}
         loud = {role: db for role, db in loud.items() if db is not None} or None
-        tokens = self.encode_audio(self._audio(enc_lo, arrived), arrived - enc_lo, loud)
+        audio = self._audio(enc_lo, arrived)
+        act_a, act_p = self._activity.window(enc_lo, audio.agent, audio.partner)
+        audio = ConversationAudio(audio.agent, audio.partner, source="live", agent_activity=act_a,
+                                  partner_activity=act_p, activity_fps=self.fps)
+        tokens = self.encode_audio(audio, arrived - enc_lo, loud, enc_lo)
         if not self._tokens:
             self._tokens = [(t, t.tokens[:0]) for t in tokens]
             self._tok_start = self._tok_end = enc_lo
             write_from = enc_lo
         keep = write_from - self._tok_start
-        self._tokens = [(template, torch.cat([rows[:keep], new.tokens[write_from - enc_lo:]]))
+        self._settle_pitch(write_from)
+        self._tokens = [(template, torch.cat([rows[:keep],
+                                              self._rereference(template, new.tokens[write_from - enc_lo:])]))
                         for (template, rows), new in zip(self._tokens, tokens)]
         self._tok_end = arrived
+
+    def _settle_pitch(self, upto: int) -> None:
+        """Feed the pitch of cached frames before ``upto`` (final from now on) to the running medians."""
+        lo = max(self._pitch_settled, self._tok_start)
+        if upto <= lo:
+            return
+        seen: set[str] = set()
+        for template, rows in self._tokens:
+            cols = self._pitch_columns.get(template.name)
+            if cols is None or template.role in seen or template.role not in self._pitch:
+                continue
+            seen.add(template.role)  # one conditioner's pitch per track
+            self._pitch[template.role].update(rows[lo - self._tok_start:upto - self._tok_start, cols[0]].numpy())
+        self._pitch_settled = upto
+
+    def _rereference(self, template: ConditionTokens, rows: torch.Tensor) -> torch.Tensor:
+        """``rows`` ``[k, F]`` with ``rel_f0`` against the track's running median pitch.
+
+        On a frame's voiced part ``rel_f0 = log_f0 - log2(median / 200 Hz)`` exactly (both
+        are voiced-weighted means of the same cells), so the column can be recomputed.
+        """
+        cols = self._pitch_columns.get(template.name)
+        median = self._pitch[template.role].median() if cols is not None and template.role in self._pitch else None
+        if median is None:
+            return rows
+        log_f0 = rows[:, cols[0]]
+        rows = rows.clone()
+        rows[:, cols[1]] = torch.where(log_f0 != 0, log_f0 - median, torch.zeros_like(log_f0))
+        return rows
 
     def _window(self, arrived: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Sample one window starting at the next frame: ``[1, N, D]`` and logits ``[1, N, 2]``."""
         start, c, n = self._done, self.context, self.window
         g_lo = max(self._tok_start, start - c - self._radius, 0)
         frames = arrived - g_lo
-        tokens = [ConditionTokens(t.name, rows[g_lo - self._tok_start:], kind="frame", role=t.role)
+        ahead = max(0, start + n - arrived) if self.settings.future == "mirror" else 0
+        tokens = [ConditionTokens(t.name, _mirror_on(rows[g_lo - self._tok_start:], ahead), kind="frame", role=t.role)
                   for t, rows in self._tokens]
+        frames += ahead
         inputs = self.generator.guider.prepare(tokens + self.style, frames)
         out = self.generator.guide(inputs)
         # features of frames [start - c, start + n), edge-replicated before 0 and past `arrived`
@@ -313,6 +349,7 @@ class CausalMotionStream:
         if drop > 0:
             self._agent, self._partner = self._agent[drop:], self._partner[drop:]
             self._offset += drop
+            self._activity.trim(keep_audio)
         keep_tokens = max(self._tok_start, self._done - self.context - self._radius)
         cut = keep_tokens - self._tok_start
         if cut > 0:

@@ -96,6 +96,8 @@ class LiveSession:
         Raises:
             InputError: no face in the portrait, or bad settings.
         """
+        from openinfp.conditioners.phonetic import PhoneticConditioner
+        from openinfp.live.phonetic import LivePhonetic
         from openinfp.pipeline.pipeline import GENERATION_THREADS, ConversationPipeline
         from openinfp.pipeline.render import setup_renderer
 
@@ -107,15 +109,23 @@ class LiveSession:
         generator.sampler = pipeline.sampler_for(generator)
         frame_conditioners, style = _split_conditioners(pipeline, prompt, style_image)
 
-        def encode_audio(audio: "ConversationAudio", num_frames: int,
-                         loud_db: Optional[dict]) -> list["ConditionTokens"]:
+        # phone recognition keeps decoder state across steps (one streaming decoder per track)
+        phones = {id(c): LivePhonetic(cfg.fps) for c in frame_conditioners if isinstance(c, PhoneticConditioner)}
+
+        def encode_audio(audio: "ConversationAudio", num_frames: int, loud_db: Optional[dict],
+                         first_frame: Optional[int]) -> list["ConditionTokens"]:
             inputs = ConditionInputs(audio=audio, fps=cfg.fps, loud_db=loud_db)
             tokens: list = []
             for conditioner in frame_conditioners:
-                tokens.extend(conditioner.encode(inputs, num_frames))
+                if id(conditioner) in phones and first_frame is not None:
+                    tokens.extend(conditioner.encode(inputs, num_frames,
+                                                     visemes=phones[id(conditioner)].source(first_frame)))
+                else:
+                    tokens.extend(conditioner.encode(inputs, num_frames))
             return tokens
 
-        stream = CausalMotionStream(generator, encode_audio, style, settings, seed=seed)
+        stream = CausalMotionStream(generator, encode_audio, style, settings, seed=seed,
+                                    pitch_columns=_pitch_columns(frame_conditioners))
         with torch_threads(GENERATION_THREADS if cfg.device == "cpu" else None):
             stream.warm_up()
         renderer, name = None, ""
@@ -164,6 +174,16 @@ class LiveSession:
                                         float(speaking[i])))
         self.push_seconds.append(time.perf_counter() - t0)
         return frames
+
+
+def _pitch_columns(conditioners: Sequence[Any]) -> dict[str, tuple[int, int]]:
+    """Token name -> (log_f0, rel_f0) columns, for frame conditioners that emit both."""
+    out: dict[str, tuple[int, int]] = {}
+    for conditioner in conditioners:
+        names = list(getattr(conditioner, "feature_names", []))
+        if "log_f0" in names and "rel_f0" in names:
+            out.setdefault(conditioner.name, (names.index("log_f0"), names.index("rel_f0")))
+    return out
 
 
 def _options(pipeline: "ConversationPipeline", name: str) -> dict:

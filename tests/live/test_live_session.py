@@ -9,7 +9,8 @@ import torch
 
 from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.errors import InputError
-from openinfp.live.causal import CausalSettings, RunningLoudLevel
+from openinfp.live.causal import CausalSettings
+from openinfp.live.levels import RunningLoudLevel
 from openinfp.live.server import AgentVoice, decode_audio_message, encode_frame
 
 CHUNK = 320  # 20 ms
@@ -65,8 +66,10 @@ def test_memory_stays_bounded(motion_session, real_speech):
     sizes = []
     for start in range(0, agent.shape[0], 1600):
         motion_session.push(agent[start:start + 1600], partner[start:start + 1600])
-        sizes.append((stream._agent.shape[0], stream._tokens[0][1].shape[0] if stream._tokens else 0))
+        sizes.append((stream._agent.shape[0], stream._tokens[0][1].shape[0] if stream._tokens else 0,
+                      stream._activity._probs.shape[1]))
     late = np.array(sizes[len(sizes) // 2:])
+    assert late[:, 2].max() <= 2 * 16000 / 512  # Silero probabilities: about a second's worth
     assert late[:, 0].max() <= 2 * SAMPLE_RATE  # audio kept: about a second, never the whole stream
     assert late[:, 1].max() <= stream.context + stream._radius + stream._fresh + 5
     assert late[:, 0].max() <= np.array(sizes)[:, 0].max()
