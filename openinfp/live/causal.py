@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from openinfp.core.audio import SAMPLE_RATE, ConversationAudio
+from openinfp.core.behaviour import split_behaviour
 from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
 from openinfp.core.generator import MotionGenerator
@@ -122,7 +123,9 @@ class CausalMotionStream:
             raise InputError("live style tokens must be global (text prompt or style image)")
         self.generator = generator
         self.encode_audio = encode_audio
-        self.style = list(style)
+        # the prompt's explicit behaviour control is applied to the motion, causally, like offline
+        self.style, behaviour = split_behaviour(list(style))
+        self._behaviour = generator.behaviour_control(behaviour)
         self.settings = settings
         self.fps = generator.fps
         self.samples_per_frame = SAMPLE_RATE / self.fps
@@ -210,7 +213,7 @@ class CausalMotionStream:
                 self._trim(arrived)
         if not rows:
             return None
-        return self.generator.to_motion(torch.cat(rows), torch.cat(logits), self._limiter)
+        return self.generator.to_motion(torch.cat(rows), torch.cat(logits), self._limiter, self._behaviour)
 
     def _encode(self, arrived: int) -> None:
         """Bring the token cache up to ``arrived``, re-encoding the newest frames."""

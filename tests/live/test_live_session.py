@@ -125,3 +125,19 @@ def test_settings_and_messages_are_checked():
     assert voice.take(3).tolist() == [1, 1, 1] and voice.take(4).tolist() == [1, 1, 0, 0]
     message = encode_frame(7, 0.28, 0.5, np.zeros((16, 16, 3), np.uint8), 80)
     assert message[:4] == (7).to_bytes(4, "little") and message[12:14] == b"\xff\xd8"  # JPEG start
+
+
+def test_a_prompt_steers_live_motion_as_it_does_offline(real_speech):
+    """"barely moves" slows the listening head in live mode too (the prompt's behaviour
+    control, :mod:`openinfp.core.behaviour`, runs causally on the streamed motion)."""
+    from openinfp.head.motion_space import head_euler
+    from openinfp.live.session import LiveSession
+
+    partner = real_speech[: 6 * SAMPLE_RATE]
+    speeds = {}
+    for prompt in (None, "barely moves"):
+        session = LiveSession.start(None, render=False, prompt=prompt)
+        frames, _ = _push_all(session, np.zeros_like(partner), partner)
+        ypr = head_euler(torch.stack([f.motion for f in frames])).numpy()
+        speeds[prompt] = float(np.abs(np.diff(ypr, axis=0)).sum(axis=1).mean())
+    assert speeds["barely moves"] < 0.7 * speeds[None], speeds
