@@ -76,11 +76,14 @@ class CausalSettings:
             ``"mirror"``, the recent audio features reflected back from the newest frame
             (the conversation goes on as it just went), or ``"hold"``, the newest frame's
             guider features repeated (a frozen sound the model never met in training).
+        sampler_steps: denoising steps per window (``None``: the checkpoint's own, as
+            offline); fewer steps cost proportionally less DiT time.
     """
 
     chunk_frames: int = 4
     lookahead_frames: int = 2
     future: str = "mirror"
+    sampler_steps: Optional[int] = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.chunk_frames <= 25:
@@ -89,6 +92,8 @@ class CausalSettings:
             raise InputError(f"live lookahead_frames must be in 0..25, got {self.lookahead_frames}")
         if self.future not in ("mirror", "hold"):
             raise InputError(f"live future must be 'mirror' or 'hold', got {self.future!r}")
+        if self.sampler_steps is not None and not 1 <= self.sampler_steps <= 1000:
+            raise InputError(f"live sampler_steps must be in 1..1000 or None, got {self.sampler_steps}")
 
 
 def _mirror_on(rows: torch.Tensor, ahead: int) -> torch.Tensor:
@@ -133,7 +138,7 @@ class CausalMotionStream:
         self.window, self.context = cfg.window, cfg.context
         self._radius = generator.guider.receptive_radius  # guider frames needed on each side
         self._fresh = FRESH_FRAMES + settings.chunk_frames + settings.lookahead_frames
-        self._sampler = generator.window_sampler(seed)
+        self._sampler = generator.window_sampler(seed, settings.sampler_steps)
         # the offline speed limits, applied causally: chunks are limited like one sequence
         self._limiter = generator.motion_limiter()
         self._levels = {"agent": RunningLoudLevel(), "partner": RunningLoudLevel()}

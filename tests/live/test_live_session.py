@@ -115,6 +115,8 @@ def test_settings_and_messages_are_checked():
         CausalSettings(chunk_frames=0)
     with pytest.raises(InputError, match="lookahead"):
         CausalSettings(lookahead_frames=-1)
+    with pytest.raises(InputError, match="sampler_steps"):
+        CausalSettings(sampler_steps=0)
     with pytest.raises(InputError, match="float32"):
         decode_audio_message(b"\x00\x01\x02")
     with pytest.raises(InputError, match="binary"):
