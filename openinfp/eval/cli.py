@@ -132,7 +132,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --real: folder to cache the tracking of the videos in (default: none)")
     parser.add_argument("--live", action="store_true",
                         help="with --real: generate through the live path (openinfp.live: 20 ms chunks, "
-                             "4-frame steps, 80 ms look-ahead) to compare it with offline generation")
+                             "4-frame steps, 80 ms look-ahead, 5 denoising steps) to compare it with offline "
+                             "generation")
     parser.add_argument("--raw-motion", action="store_true",
                         help="with --real: evaluate the model's raw output, without the window cross-fade and "
                              "the physical speed limits (openinfp/core/motion_limits.py)")

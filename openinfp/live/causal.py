@@ -63,6 +63,10 @@ trackers need some past signal)."""
 FIRST_STEP_FRAMES = 1
 """Frames emitted by the very first step (the first picture after 1 + look-ahead frames)."""
 
+LIVE_SAMPLER_STEPS = 5
+"""Denoising steps per live window (the shipped checkpoint samples offline with 10)."""
+
+
 @dataclass(frozen=True)
 class CausalSettings:
     """How the live path trades latency for context.
@@ -77,13 +81,16 @@ class CausalSettings:
             (the conversation goes on as it just went), or ``"hold"``, the newest frame's
             guider features repeated (a frozen sound the model never met in training).
         sampler_steps: denoising steps per window (``None``: the checkpoint's own, as
-            offline); fewer steps cost proportionally less DiT time.
+            offline). Live mode samples a whole window for every 4-frame chunk, so the
+            DiT is half its cost; :data:`LIVE_SAMPLER_STEPS` (5, the checkpoint has 10)
+            keeps a slower 2-core CPU in real time with listening measures within 10 %
+            of offline (docs/PIPELINE.md, "Live speed").
     """
 
     chunk_frames: int = 4
     lookahead_frames: int = 2
     future: str = "mirror"
-    sampler_steps: Optional[int] = None
+    sampler_steps: Optional[int] = LIVE_SAMPLER_STEPS
 
     def __post_init__(self) -> None:
         if not 1 <= self.chunk_frames <= 25:
