@@ -43,6 +43,7 @@ from openinfp.core.conditions import ConditionTokens
 from openinfp.core.errors import InputError
 from openinfp.core.generator import MotionGenerator
 from openinfp.core.motion import MotionSequence
+from openinfp.core.motion_space import MotionSpace
 from openinfp.core.sampling import pad_frames
 from openinfp.core.streaming import audio_chunks
 from openinfp.live.activity import StreamingActivity
@@ -114,6 +115,12 @@ def _mirror_on(rows: torch.Tensor, ahead: int) -> torch.Tensor:
     return torch.cat([rows, rows[idx]])
 
 
+def _pose_channels(space: MotionSpace) -> torch.Tensor:
+    """``[D]`` bool: the channels outside the motion space's ``"face"`` group (all if it has none)."""
+    face = dict(space.groups).get("face", ())
+    return ~space.mask(face)
+
+
 class CausalMotionStream:
     """Motion for two live audio tracks, ``chunk_frames`` frames at a time.
 
@@ -163,6 +170,7 @@ class CausalMotionStream:
         self._noise_start = 0  # absolute frame of self._noise[:, 0]
         self._previous: Optional[torch.Tensor] = None  # [1, N, D] the last sampled window
         self._previous_step = 0  # frames emitted from it
+        self._blended = _pose_channels(generator.space)  # [D] bool: channels cross-faded at seams
         self._tokens: list[tuple[ConditionTokens, torch.Tensor]] = []  # (template, rows [T, F])
         self._tok_start = 0  # absolute frame of the first cached token row
         self._tok_end = 0  # frames with cached tokens: [tok_start, tok_end)
@@ -329,8 +337,15 @@ class CausalMotionStream:
         Each window is a fresh sample, so its first frame can sit apart from the frame
         emitted just before (measured on a real conversation: head steps across chunk
         seams 2.3x those inside chunks). The previous window also covered these frames;
-        weights rising over the chunk (k = 3: 0.25, 0.5, 0.75 for the new window) make
+        weights rising over the chunk (k = 4: 0.2, 0.4, 0.6, 0.8 for the new window) make
         the seam continuous while the newest audio takes over within the chunk.
+
+        Only the pose channels are cross-faded (:attr:`_blended`): the face group
+        (jaw, blinks, mouth shapes) takes the newest window as it is. Averaging two
+        guesses that disagree on when a blink or a syllable falls flattens both
+        (measured on the real talking videos: blinks 2.6 vs 6.3 per minute, lip-sync r
+        0.151 vs 0.180 with the face left out), and the face's steps across seams are
+        bounded by the motion limiter anyway.
         """
         step, hop = new.shape[1], self._previous_step  # hop: how far the previous window started before
         previous = self._previous
@@ -338,7 +353,7 @@ class CausalMotionStream:
             return new
         guess = previous[:, hop:hop + step]
         w = torch.arange(1, step + 1, dtype=new.dtype).div(step + 1).view(1, step, 1)
-        return guess + w * (new - guess)
+        return torch.where(self._blended, guess + w * (new - guess), new)
 
     def _remember(self, emitted: torch.Tensor) -> None:
         """Keep the last ``C`` emitted normalised frames as the next window's context."""
