@@ -29,6 +29,9 @@ class PhoneticConditionerOptions:
     n_mels: int = field(default=40, metadata={"help": "log-mel bands of the acoustic features"})
     token_name: str = field(default="audio", metadata={
         "help": "name of the emitted tokens; 'audio' makes them the motion guider's per-track input"})
+    visemes: str = field(default="pocketsphinx", metadata={
+        "help": "where the viseme posteriors come from: 'pocketsphinx' (phone recognition, hard phones) or "
+                "'net' (the small learned frame classifier openinfp.audio.viseme_net, soft posteriors)"})
 
 
 @dataclass

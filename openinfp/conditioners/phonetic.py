@@ -33,12 +33,16 @@ from openinfp.conditioners.options import (
 )
 from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.conditions import ConditionTokens
+from openinfp.core.errors import InputError
 from openinfp.core.interfaces import ConditionInputs
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from openinfp.audio.phones import PhoneSegment
 
 SUBFRAMES = 8
+
+VISEME_SOURCES: tuple[str, ...] = ("pocketsphinx", "net")
+"""Values of :attr:`PhoneticConditionerOptions.visemes`."""
 
 VisemeSource = Callable[[str, np.ndarray, Optional[np.ndarray], int], np.ndarray]
 """``(role, wave [N], activity [T] or None, T) -> [T, V]`` viseme posteriors of one track's window."""
@@ -127,6 +131,11 @@ class PhoneticConditioner:
 
     def __init__(self, options: PhoneticConditionerOptions | None = None) -> None:
         self.options = options or PhoneticConditionerOptions()
+        if self.options.visemes not in VISEME_SOURCES:
+            raise InputError(f"phonetic conditioner: visemes must be one of {VISEME_SOURCES}, "
+                             f"got {self.options.visemes!r}")
+        if self.options.visemes == "net" and self.options.n_mels != 40:
+            raise InputError("phonetic conditioner: visemes='net' reads the 40-mel acoustic features (n_mels=40)")
         from openinfp.conditioners.audio import AudioConditioner
 
         self._acoustic = AudioConditioner(AudioConditionerOptions(n_mels=self.options.n_mels,
@@ -142,7 +151,10 @@ class PhoneticConditioner:
         """Two token sets ``[num_frames, feature_dim]`` (agent, partner); ``[]`` without audio.
 
         ``visemes`` replaces recognition of each track's window (live mode passes its
-        streaming recogniser, :mod:`openinfp.live.phonetic`); default: :func:`viseme_posteriors`.
+        streaming recogniser, :mod:`openinfp.live.phonetic`); default: :func:`viseme_posteriors`,
+        or with ``options.visemes == "net"`` the learned classifier's posteriors read from the
+        track's own acoustic features (:func:`openinfp.audio.viseme_net.viseme_evidence`;
+        a ``visemes`` callback then receives those ``[T, 49]`` features in place of the wave).
         """
         if inputs.audio is None:
             return []
@@ -151,10 +163,23 @@ class PhoneticConditioner:
         out = []
         for tok, wave in zip(acoustic, (inputs.audio.agent, inputs.audio.partner)):
             activity = tok.tokens[:, act_col].numpy() if act_col is not None else None
-            post = (viseme_posteriors(wave, num_frames, float(inputs.fps), activity) if visemes is None
-                    else visemes(tok.role, wave, activity, num_frames))
+            if self.options.visemes == "net":
+                post = self._net_posteriors(tok.role, tok.tokens.float().numpy(), activity, num_frames, visemes)
+            else:
+                post = (viseme_posteriors(wave, num_frames, float(inputs.fps), activity) if visemes is None
+                        else visemes(tok.role, wave, activity, num_frames))
             feats = torch.from_numpy(post)
             if self.options.acoustic:
                 feats = torch.cat([tok.tokens.float(), feats], dim=1)
             out.append(ConditionTokens(self.name, feats, kind="frame", mask=tok.mask, role=tok.role))
         return out
+
+    @staticmethod
+    def _net_posteriors(role: str, acoustic: np.ndarray, activity: Optional[np.ndarray], num_frames: int,
+                        visemes: Optional[VisemeSource]) -> np.ndarray:
+        """``[T, V]`` posteriors of the learned classifier from ``[T, 49]`` acoustic features."""
+        from openinfp.audio.viseme_net import NUM_VISEMES, viseme_evidence
+
+        if visemes is not None:  # streaming: the caller keeps the feature history (exact left context)
+            return visemes(role, acoustic, activity, num_frames)
+        return np.ascontiguousarray(viseme_evidence(acoustic)[:, :NUM_VISEMES])

@@ -120,3 +120,42 @@ class LivePhonetic:
             return track.posteriors(first_frame, num_frames)
 
         return visemes
+
+
+class LiveVisemeNet:
+    """Streaming source for the ``phonetic`` conditioner with ``visemes="net"``.
+
+    Live windows re-encode only their newest frames; the learned classifier
+    (:mod:`openinfp.audio.viseme_net`) needs :data:`~openinfp.audio.viseme_net.LEFT_CONTEXT`
+    frames of past features. Each track's recent acoustic feature rows are kept by frame
+    on the session clock, so a window's posteriors equal the offline ones wherever
+    :data:`~openinfp.audio.viseme_net.LOOKAHEAD` frames of future audio have arrived (the
+    newest frames are re-encoded by the next step, as all live tokens are).
+    """
+
+    def __init__(self) -> None:
+        from openinfp.audio.viseme_net import IN_FEATURES
+
+        self._rows = {role: np.zeros((0, IN_FEATURES), np.float32) for role in ("agent", "partner")}
+        self._start = {"agent": 0, "partner": 0}  # session frame of each track's first kept row
+
+    def posteriors(self, role: str, feats: np.ndarray, first_frame: int) -> np.ndarray:
+        """``[T, 49]`` features of frames ``first_frame + [0, T)`` -> ``[T, V]`` posteriors."""
+        from openinfp.audio.viseme_net import LEFT_CONTEXT, NUM_VISEMES, viseme_evidence
+
+        rows, start = self._rows[role], self._start[role]
+        if rows.shape[0] == 0 or first_frame < start or first_frame > start + rows.shape[0]:
+            rows, start = rows[:0], first_frame  # first window or a gap: no usable history
+        rows = np.concatenate([rows[:first_frame - start], np.asarray(feats, np.float32)])
+        drop = max(0, first_frame - LEFT_CONTEXT - start)
+        rows, start = rows[drop:], start + drop
+        self._rows[role], self._start[role] = rows, start
+        post = viseme_evidence(rows)[first_frame - start:, :NUM_VISEMES]
+        return np.ascontiguousarray(post)
+
+    def source(self, first_frame: int) -> VisemeSource:
+        """The ``visemes`` callback (features in place of the wave) for a window at ``first_frame``."""
+        def visemes(role: str, feats: np.ndarray, activity: Optional[np.ndarray], num_frames: int) -> np.ndarray:
+            return self.posteriors(role, feats, first_frame)
+
+        return visemes

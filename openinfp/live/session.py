@@ -97,7 +97,7 @@ class LiveSession:
             InputError: no face in the portrait, or bad settings.
         """
         from openinfp.conditioners.phonetic import PhoneticConditioner
-        from openinfp.live.phonetic import LivePhonetic
+        from openinfp.live.phonetic import LivePhonetic, LiveVisemeNet
         from openinfp.pipeline.pipeline import GENERATION_THREADS, ConversationPipeline
         from openinfp.pipeline.render import setup_renderer
 
@@ -110,7 +110,8 @@ class LiveSession:
         frame_conditioners, style = _split_conditioners(pipeline, prompt, style_image)
 
         # phone recognition keeps decoder state across steps (one streaming decoder per track)
-        phones = {id(c): LivePhonetic(cfg.fps) for c in frame_conditioners if isinstance(c, PhoneticConditioner)}
+        phones = {id(c): (LiveVisemeNet() if c.options.visemes == "net" else LivePhonetic(cfg.fps))
+                  for c in frame_conditioners if isinstance(c, PhoneticConditioner)}
 
         def encode_audio(audio: "ConversationAudio", num_frames: int, loud_db: Optional[dict],
                          first_frame: Optional[int]) -> list["ConditionTokens"]:
