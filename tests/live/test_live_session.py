@@ -75,6 +75,28 @@ def test_memory_stays_bounded(motion_session, real_speech):
     assert late[:, 0].max() <= np.array(sizes)[:, 0].max()
 
 
+def test_chunk_seams_cross_fade_the_pose_but_not_the_face(motion_session):
+    """At a chunk seam the head pose eases over from the previous window's guess, while
+    the face (jaw, blinks) takes the newest window as sampled: averaging two guesses of
+    when a blink or a syllable falls flattens both."""
+    stream = motion_session.stream
+    space = stream.generator.space
+    pose = stream._blended
+    face = space.mask(space.group("face"))
+    assert bool(pose[space.index("head_rotation")].all()) and not bool(pose[face].any())
+    d, n = space.dim, stream.window
+    saved = stream._previous, stream._previous_step
+    try:
+        stream._previous, stream._previous_step = torch.zeros(1, n, d), 4
+        new = torch.ones(1, 4, d)
+        out = stream._blend(new)
+    finally:
+        stream._previous, stream._previous_step = saved
+    assert torch.equal(out[0][:, face], new[0][:, face])
+    weights = out[0][:, space.index("head_rotation")]
+    assert torch.allclose(weights, torch.tensor([0.2, 0.4, 0.6, 0.8]).view(4, 1).expand_as(weights))
+
+
 def test_live_lips_follow_offline_on_real_speech(real_speech):
     """The live path's jawOpen tracks the offline model's on a real voice, and both open
     while the portrait speaks far more than while it listens."""
