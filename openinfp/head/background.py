@@ -21,14 +21,18 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.spatial import Delaunay
 
+from openinfp.head.framing import face_height
 from openinfp.head.landmarks import FACE_OVAL
 
 PLATE_SIDE = 160
 """The background plate is inpainted at this resolution (long side) and upscaled: it
 only shows in the sliver the moving head uncovers, and inpainting at 512 px takes seconds."""
-MASK_FLOOR = 0.1
+MASK_FLOOR = 0.3
 """Person-mask values up to this count as background (and from 1 - this as person)."""
+MESH_EDGE = 0.08
+"""Longest edge (share of the face height) of a landmark triangle counted as face."""
 MASK_DILATE = 0.06
 """The inpainted hole is the person mask grown by this share of the canvas side (hair edges)."""
 
@@ -106,13 +110,21 @@ def composite_still(frame: np.ndarray, canvas: np.ndarray, maps: tuple[np.ndarra
 
 
 def with_face(mask: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """``mask`` ``[H, W]`` float32 with the tracked face (inside the outline of ``landmarks``
-    ``[478, 2]``) counted as person in full. The segmentation can cut into a face against a
-    bright or skin-coloured background or in shadow (seen on 19, 28, 30 of the real set);
-    a head turned towards the camera then stretched its cheek over what the mask called
-    background, and the still background showed through as a hole in the face."""
+    """``mask`` ``[H, W]`` float32 with the tracked face counted as person in full: inside
+    the outline of ``landmarks`` ``[478, 2]`` and on the mesh beyond it (the far cheek of a
+    turned face bulges past the outline, which lies behind it). The segmentation can cut
+    into a face against a bright or skin-coloured background or in shadow (seen on 19, 28,
+    30 of the real set); a head turned towards the camera then stretched its cheek over
+    what the mask called background, and the still background showed through as a hole in
+    the face."""
     face = np.zeros(mask.shape, np.float32)
     cv2.fillPoly(face, [np.round(landmarks[list(FACE_OVAL)] * 8).astype(np.int32)], 1.0, cv2.LINE_AA, 3)
+    tri = Delaunay(landmarks).simplices
+    corners = landmarks[tri]  # [T, 3, 2]
+    longest = np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=2).max(1)
+    # Short triangles only: the mesh's own spacing, not bridges across the nose's profile.
+    small = corners[longest < MESH_EDGE * face_height(landmarks)]
+    cv2.fillPoly(face, list(np.round(small * 8).astype(np.int32)), 1.0, cv2.LINE_AA, 3)
     return np.maximum(mask, face)
 
 
