@@ -29,8 +29,16 @@ from openinfp.head.landmarks import FACE_OVAL
 PLATE_SIDE = 160
 """The background plate is inpainted at this resolution (long side) and upscaled: it
 only shows in the sliver the moving head uncovers, and inpainting at 512 px takes seconds."""
-MASK_FLOOR = 0.3
+MASK_FLOOR = 0.1
 """Person-mask values up to this count as background (and from 1 - this as person)."""
+HALO_FLOOR = 0.3
+"""... and up to this, farther than :data:`HALO_PX` from the person's core (mask > 0.5): a
+faint halo there (dark hair against a dark background: 20 of the real set) moved with the
+head over the still background (7 levels where 4 are allowed). The antialiased edge
+right at the person keeps the lower floor."""
+HALO_PX = 0.04
+"""Width of that edge, as a share of the canvas side (20 px at 512: the frontal astronaut's mask
+has no halo beyond it, so its closed loop is unchanged)."""
 MESH_EDGE = 0.08
 """Longest edge (share of the face height) of a landmark triangle counted as face."""
 MASK_DILATE = 0.06
@@ -75,7 +83,10 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     ``[H, W]`` float32) at low resolution and keep it for :func:`composite_still`."""
     h, w = canvas.shape[:2]
     # The segmenter leaves faint values over the background; they would let it move a little.
-    mask = np.clip((mask - MASK_FLOOR) / (1.0 - 2 * MASK_FLOOR), 0.0, 1.0).astype(np.float32)
+    core = (mask > 0.5).astype(np.uint8)
+    far = cv2.distanceTransform(1 - core, cv2.DIST_L2, 3) > HALO_PX * max(h, w)
+    floor = np.where(far, HALO_FLOOR, MASK_FLOOR).astype(np.float32)
+    mask = np.clip((mask - floor) / (1.0 - 2 * floor), 0.0, 1.0).astype(np.float32)
     hard = (mask > 0.25).astype(np.uint8)
     grow = max(1, round(MASK_DILATE * max(h, w)))
     hole = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
@@ -109,16 +120,18 @@ def composite_still(frame: np.ndarray, canvas: np.ndarray, maps: tuple[np.ndarra
     return cv2.blendLinear(frame, still, a, cv2.subtract(bg.ones, a))
 
 
-def with_face(mask: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+def with_face(mask: np.ndarray, landmarks: np.ndarray, mesh: bool = True) -> np.ndarray:
     """``mask`` ``[H, W]`` float32 with the tracked face counted as person in full: inside
-    the outline of ``landmarks`` ``[478, 2]`` and on the mesh beyond it (the far cheek of a
-    turned face bulges past the outline, which lies behind it). The segmentation can cut
+    the outline of ``landmarks`` ``[478, 2]`` and, with ``mesh``, on the mesh beyond it (the
+    far cheek of a turned face bulges past the outline, which lies behind it). The segmentation can cut
     into a face against a bright or skin-coloured background or in shadow (seen on 19, 28,
     30 of the real set); a head turned towards the camera then stretched its cheek over
     what the mask called background, and the still background showed through as a hole in
     the face."""
     face = np.zeros(mask.shape, np.float32)
     cv2.fillPoly(face, [np.round(landmarks[list(FACE_OVAL)] * 8).astype(np.int32)], 1.0, cv2.LINE_AA, 3)
+    if not mesh:
+        return np.maximum(mask, face)
     tri = Delaunay(landmarks).simplices
     corners = landmarks[tri]  # [T, 3, 2]
     longest = np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=2).max(1)

@@ -45,17 +45,21 @@ class Rings:
 
 
 def build_rings(lm: np.ndarray, shape: np.ndarray, rot: np.ndarray, sigma: float, center: np.ndarray,
-                height: int, width: int) -> Rings:
+                height: int, width: int, hidden: np.ndarray | None = None) -> Rings:
     """Rings around the face outline of ``lm`` ``[478, 2]`` (canvas px; hidden outline
     points already on the silhouette); points off the canvas are left out. ``shape``
     ``[478, 3]``: the face's canonical landmarks; ``rot`` ``[3, 3]``, ``sigma`` (px per
-    canonical unit) and ``center`` ``[2]`` (pivot on the canvas): its pose."""
+    canonical unit) and ``center`` ``[2]`` (pivot on the canvas): its pose. ``hidden``
+    ``[478]`` bool: the landmarks the photo hides; only rings spread from a hidden outline
+    point keep their distance (elsewhere they move as before, rigidly: the closed loop's
+    jaw reading on the frontal astronaut is sensitive to any change in how the hair moves)."""
     oval = lm[list(FACE_OVAL)]
     mid = oval.mean(0)
     reach = np.linalg.norm(oval - mid, axis=1)
     out = (oval - mid) / np.maximum(reach, 1e-9)[:, None]
     oval_depth = float(shape[list(FACE_OVAL), 2].mean())
     parts: list[tuple[np.ndarray, ...]] = []
+    far = np.zeros(len(FACE_OVAL), bool) if hidden is None else hidden[list(FACE_OVAL)]
     for radius, depth, bottom_weight, expr_share, keep_share in RINGS:
         pts = mid + radius * (oval - mid)
         on = (pts[:, 0] > 1) & (pts[:, 0] < width - 2) & (pts[:, 1] > 1) & (pts[:, 1] < height - 2)
@@ -64,7 +68,8 @@ def build_rings(lm: np.ndarray, shape: np.ndarray, rot: np.ndarray, sigma: float
         canon = lift_to_canonical(cam, depth * oval_depth, sigma, rot, np.zeros(3))
         down = np.clip(direction[:, 1], 0.0, 1.0)
         parts.append((pts, canon, 1.0 - down * (1.0 - bottom_weight), np.asarray(FACE_OVAL)[on],
-                      np.full(len(pts), expr_share), direction, keep_share * (radius - 1.0) * reach[on]))
+                      np.full(len(pts), expr_share), direction,
+                      np.where(far[on], keep_share * (radius - 1.0) * reach[on], -np.inf)))
     return Rings(*(np.concatenate(p) for p in zip(*parts)))
 
 
