@@ -295,17 +295,19 @@ class PortraitRenderer:
         disp[n_lm:n_lm + n_ring] = ring_targets(src.rings, tg.ring, tg.expression, outline) - src.rings.points
         return disp
 
-    def _maps(self, src: _Source, tg: _Targets) -> tuple[np.ndarray, np.ndarray]:
+    def _map(self, src: _Source, tg: _Targets) -> np.ndarray:
+        """The frame's backward map ``[H, W, 2]`` float32 (x, y on the canvas)."""
         disp = self._displacements(src, tg)[src.control]
         if self.config.unfold:
             disp = src.warp.unfold(disp, src.movable)
-        return src.warp.backward_map(disp)
+        return src.warp.backward_map_xy(disp)
 
     def source_positions(self, motion: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Where each output pixel of one motion ``[62]`` samples the canvas: ``(x, y)``, each
         ``[H, W]`` float32 (outside ``[0, W-1] x [0, H-1]``: mirrored at the edge)."""
         src = self._require()
-        return self._maps(src, self._targets(motion))
+        xy = self._map(src, self._targets(motion))
+        return xy[..., 0], xy[..., 1]
 
     def person_alpha(self, motion: torch.Tensor) -> np.ndarray:
         """Where the person's pixels land for one motion ``[62]``: the warped person mask
@@ -314,20 +316,22 @@ class PortraitRenderer:
         src = self._require()
         if src.background is None:
             return np.ones(src.image.shape[:2], np.float32)
-        maps = self._maps(src, self._targets(motion))
-        return cv2.remap(src.background.mask, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        xy = self._map(src, self._targets(motion))
+        return cv2.remap(src.background.mask, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
     def render_frame(self, motion: torch.Tensor) -> np.ndarray:
         """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""
         src = self._require()
         tg = self._targets(motion)
-        maps = self._maps(src, tg)
+        xy = self._map(src, tg)
         # Mirrored, not repeated, where the warp samples past the canvas edge (no stripes).
-        frame = cv2.remap(src.image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         if src.background is not None:
-            frame = composite_still(frame, src.image, maps, src.background)
+            warped = cv2.remap(src.background.layered, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+            frame = composite_still(warped, src.image, src.background)
+        else:
+            frame = cv2.remap(src.image, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         if tg.closing.any():
-            paint_closing_lids(frame, maps, tg.warp_landmarks, tg.landmarks, tg.closing, src.lid_skin)
+            paint_closing_lids(frame, xy, tg.warp_landmarks, tg.landmarks, tg.closing, src.lid_skin)
         if self.config.mouth_interior:
             paint_mouth_interior(frame, tg.landmarks, tg.mouth_strength, src.teeth, src.palette)
         return frame
