@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.spatial import Delaunay
 
+from openinfp.head.framing import face_height
 from openinfp.head.landmarks import FACE_OVAL
 
 PLATE_SIDE = 160
@@ -29,6 +31,16 @@ PLATE_SIDE = 160
 only shows in the sliver the moving head uncovers, and inpainting at 512 px takes seconds."""
 MASK_FLOOR = 0.1
 """Person-mask values up to this count as background (and from 1 - this as person)."""
+HALO_FLOOR = 0.3
+"""... and up to this, farther than :data:`HALO_PX` from the person's core (mask > 0.5): a
+faint halo there (dark hair against a dark background: 20 of the real set) moved with the
+head over the still background (7 levels where 4 are allowed). The antialiased edge
+right at the person keeps the lower floor."""
+HALO_PX = 0.04
+"""Width of that edge, as a share of the canvas side (20 px at 512: the frontal astronaut's mask
+has no halo beyond it, so its closed loop is unchanged)."""
+MESH_EDGE = 0.08
+"""Longest edge (share of the face height) of a landmark triangle counted as face."""
 MASK_DILATE = 0.06
 """The inpainted hole is the person mask grown by this share of the canvas side (hair edges)."""
 
@@ -54,12 +66,15 @@ class StillBackground:
     """What :func:`composite_still` needs, prepared once per canvas.
 
     Attributes:
-        mask: ``[H, W]`` float32 person alpha on the canvas.
+        layered: ``[H, W, 4]`` uint8: the canvas with the person alpha as a fourth channel
+            (one remap carries both).
+        mask: ``[H, W]`` float32 person alpha on the canvas (on the 1/255 grid of ``layered``).
         inv_mask: ``[H, W]`` float32 ``1 / max(mask, eps)``.
         plate: ``[H, W, 3]`` uint8 background plate (the canvas outside the person).
         ones: ``[H, W]`` float32 ones (kept: blend weights are ``w`` and ``1 - w``).
     """
 
+    layered: np.ndarray
     mask: np.ndarray
     inv_mask: np.ndarray
     plate: np.ndarray
@@ -71,7 +86,10 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     ``[H, W]`` float32) at low resolution and keep it for :func:`composite_still`."""
     h, w = canvas.shape[:2]
     # The segmenter leaves faint values over the background; they would let it move a little.
-    mask = np.clip((mask - MASK_FLOOR) / (1.0 - 2 * MASK_FLOOR), 0.0, 1.0).astype(np.float32)
+    core = (mask > 0.5).astype(np.uint8)
+    far = cv2.distanceTransform(1 - core, cv2.DIST_L2, 3) > HALO_PX * max(h, w)
+    floor = np.where(far, HALO_FLOOR, MASK_FLOOR).astype(np.float32)
+    mask = np.clip((mask - floor) / (1.0 - 2 * floor), 0.0, 1.0).astype(np.float32)
     hard = (mask > 0.25).astype(np.uint8)
     grow = max(1, round(MASK_DILATE * max(h, w)))
     hole = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
@@ -88,31 +106,52 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     soft_hole = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), grow / 2 + 0.5)
     base = canvas.astype(np.float32)
     plate = np.clip(base + (plate - base) * soft_hole[..., None] + 0.5, 0, 255).astype(np.uint8)
-    return StillBackground(mask.astype(np.float32), (1.0 / np.maximum(mask, 0.02)).astype(np.float32), plate,
+    alpha = np.round(mask * 255.0).astype(np.uint8)
+    mask = alpha.astype(np.float32) / np.float32(255.0)  # exactly what the warped layer carries
+    return StillBackground(np.dstack([canvas, alpha]), mask, (1.0 / np.maximum(mask, 0.02)).astype(np.float32), plate,
                            np.ones((h, w), np.float32))
 
 
-def composite_still(frame: np.ndarray, canvas: np.ndarray, maps: tuple[np.ndarray, np.ndarray],
-                    bg: StillBackground) -> np.ndarray:
-    """The warped ``frame`` ``[H, W, 3]`` uint8 over the still background (module docstring);
-    ``maps`` are the ``cv2.remap`` maps that warped it. Returns a new uint8 frame."""
-    a = cv2.remap(bg.mask, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+def composite_still(warped: np.ndarray, canvas: np.ndarray, bg: StillBackground) -> np.ndarray:
+    """The warped person over the still background (module docstring). ``warped``
+    ``[H, W, 4]`` uint8: ``bg.layered`` remapped by the frame's warp (colour and person
+    alpha in one pass). Returns a new ``[H, W, 3]`` uint8 frame."""
+    frame = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
+    a = np.multiply(cv2.extractChannel(warped, 3), np.float32(1.0 / 255.0), dtype=np.float32)
     uncovered = cv2.multiply(cv2.subtract(bg.mask, a), bg.inv_mask)
     np.clip(uncovered, 0.0, 1.0, out=uncovered)
     # cv2.blendLinear: per-pixel weighted mean of two uint8 images, 4x faster than the
     # same arithmetic in float numpy (measured 4 ms vs 16 ms per 512 px frame under load).
-    still = cv2.blendLinear(bg.plate, canvas, uncovered, cv2.subtract(bg.ones, uncovered))
+    # The plate only shows where the person moved away: blend it in over that box alone.
+    rows = np.flatnonzero(uncovered.max(axis=1) > 0.0)
+    still = canvas
+    if rows.size:
+        cols = np.flatnonzero(uncovered[rows[0]:rows[-1] + 1].max(axis=0) > 0.0)
+        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        still = canvas.copy()
+        still[box] = cv2.blendLinear(bg.plate[box], canvas[box], uncovered[box],
+                                     cv2.subtract(bg.ones[box], uncovered[box]))
     return cv2.blendLinear(frame, still, a, cv2.subtract(bg.ones, a))
 
 
-def with_face(mask: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """``mask`` ``[H, W]`` float32 with the tracked face (inside the outline of ``landmarks``
-    ``[478, 2]``) counted as person in full. The segmentation can cut into a face against a
-    bright or skin-coloured background or in shadow (seen on 19, 28, 30 of the real set);
-    a head turned towards the camera then stretched its cheek over what the mask called
-    background, and the still background showed through as a hole in the face."""
+def with_face(mask: np.ndarray, landmarks: np.ndarray, mesh: bool = True) -> np.ndarray:
+    """``mask`` ``[H, W]`` float32 with the tracked face counted as person in full: inside
+    the outline of ``landmarks`` ``[478, 2]`` and, with ``mesh``, on the mesh beyond it (the
+    far cheek of a turned face bulges past the outline, which lies behind it). The segmentation can cut
+    into a face against a bright or skin-coloured background or in shadow (seen on 19, 28,
+    30 of the real set); a head turned towards the camera then stretched its cheek over
+    what the mask called background, and the still background showed through as a hole in
+    the face."""
     face = np.zeros(mask.shape, np.float32)
     cv2.fillPoly(face, [np.round(landmarks[list(FACE_OVAL)] * 8).astype(np.int32)], 1.0, cv2.LINE_AA, 3)
+    if not mesh:
+        return np.maximum(mask, face)
+    tri = Delaunay(landmarks).simplices
+    corners = landmarks[tri]  # [T, 3, 2]
+    longest = np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=2).max(1)
+    # Short triangles only: the mesh's own spacing, not bridges across the nose's profile.
+    small = corners[longest < MESH_EDGE * face_height(landmarks)]
+    cv2.fillPoly(face, list(np.round(small * 8).astype(np.int32)), 1.0, cv2.LINE_AA, 3)
     return np.maximum(mask, face)
 
 

@@ -165,13 +165,13 @@ def _profile(points: np.ndarray, origin: np.ndarray, axis: np.ndarray, normal: n
     return np.interp(u, pu[order], pv[order])
 
 
-def paint_closing_lids(frame: np.ndarray, maps: tuple[np.ndarray, np.ndarray], open_lm: np.ndarray,
+def paint_closing_lids(frame: np.ndarray, xy: np.ndarray, open_lm: np.ndarray,
                        closed_lm: np.ndarray, closing: np.ndarray, skin: LidSkin) -> None:
     """Paint the part of each eye opening that a blink covers (in place).
 
     Args:
         frame: ``[H, W, 3]`` uint8 RGB, warped with the eyes as they are without the blink.
-        maps: the ``cv2.remap`` maps ``([H, W], [H, W])`` float32 that warped the frame;
+        xy: the ``cv2.remap`` map ``[H, W, 2]`` float32 (x, y) that warped the frame;
             the same warp carries the lid skin.
         open_lm: ``[478, 2]`` landmarks the frame was warped to (eye openings as drawn).
         closed_lm: ``[478, 2]`` the same with the blink (where the lids should be).
@@ -224,7 +224,7 @@ def paint_closing_lids(frame: np.ndarray, maps: tuple[np.ndarray, np.ndarray], o
         lid_h = max(float(np.median(edge_v[inner] - upper[inner])) + reach, 1.0)
         t = np.clip((np.interp(pu, u, edge_v) - pv) / lid_h, 0.0, 1.0).astype(np.float32)
         shade = (1.0 - LID_SHADOW * (1.0 - t))[..., None]
-        lid = cv2.remap(skin.image, maps[0][y0:y1, x0:x1], maps[1][y0:y1, x0:x1], cv2.INTER_LINEAR,
+        lid = cv2.remap(skin.image, np.ascontiguousarray(xy[y0:y1, x0:x1]), None, cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REPLICATE).astype(np.float32) * shade
         # Lash line along the edge, fading in over the first quarter of the blink.
         lash = np.zeros_like(mask)

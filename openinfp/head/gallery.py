@@ -3,8 +3,9 @@
 ``python -m openinfp.head.gallery DIR -o sheet.png``: one row per photo: the photo as
 framed, then the renderer at moments of a conversation (listening: mouth
 closed, a nod and a slight smile; speaking: jaw 0.35 and a turn; the widest mouth the
-motion space's jawOpen allows, 1.0; a 20-degree turn). Photos without a trackable face
-get a row that says so.
+motion space's jawOpen allows, 1.0; a 20-degree turn, and the same turn the other way,
+which turns a photo taken turned back towards the camera). Photos without a trackable
+face get a row that says so.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ MOMENTS = (
     ("speaking", (8.0, -3.0, 2.0), {"jawOpen": 0.35}),
     ("widest", (0.0, 0.0, 0.0), {"jawOpen": 1.0}),
     ("turned", (20.0, 8.0, 6.0), {}),
+    ("turned back", (-20.0, -8.0, -6.0), {}),
 )
 """(label, (yaw, pitch, roll) degrees, ARKit weights) of each column after the photo."""
 

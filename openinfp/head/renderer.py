@@ -62,7 +62,6 @@ from openinfp.head.compositing import (
 from openinfp.head.config import HeadConfig
 from openinfp.head.expression import lips_parted, middle_gap, set_lip_gap, undone_weights
 from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
-from openinfp.head.fitting import lift_to_canonical
 from openinfp.head.framing import Crop, crop_to_canvas, face_height, head_crop
 from openinfp.head.image_io import load_portrait
 from openinfp.head.landmarks import (
@@ -80,15 +79,10 @@ from openinfp.head.landmarks import (
 from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
 from openinfp.head.pose_limit import limit_turn
 from openinfp.head.renderer_config import PortraitRendererConfig
+from openinfp.head.rings import Rings, build_rings, ring_targets
+from openinfp.head.silhouette import hidden_landmarks, onto_silhouette
 from openinfp.head.tracker import HeadTracker, TrackedFace
 from openinfp.head.warp import ControlWarp, forward_triangle_warp
-
-RINGS = ((1.15, 0.7, 0.7, 0.8), (1.4, 0.4, 0.4, 0.45), (1.8, 0.0, 0.0, 0.1))
-"""Rings of control points around the face: (radius factor vs. the face outline,
-canonical depth factor vs. the outline's depth, rigid-motion weight straight below the
-face centre: the neck follows the head partly, the shoulders not at all; share of the
-outline's expression motion, e.g. the chin dropping, passed on so the neck stretches
-smoothly instead of folding)."""
 
 
 @dataclass
@@ -99,12 +93,11 @@ class _Source:
     face: TrackedFace          # tracked on the original portrait
     sigma: float               # output px per canonical unit
     center: np.ndarray         # [2] head pivot on the canvas (x, y down)
-    points: np.ndarray         # [N, 2] control points on the canvas
-    ring_canon: np.ndarray     # [R, 3] canonical positions of ring points
-    ring_weight: np.ndarray    # [R] rigid-motion weight of ring points
-    ring_oval: np.ndarray      # [R] face-outline landmark each ring point was spread from
-    ring_expr: np.ndarray      # [R] share of that landmark's expression motion it follows
-    movable: np.ndarray        # [N] bool: control points the warp may move (all but the border)
+    points: np.ndarray         # [N, 2] control points on the canvas (478 landmarks, rings, torso, border)
+    rings: Rings               # the ring points around the face
+    hidden_oval: np.ndarray    # [K] outline landmarks the photo hides (kept on the silhouette)
+    control: np.ndarray        # [C] indices of the points the warp uses (hidden landmarks left out)
+    movable: np.ndarray        # [C] bool: control points the warp may move (all but torso and border)
     mouth_area: float          # source inner-lip area in the face's canonical frame (IOD^2)
     lid_skin: LidSkin          # the canvas with closed-lid skin in the eyes (painted blinks)
     teeth: SourceTeeth | None  # the portrait's own teeth, when its lips are parted
@@ -167,8 +160,9 @@ class PortraitRenderer:
             return
         src = self._require()
         tg = self._targets(head_motion_space().neutral())
-        dst = src.points + self._displacements(src, tg)
-        closed = forward_triangle_warp(canvas, src.points, dst, src.warp.triangles)
+        pts = src.points[src.control]
+        closed = forward_triangle_warp(canvas, pts, pts + self._displacements(src, tg)[src.control],
+                                       src.warp.triangles)
         if parted:
             closed = hide_teeth(closed, tg.warp_landmarks)
             strength = redraw_strength(middle_gap(face.shape))
@@ -182,40 +176,29 @@ class PortraitRenderer:
         """Control points, warp and per-portrait paint sources for ``canvas`` with the
         face's landmarks ``lm`` ``[478, 2]`` on it."""
         h, w = canvas.shape[:2]
-        rot = face.rotation
-        oval = lm[list(FACE_OVAL)]
-        mid = oval.mean(0)
-        oval_depth = float(face.shape[list(FACE_OVAL), 2].mean())
-        ring_pts, ring_canon, ring_wt, ring_src, ring_expr = [], [], [], [], []
-        for radius, depth, bottom_weight, expr_share in RINGS:
-            pts = mid + radius * (oval - mid)
-            inside = (pts[:, 0] > 1) & (pts[:, 0] < w - 2) & (pts[:, 1] > 1) & (pts[:, 1] < h - 2)
-            pts = pts[inside]
-            ring_src.append(np.asarray(FACE_OVAL)[inside])
-            ring_expr.append(np.full(len(pts), expr_share))
-            cam = np.stack([pts[:, 0] - center[0], center[1] - pts[:, 1]], 1)  # pivot-relative, y up
-            canon = lift_to_canonical(cam, depth * oval_depth, sigma, rot, np.zeros(3))
-            direction = (pts - mid) / np.linalg.norm(pts - mid, axis=1, keepdims=True)
-            down = np.clip(direction[:, 1], 0.0, 1.0)
-            ring_pts.append(pts)
-            ring_canon.append(canon)
-            ring_wt.append(1.0 - down * (1.0 - bottom_weight))
+        # Landmarks the photo hides behind the turned face are left out of the warp, and
+        # hidden outline points ride on the silhouette (see silhouette.py).
+        hidden = hidden_landmarks(face.rotation)
+        is_oval = np.isin(np.arange(len(lm)), FACE_OVAL)
+        hidden_oval = np.flatnonzero(hidden & is_oval)
+        tracked, lm = lm, lm.copy()
+        lm[hidden_oval] = onto_silhouette(lm, hidden_oval, lm[list(FACE_OVAL)].mean(0))
+        rings = build_rings(lm, face.shape, face.rotation, sigma, center, h, w, hidden)
         border = _border_points(h, w, spacing=max(h, w) / 8)
-        moving = np.concatenate([lm] + ring_pts)
+        moving = np.concatenate([lm, rings.points])
         background, torso = None, np.zeros((0, 2))
         if mask is not None:
-            background = prepare_still_background(canvas, with_face(mask, lm))
+            background = prepare_still_background(canvas, with_face(mask, tracked, mesh=bool(hidden.any())))
             face_px = face_height(lm)
             torso = torso_points(mask, lm[CHIN, 1] + TORSO_BELOW_CHIN * face_px, TORSO_SPACING * face_px, moving)
         points = np.concatenate([moving, torso, border])
+        control = np.flatnonzero(np.concatenate([~(hidden & ~is_oval), np.ones(len(points) - len(lm), bool)]))
         self._src = _Source(
-            image=canvas, face=face, sigma=sigma, center=center, points=points,
-            ring_canon=np.concatenate(ring_canon), ring_weight=np.concatenate(ring_wt),
-            ring_oval=np.concatenate(ring_src), ring_expr=np.concatenate(ring_expr),
-            movable=np.arange(len(points)) < len(moving),
+            image=canvas, face=face, sigma=sigma, center=center, points=points, rings=rings,
+            hidden_oval=hidden_oval, control=control, movable=control < len(moving),
             mouth_area=polygon_area(face.shape[list(LIPS_INNER), :2]), lid_skin=prepare_lid_skin(canvas, lm),
             teeth=teeth, palette=mouth_palette(canvas, lm), undone=undone, parted=parted, background=background,
-            warp=ControlWarp(points, h, w, step=self.config.grid_step),
+            warp=ControlWarp(points[control], h, w, step=self.config.grid_step),
         )
 
     def _frame(self, image: np.ndarray, face: TrackedFace) -> tuple[np.ndarray, np.ndarray, float]:
@@ -295,42 +278,60 @@ class PortraitRenderer:
         lm = warp_lm
         if closing.any():
             lm = warp_lm + project(np.tensordot(closing, basis.basis[list(_BLINKS)], axes=1)) - center
-        return _Targets(lm, warp_lm, project(src.ring_canon), expression, closing, mouth, canonical)
+        return _Targets(lm, warp_lm, project(src.rings.canon), expression, closing, mouth, canonical)
 
     @staticmethod
     def _displacements(src: _Source, tg: _Targets) -> np.ndarray:
         """Control-point displacements ``[N, 2]`` for one frame's targets (fixed points: 0)."""
         n_lm = tg.warp_landmarks.shape[0]
         n_ring = tg.ring.shape[0]
+        outline = tg.warp_landmarks
+        if len(src.hidden_oval):
+            outline = outline.copy()
+            mid = outline[list(FACE_OVAL)].mean(0)
+            outline[src.hidden_oval] = onto_silhouette(outline, src.hidden_oval, mid)
         disp = np.zeros_like(src.points)
-        disp[:n_lm] = tg.warp_landmarks - src.points[:n_lm]
-        disp[n_lm:n_lm + n_ring] = ((tg.ring - src.points[n_lm:n_lm + n_ring]) * src.ring_weight[:, None]
-                                    + tg.expression[src.ring_oval] * src.ring_expr[:, None])
+        disp[:n_lm] = outline - src.points[:n_lm]
+        disp[n_lm:n_lm + n_ring] = ring_targets(src.rings, tg.ring, tg.expression, outline) - src.rings.points
         return disp
 
-    def _maps(self, src: _Source, tg: _Targets) -> tuple[np.ndarray, np.ndarray]:
-        disp = self._displacements(src, tg)
+    def _map(self, src: _Source, tg: _Targets) -> np.ndarray:
+        """The frame's backward map ``[H, W, 2]`` float32 (x, y on the canvas)."""
+        disp = self._displacements(src, tg)[src.control]
         if self.config.unfold:
             disp = src.warp.unfold(disp, src.movable)
-        return src.warp.backward_map(disp)
+        return src.warp.backward_map_xy(disp)
 
     def source_positions(self, motion: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Where each output pixel of one motion ``[62]`` samples the canvas: ``(x, y)``, each
         ``[H, W]`` float32 (outside ``[0, W-1] x [0, H-1]``: mirrored at the edge)."""
         src = self._require()
-        return self._maps(src, self._targets(motion))
+        xy = self._map(src, self._targets(motion))
+        return xy[..., 0], xy[..., 1]
+
+    def person_alpha(self, motion: torch.Tensor) -> np.ndarray:
+        """Where the person's pixels land for one motion ``[62]``: the warped person mask
+        ``[H, W]`` float32 in [0, 1] (the still background shows where it is below 1);
+        without a still background the whole canvas moves (all ones)."""
+        src = self._require()
+        if src.background is None:
+            return np.ones(src.image.shape[:2], np.float32)
+        xy = self._map(src, self._targets(motion))
+        return cv2.remap(src.background.mask, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
     def render_frame(self, motion: torch.Tensor) -> np.ndarray:
         """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""
         src = self._require()
         tg = self._targets(motion)
-        maps = self._maps(src, tg)
+        xy = self._map(src, tg)
         # Mirrored, not repeated, where the warp samples past the canvas edge (no stripes).
-        frame = cv2.remap(src.image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         if src.background is not None:
-            frame = composite_still(frame, src.image, maps, src.background)
+            warped = cv2.remap(src.background.layered, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+            frame = composite_still(warped, src.image, src.background)
+        else:
+            frame = cv2.remap(src.image, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         if tg.closing.any():
-            paint_closing_lids(frame, maps, tg.warp_landmarks, tg.landmarks, tg.closing, src.lid_skin)
+            paint_closing_lids(frame, xy, tg.warp_landmarks, tg.landmarks, tg.closing, src.lid_skin)
         if self.config.mouth_interior:
             paint_mouth_interior(frame, tg.landmarks, tg.mouth_strength, src.teeth, src.palette)
         return frame

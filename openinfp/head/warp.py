@@ -94,10 +94,18 @@ class ControlWarp:
         return disp
 
     def backward_map(self, displacements: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Full-resolution ``cv2.remap`` maps for control ``displacements`` ``[N, 2]``.
+        """Full-resolution ``cv2.remap`` maps ``(x, y)`` (each ``[H, W]`` float32) for control
+        ``displacements`` ``[N, 2]``: views of :meth:`backward_map_xy`."""
+        xy = self.backward_map_xy(displacements)
+        return xy[..., 0], xy[..., 1]
 
-        A source pixel at a control point ``p`` moves to ``p + displacement``; the maps
-        give, for every output pixel, where to sample the source.
+    def backward_map_xy(self, displacements: np.ndarray) -> np.ndarray:
+        """The backward map as one interleaved ``[H, W, 2]`` float32 array (x, y), which
+        ``cv2.remap(image, xy, None, ...)`` reads directly (two strided views would each be
+        copied by OpenCV on every call).
+
+        A source pixel at a control point ``p`` moves to ``p + displacement``; the map
+        gives, for every output pixel, where to sample the source.
         """
         gh, gw = self.grid_h, self.grid_w
         fwd = (self.weights @ np.asarray(displacements, np.float64)).astype(np.float32).reshape(gh, gw, 2)
@@ -139,13 +147,14 @@ class ControlWarp:
         q = np.stack([qx.reshape(gh, gw), qy.reshape(gh, gw)], -1)
         back = q - self.grid  # backward offset at grid nodes
         full = cv2.resize(back, (gw * self.step, gh * self.step), interpolation=cv2.INTER_LINEAR)
-        full = full[: self.height, : self.width] + self._pixel_grid
-        return full[..., 0], full[..., 1]
+        if full.shape[:2] != (self.height, self.width):
+            full = full[: self.height, : self.width]
+        return cv2.add(full, self._pixel_grid)
 
     def apply(self, image: np.ndarray, displacements: np.ndarray) -> np.ndarray:
         """Warp ``image`` ``[H, W, C]`` so control points move by ``displacements`` ``[N, 2]``."""
-        map_x, map_y = self.backward_map(displacements)
-        return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return cv2.remap(image, self.backward_map_xy(displacements), None, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
 
 
 def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
