@@ -3,9 +3,11 @@
 The offline sampler (:func:`openinfp.core.sampling.sample_chained`) and
 :class:`~openinfp.core.streaming.MotionStream` produce whole DiT windows (2 s at the
 default 50 frames), so the first frame waits for 2 s of audio. Here every step samples
-one full window, exactly as the model was trained to see it (the last ``C`` emitted
-frames as context, guider features of the context span and the window), but keeps only
-its first ``chunk_frames`` frames and slides on. This is the model's own context
+one full window, exactly as the model was trained to see it (the ``C`` emitted frames
+before its start as context, guider features of the context span and the window), with
+the newest audio, and emits the ``chunk_frames`` frames now due from it. By default each
+window starts at the next frame to emit (``context_hop`` can hold the start for a few
+chunks, :meth:`CausalMotionStream._move_anchor`). This is the model's own context
 hand-over applied at a finer hop, so no separate streaming model is needed.
 
 The conditioner sees the audio up to ``now`` (the newest sample); the window's frames
@@ -31,7 +33,6 @@ for ``1 + lookahead_frames`` frames of audio.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -48,6 +49,9 @@ from openinfp.core.sampling import pad_frames
 from openinfp.core.streaming import audio_chunks
 from openinfp.live.activity import StreamingActivity
 from openinfp.live.levels import RunningLoudLevel, RunningPitch
+from openinfp.live.settings import LIVE_CONTEXT_HOP, LIVE_SAMPLER_STEPS, CausalSettings
+
+__all__ = ["CausalMotionStream", "CausalSettings", "LIVE_CONTEXT_HOP", "LIVE_SAMPLER_STEPS"]
 
 EncodeAudio = Callable[[ConversationAudio, int, Optional[dict], Optional[int]], list[ConditionTokens]]
 """``(audio, num_frames, loud_db, first_frame) -> frame tokens`` of the audio conditioners (both
@@ -63,46 +67,6 @@ trackers need some past signal)."""
 
 FIRST_STEP_FRAMES = 1
 """Frames emitted by the very first step (the first picture after 1 + look-ahead frames)."""
-
-LIVE_SAMPLER_STEPS = 5
-"""Denoising steps per live window (the shipped checkpoint samples offline with 10)."""
-
-
-@dataclass(frozen=True)
-class CausalSettings:
-    """How the live path trades latency for context.
-
-    Attributes:
-        chunk_frames: frames emitted per model call (4 = 160 ms at 25 fps; the first
-            call emits one frame, so the first picture comes early).
-        lookahead_frames: audio needed past a chunk's last frame before it is emitted
-            (2 = 80 ms at 25 fps, within the ~100 ms a conversation tolerates).
-        future: what the window's frames past the newest audio are conditioned on:
-            ``"mirror"``, the recent audio features reflected back from the newest frame
-            (the conversation goes on as it just went), or ``"hold"``, the newest frame's
-            guider features repeated (a frozen sound the model never met in training).
-        sampler_steps: denoising steps per window (``None``: the checkpoint's own, as
-            offline). Live mode samples a whole window for every 4-frame chunk, so the
-            DiT is half its cost; :data:`LIVE_SAMPLER_STEPS` (5, the checkpoint has 10)
-            keeps a slower 2-core CPU in real time with listening measures within 10 %
-            of offline (docs/PIPELINE.md, "Live speed").
-    """
-
-    chunk_frames: int = 4
-    lookahead_frames: int = 2
-    future: str = "mirror"
-    sampler_steps: Optional[int] = LIVE_SAMPLER_STEPS
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.chunk_frames <= 25:
-            raise InputError(f"live chunk_frames must be in 1..25, got {self.chunk_frames}")
-        if not 0 <= self.lookahead_frames <= 25:
-            raise InputError(f"live lookahead_frames must be in 0..25, got {self.lookahead_frames}")
-        if self.future not in ("mirror", "hold"):
-            raise InputError(f"live future must be 'mirror' or 'hold', got {self.future!r}")
-        if self.sampler_steps is not None and not 1 <= self.sampler_steps <= 1000:
-            raise InputError(f"live sampler_steps must be in 1..1000 or None, got {self.sampler_steps}")
-
 
 def _mirror_on(rows: torch.Tensor, ahead: int) -> torch.Tensor:
     """``rows`` ``[T, F]`` continued by ``ahead`` rows mirrored back from the end
@@ -165,7 +129,8 @@ class CausalMotionStream:
         self._offset = 0  # samples dropped from the front of the audio buffers
         self._samples = 0  # samples pushed in total
         self._done = 0  # frames emitted
-        self._history: Optional[torch.Tensor] = None  # [1, <=C, D] last emitted normalised frames
+        self._history: Optional[torch.Tensor] = None  # [1, <=C+hop, D] last emitted normalised frames
+        self._anchor = 0  # absolute frame where the current windows start (<= self._done)
         self._noise = torch.zeros(1, 0, generator.dit.motion_dim)  # per-frame starting noise
         self._noise_start = 0  # absolute frame of self._noise[:, 0]
         self._previous: Optional[torch.Tensor] = None  # [1, N, D] the last sampled window
@@ -290,7 +255,7 @@ class CausalMotionStream:
 
     def _window(self, arrived: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Sample one window starting at the next frame: ``[1, N, D]`` and logits ``[1, N, 2]``."""
-        start, c, n = self._done, self.context, self.window
+        start, c, n = self._move_anchor(), self.context, self.window
         g_lo = max(self._tok_start, start - c - self._radius, 0)
         frames = arrived - g_lo
         ahead = max(0, start + n - arrived) if self.settings.future == "mirror" else 0
@@ -303,10 +268,28 @@ class CausalMotionStream:
         lo, hi = start - c - g_lo, start + n - g_lo
         piece = out.features[:, max(lo, 0):min(hi, frames)]
         cond = pad_frames(piece, max(0, -lo), max(0, hi - frames))
-        speaking = out.speaking_logits[:, start - g_lo:min(hi, frames)]
+        done = self._done
+        speaking = out.speaking_logits[:, done - g_lo:min(hi, frames)]
         speaking = pad_frames(speaking, 0, n - speaking.shape[1])
-        context = self._history if self._history is not None and self._history.shape[1] == c else None
-        return self._sampler.window(cond, context, self._frame_noise(start, n)), speaking
+        k = done - start  # frames of the window already emitted
+        have = self._history.shape[1] if self._history is not None else 0
+        context = self._history[:, have - k - c:have - k] if c and have >= k + c else None
+        return self._sampler.window(cond, context, self._frame_noise(start, n))[:, k:], speaking
+
+    def _move_anchor(self) -> int:
+        """Where the next window starts: the frame to emit next, or, until
+        ``context_hop`` frames have been emitted since, the start of the windows before.
+
+        Every window is conditioned on the emitted frames before its start. Moving the
+        start with every 4-frame chunk feeds the model's own output back ten times as
+        often as offline (40-frame hops), and small biases build up: on the real talking
+        videos the live talker smiles in 21 % of frames against 8 % offline, also when
+        the window is given the true future audio (so it is the hop, not the look-ahead).
+        A hop of 8 brings that to 6 %, but costs listening nods (docs/PIPELINE.md).
+        """
+        if self._done - self._anchor >= self.settings.context_hop:
+            self._anchor = self._done
+        return self._anchor
 
     def _frame_noise(self, start: int, n: int) -> torch.Tensor:
         """Starting noise ``[1, n, D]`` of frames ``[start, start + n)``, one draw per absolute frame.
@@ -356,11 +339,12 @@ class CausalMotionStream:
         return torch.where(self._blended, guess + w * (new - guess), new)
 
     def _remember(self, emitted: torch.Tensor) -> None:
-        """Keep the last ``C`` emitted normalised frames as the next window's context."""
+        """Keep the last ``C + context_hop`` emitted normalised frames (the context of
+        windows that start up to ``context_hop`` frames back)."""
         if self.context == 0:
             return
         joined = emitted if self._history is None else torch.cat([self._history, emitted], dim=1)
-        self._history = joined[:, -self.context:]
+        self._history = joined[:, -(self.context + self.settings.context_hop):]
 
     def _offset_frames(self) -> int:
         return int(np.ceil(self._offset / self.samples_per_frame - 1e-9))
@@ -380,7 +364,7 @@ class CausalMotionStream:
             self._agent, self._partner = self._agent[drop:], self._partner[drop:]
             self._offset += drop
             self._activity.trim(keep_audio)
-        keep_tokens = max(self._tok_start, self._done - self.context - self._radius)
+        keep_tokens = max(self._tok_start, self._anchor - self.context - self._radius)
         cut = keep_tokens - self._tok_start
         if cut > 0:
             self._tokens = [(t, rows[cut:]) for t, rows in self._tokens]

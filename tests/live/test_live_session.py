@@ -97,6 +97,27 @@ def test_chunk_seams_cross_fade_the_pose_but_not_the_face(motion_session):
     assert torch.allclose(weights, torch.tensor([0.2, 0.4, 0.6, 0.8]).view(4, 1).expand_as(weights))
 
 
+def test_context_hop_holds_the_window_start(real_speech):
+    """With ``context_hop=8`` the windows' start (and their context) moves only once 8
+    frames have been emitted since; frames still come every chunk, as audio arrives."""
+    from openinfp.live.session import LiveSession
+
+    session = LiveSession.start(None, render=False, settings=CausalSettings(context_hop=8))
+    stream = session.stream
+    agent = real_speech[: 3 * SAMPLE_RATE]
+    anchors, emitted = [], []
+    for start in range(0, agent.shape[0], CHUNK):
+        chunk = agent[start:start + CHUNK]
+        if session.push(chunk, np.zeros_like(chunk)):
+            anchors.append(stream._anchor)
+            emitted.append(stream.frames_emitted)
+    moves = sorted(set(anchors))
+    assert len(moves) >= 5 and all(b - a >= 8 for a, b in zip(moves, moves[1:]))
+    assert all(done - anchor <= 8 + 4 for anchor, done in zip(anchors, emitted))
+    assert emitted[-1] >= int(3 * session.fps) - 5
+    assert stream._history.shape[1] == stream.context + 8  # the context of windows up to 8 frames back
+
+
 def test_live_lips_follow_offline_on_real_speech(real_speech):
     """The live path's jawOpen tracks the offline model's on a real voice, and both open
     while the portrait speaks far more than while it listens."""
@@ -139,6 +160,8 @@ def test_settings_and_messages_are_checked():
         CausalSettings(lookahead_frames=-1)
     with pytest.raises(InputError, match="sampler_steps"):
         CausalSettings(sampler_steps=0)
+    with pytest.raises(InputError, match="context_hop"):
+        CausalSettings(context_hop=0)
     with pytest.raises(InputError, match="float32"):
         decode_audio_message(b"\x00\x01\x02")
     with pytest.raises(InputError, match="binary"):
