@@ -112,9 +112,10 @@ def _segments(raw: list[tuple[str, int, int]], duration: float) -> list[PhoneSeg
 
 @lru_cache(maxsize=1)
 def _phone_decoder():
-    """One phone-loop decoder per process (loading costs ~0.5 s). Batch cepstral mean
-    normalisation over each whole utterance keeps results independent of what was
-    decoded before (live CMN would carry state from one call to the next)."""
+    """One phone-loop decoder per process, with batch cepstral mean normalisation over
+    each whole utterance. Its feature state still carries over from one utterance to the
+    next (the same audio decoded again, or after other audio, gave other phones), so
+    :func:`recognize_phones` resets it before each call."""
     from pocketsphinx import Decoder
 
     return Decoder(allphone=os.path.join(_model_dir(), "en-us", "en-us-phone.lm.bin"), lw=2.0, beam=1e-20,
@@ -127,6 +128,7 @@ def recognize_phones(wave: np.ndarray) -> list[PhoneSegment]:
     if len(wave) < SAMPLE_RATE // 10 or not np.any(wave):
         return [PhoneSegment(SILENCE, 0.0, duration)] if duration > 0 else []
     dec = _phone_decoder()
+    dec.reinit_feat()  # results must not depend on what this process decoded before
     dec.start_utt()
     dec.process_raw(_pcm16(wave), full_utt=True)
     dec.end_utt()

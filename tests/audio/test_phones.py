@@ -87,3 +87,18 @@ def test_espeak_events_mark_phrase_pauses_and_the_end(realdata):
     assert sum(e == "_:" for _, e in events[1:]) >= len(long_pauses) - 1 >= 1
     assert any(e.startswith("'") for _, e in events)  # stressed vowels
     assert all(phoneme_to_viseme(e) != "sil" for _, e in events if not e.startswith("_"))
+
+
+def test_recognition_does_not_depend_on_what_was_decoded_before(realdata):
+    """The shared decoder is reset per call: the same utterance gives the same phones
+    first, again, and after another speaker's utterance."""
+    first, other = sorted((realdata / "speech" / "librispeech").glob("*.flac"))[:2]
+    from openinfp.audio.io import read_audio
+
+    (a, _), (b, _) = read_audio(first), read_audio(other)
+    assert a.size > 16000 and b.size > 16000
+    once = recognize_phones(a)
+    again = recognize_phones(a)
+    recognize_phones(b)
+    after_other = recognize_phones(a)
+    assert len(once) > 20 and once == again == after_other
