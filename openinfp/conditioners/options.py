@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+VISEME_SOURCES: tuple[str, ...] = ("pocketsphinx", "net")
+"""Values of :attr:`PhoneticConditionerOptions.visemes`."""
+
 
 @dataclass
 class AudioConditionerOptions:
@@ -30,6 +33,7 @@ class PhoneticConditionerOptions:
     token_name: str = field(default="audio", metadata={
         "help": "name of the emitted tokens; 'audio' makes them the motion guider's per-track input"})
     visemes: str = field(default="pocketsphinx", metadata={
+        "choices": VISEME_SOURCES,
         "help": "where the viseme posteriors come from: 'pocketsphinx' (phone recognition, hard phones) or "
                 "'net' (the small learned frame classifier openinfp.audio.viseme_net, soft posteriors)"})
 

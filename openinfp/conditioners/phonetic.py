@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from openinfp.conditioners.options import (
+    VISEME_SOURCES,
     AudioConditionerOptions,
     PhoneticConditionerOptions,
 )
@@ -40,9 +41,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from openinfp.audio.phones import PhoneSegment
 
 SUBFRAMES = 8
-
-VISEME_SOURCES: tuple[str, ...] = ("pocketsphinx", "net")
-"""Values of :attr:`PhoneticConditionerOptions.visemes`."""
 
 VisemeSource = Callable[[str, np.ndarray, Optional[np.ndarray], int], np.ndarray]
 """``(role, wave [N], activity [T] or None, T) -> [T, V]`` viseme posteriors of one track's window."""

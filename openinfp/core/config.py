@@ -271,14 +271,7 @@ def _preset_path(preset: str, registry: Optional["Registry"]) -> Path:
 
 def parse_overrides(overrides: Sequence[str]) -> DictConfig:
     """``["a.b=1", "c=x"]`` -> DictConfig; values are parsed as YAML."""
-    bad = [o for o in overrides if "=" not in o or o.startswith("=")]
-    if bad:
-        raise ConfigError(f"override {bad[0][:60]!r} is not of the form key=value")
-    for o in overrides:
-        key = o.split("=", 1)[0]
-        if len(key) > MAX_KEY_LENGTH:
-            raise ConfigError(f"override key {key[:40]!r}... is {len(key)} characters long; config keys are at "
-                              f"most {MAX_KEY_LENGTH} (see `openinfp config keys`)")
+    _check_overrides(overrides)
     import yaml
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
@@ -289,6 +282,46 @@ def parse_overrides(overrides: Sequence[str]) -> DictConfig:
         raise ConfigError(f"cannot parse overrides: {str(exc).splitlines()[0][:200]}") from None
     except RecursionError:
         raise ConfigError("cannot parse overrides: a value is nested too deeply") from None
+
+
+def _check_overrides(overrides: Sequence[str]) -> None:
+    """Refuse overrides that are not ``key=value`` or whose key is too long."""
+    bad = [o for o in overrides if "=" not in o or o.startswith("=")]
+    if bad:
+        raise ConfigError(f"override {bad[0][:60]!r} is not of the form key=value")
+    for o in overrides:
+        key = o.split("=", 1)[0]
+        if len(key) > MAX_KEY_LENGTH:
+            raise ConfigError(f"override key {key[:40]!r}... is {len(key)} characters long; config keys are at "
+                              f"most {MAX_KEY_LENGTH} (see `openinfp config keys`)")
+
+
+def _has_list_index(key: str) -> bool:
+    return any(part.isdigit() for part in key.split("."))
+
+
+def _set_list_item(cfg: "DictConfig", override: str) -> None:
+    """Apply one ``a.N.b=value`` override in place, refusing an index past the list's end."""
+    from omegaconf import ListConfig, OmegaConf
+
+    key, text = override.split("=", 1)
+    node: Any = cfg
+    parts = key.split(".")
+    for depth, part in enumerate(parts[:-1]):
+        if part.isdigit():
+            where = ".".join(parts[:depth])
+            if not isinstance(node, ListConfig):
+                raise ConfigError(f"override {key!r}: {where or 'the config'} is not a list")
+            if int(part) >= len(node):
+                raise ConfigError(f"override {key!r}: {where} has {len(node)} entries (indices 0-{len(node) - 1}); "
+                                  "add an entry in a preset YAML (--config) instead")
+            node = node[int(part)]
+        else:
+            node = node.get(part) if hasattr(node, "get") else None
+            if node is None:
+                break  # an unknown key: OmegaConf.update names it
+    value = parse_overrides([f"value={text}"])["value"]
+    OmegaConf.update(cfg, key, value, merge=True)
 
 
 def load_structured(schema_cls: type, preset: str = DEFAULT_PRESET, overrides: Sequence[str] = (),
@@ -323,9 +356,15 @@ def load_structured(schema_cls: type, preset: str = DEFAULT_PRESET, overrides: S
         raise _translate(exc, schema, where) from None
     except TypeError as exc:  # OmegaConf: a mapping where a list belongs, or the reverse
         raise ConfigError(f"config file {path} does not fit the config layout: {exc}") from None
-    override_cfg = parse_overrides(overrides)
+    # keys with a list index (``conditioners.0.options.x=...``) go in one by one: a merged
+    # dotlist would turn the list into a mapping with the key "0"
+    _check_overrides(overrides)
+    indexed = [o for o in overrides if _has_list_index(o.split("=", 1)[0])]
+    override_cfg = parse_overrides([o for o in overrides if o not in indexed])
     try:
         merged = OmegaConf.merge(merged, override_cfg)
+        for override in indexed:
+            _set_list_item(merged, override)
         cfg = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         raise _translate(exc, schema, "") from None

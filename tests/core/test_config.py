@@ -87,3 +87,18 @@ def test_shipped_presets_parse(reg):
 def test_unknown_plugin_option_names_valid_options(reg):
     with pytest.raises(ConfigError, match=r"conditioners\[0\].options.colour.*valid keys here: .*n_mels"):
         load_config("default", ["conditioners=[{name: audio, options: {colour: red}}]"], registry=reg)
+
+
+def test_override_into_a_list_entry(reg):
+    """``--set conditioners.0.options.visemes=net`` sets one option of the first
+    conditioner (a merged dotlist would turn the list into a mapping); an index past the
+    list's end, an unknown key or a bad value is refused with the key in the message."""
+    cfg = load_config("default", ["conditioners.0.options.visemes=net", "seed=3"], registry=reg)
+    assert cfg.conditioners[0].name == "phonetic" and cfg.conditioners[0].options["visemes"] == "net"
+    assert cfg.conditioners[0].options["n_mels"] == 40 and cfg.seed == 3  # the rest as before
+    with pytest.raises(ConfigError, match=r"conditioners.5.options.visemes.*1 entries"):
+        load_config("default", ["conditioners.5.options.visemes=net"], registry=reg)
+    with pytest.raises(ConfigError, match=r"conditioners\[0\].colour"):
+        load_config("default", ["conditioners.0.colour=red"], registry=reg)
+    with pytest.raises(ConfigError, match="visemes"):
+        load_config("default", ["conditioners.0.options.visemes=whisper"], registry=reg)
