@@ -358,8 +358,8 @@ def load_structured(schema_cls: type, preset: str = DEFAULT_PRESET, overrides: S
         raise ConfigError(f"config file {path} does not fit the config layout: {exc}") from None
     # keys with a list index (``conditioners.0.options.x=...``) go in one by one: a merged
     # dotlist would turn the list into a mapping with the key "0"
-    _check_overrides(overrides)
     indexed = [o for o in overrides if _has_list_index(o.split("=", 1)[0])]
+    _check_overrides(indexed)  # the others are checked as they are parsed
     override_cfg = parse_overrides([o for o in overrides if o not in indexed])
     try:
         merged = OmegaConf.merge(merged, override_cfg)

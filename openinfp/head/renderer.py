@@ -80,7 +80,7 @@ from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
 from openinfp.head.pose_limit import limit_turn
 from openinfp.head.renderer_config import PortraitRendererConfig
 from openinfp.head.rings import Rings, build_rings, ring_targets
-from openinfp.head.silhouette import hidden_landmarks, onto_silhouette
+from openinfp.head.silhouette import hidden_landmarks, hidden_outline_on_silhouette
 from openinfp.head.tracker import HeadTracker, TrackedFace
 from openinfp.head.warp import ControlWarp, forward_triangle_warp
 
@@ -181,8 +181,7 @@ class PortraitRenderer:
         hidden = hidden_landmarks(face.rotation)
         is_oval = np.isin(np.arange(len(lm)), FACE_OVAL)
         hidden_oval = np.flatnonzero(hidden & is_oval)
-        tracked, lm = lm, lm.copy()
-        lm[hidden_oval] = onto_silhouette(lm, hidden_oval, lm[list(FACE_OVAL)].mean(0))
+        tracked, lm = lm, hidden_outline_on_silhouette(lm, hidden_oval)
         rings = build_rings(lm, face.shape, face.rotation, sigma, center, h, w, hidden)
         border = _border_points(h, w, spacing=max(h, w) / 8)
         moving = np.concatenate([lm, rings.points])
@@ -285,11 +284,7 @@ class PortraitRenderer:
         """Control-point displacements ``[N, 2]`` for one frame's targets (fixed points: 0)."""
         n_lm = tg.warp_landmarks.shape[0]
         n_ring = tg.ring.shape[0]
-        outline = tg.warp_landmarks
-        if len(src.hidden_oval):
-            outline = outline.copy()
-            mid = outline[list(FACE_OVAL)].mean(0)
-            outline[src.hidden_oval] = onto_silhouette(outline, src.hidden_oval, mid)
+        outline = hidden_outline_on_silhouette(tg.warp_landmarks, src.hidden_oval)
         disp = np.zeros_like(src.points)
         disp[:n_lm] = outline - src.points[:n_lm]
         disp[n_lm:n_lm + n_ring] = ring_targets(src.rings, tg.ring, tg.expression, outline) - src.rings.points

@@ -25,7 +25,16 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from openinfp.head.basis import head_basis
-from openinfp.head.landmarks import IRIS, LEFT_BROW, LEFT_EYE, LIPS_INNER, LIPS_OUTER, RIGHT_BROW, RIGHT_EYE
+from openinfp.head.landmarks import (
+    FACE_OVAL,
+    IRIS,
+    LEFT_BROW,
+    LEFT_EYE,
+    LIPS_INNER,
+    LIPS_OUTER,
+    RIGHT_BROW,
+    RIGHT_EYE,
+)
 
 HIDDEN_NZ = 0.4
 """A landmark whose surface normal's component towards the camera is below this, and
@@ -92,3 +101,14 @@ def onto_silhouette(points: np.ndarray, which: np.ndarray, origin: np.ndarray) -
     direction = rel / np.maximum(dist, 1e-9)[:, None]
     reach = np.maximum(hull_reach(points, origin, direction), dist)
     return origin + direction * reach[:, None]
+
+
+def hidden_outline_on_silhouette(landmarks: np.ndarray, hidden_oval: np.ndarray) -> np.ndarray:
+    """A copy of ``landmarks`` ``[478, 2]`` with the hidden outline points ``hidden_oval``
+    ``[K]`` moved onto the silhouette, out from the outline's centre (the photo's own
+    landmarks once, and every frame's targets)."""
+    if len(hidden_oval) == 0:
+        return landmarks
+    out = landmarks.copy()
+    out[hidden_oval] = onto_silhouette(landmarks, hidden_oval, landmarks[list(FACE_OVAL)].mean(0))
+    return out

@@ -93,12 +93,6 @@ class ControlWarp:
             disp[pull] = 0.5 * disp[pull] + 0.5 * total[pull] / count[pull, None]
         return disp
 
-    def backward_map(self, displacements: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Full-resolution ``cv2.remap`` maps ``(x, y)`` (each ``[H, W]`` float32) for control
-        ``displacements`` ``[N, 2]``: views of :meth:`backward_map_xy`."""
-        xy = self.backward_map_xy(displacements)
-        return xy[..., 0], xy[..., 1]
-
     def backward_map_xy(self, displacements: np.ndarray) -> np.ndarray:
         """The backward map as one interleaved ``[H, W, 2]`` float32 array (x, y), which
         ``cv2.remap(image, xy, None, ...)`` reads directly (two strided views would each be

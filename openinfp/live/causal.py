@@ -49,9 +49,7 @@ from openinfp.core.sampling import pad_frames
 from openinfp.core.streaming import audio_chunks
 from openinfp.live.activity import StreamingActivity
 from openinfp.live.levels import RunningLoudLevel, RunningPitch
-from openinfp.live.settings import LIVE_CONTEXT_HOP, LIVE_SAMPLER_STEPS, CausalSettings
-
-__all__ = ["CausalMotionStream", "CausalSettings", "LIVE_CONTEXT_HOP", "LIVE_SAMPLER_STEPS"]
+from openinfp.live.settings import CausalSettings
 
 EncodeAudio = Callable[[ConversationAudio, int, Optional[dict], Optional[int]], list[ConditionTokens]]
 """``(audio, num_frames, loud_db, first_frame) -> frame tokens`` of the audio conditioners (both
@@ -254,7 +252,9 @@ class CausalMotionStream:
         return rows
 
     def _window(self, arrived: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sample one window starting at the next frame: ``[1, N, D]`` and logits ``[1, N, 2]``."""
+        """Sample one window from the current start (:meth:`_move_anchor`) and return its
+        frames from the next frame to emit on: ``[1, N - k, D]`` (``k`` frames of it were
+        emitted before), and the speaking logits of the next ``N`` frames ``[1, N, 2]``."""
         start, c, n = self._move_anchor(), self.context, self.window
         g_lo = max(self._tok_start, start - c - self._radius, 0)
         frames = arrived - g_lo

@@ -15,7 +15,7 @@ import torch
 
 from openinfp.core.audio import ConversationAudio
 from openinfp.core.motion import MotionSequence
-from openinfp.live.causal import CausalSettings
+from openinfp.live.settings import CausalSettings
 
 CHUNK_SAMPLES = 320
 """20 ms at 16 kHz, as a microphone delivers audio."""

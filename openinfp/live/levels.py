@@ -18,6 +18,26 @@ HOP = GRID_HOP
 """Samples per 10 ms energy cell (the audio features' analysis grid)."""
 
 
+class _Histogram:
+    """Counts of values in fixed bins (``len(edges) + 1`` of them, open at both ends), so a
+    running quantile over any length costs the same memory."""
+
+    def __init__(self, edges: np.ndarray) -> None:
+        self.edges = edges
+        self.counts = np.zeros(edges.shape[0] + 1, np.int64)
+
+    def add(self, values: np.ndarray) -> None:
+        np.add.at(self.counts, np.searchsorted(self.edges, values), 1)
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+    def quantile_bin(self, q: float) -> int:
+        """Index of the bin where the cumulative count first reaches ``q`` of the total."""
+        return int(np.searchsorted(np.cumsum(self.counts), q * self.total))
+
+
 class RunningLoudLevel:
     """Running 95th percentile of a track's 10 ms energies, in dBFS (bounded memory).
 
@@ -27,8 +47,7 @@ class RunningLoudLevel:
     """
 
     def __init__(self, min_seconds: float = 1.0) -> None:
-        self._edges_db = np.arange(-140.0, 20.0, 0.25)
-        self._counts = np.zeros(self._edges_db.shape[0] + 1, np.int64)
+        self._hist = _Histogram(np.arange(-140.0, 20.0, 0.25))
         self._rest = np.zeros(0, np.float32)
         self._min_cells = int(min_seconds * SAMPLE_RATE / HOP)
 
@@ -38,15 +57,13 @@ class RunningLoudLevel:
         self._rest = joined[cells * HOP:]
         if cells:
             energy = np.mean(joined[:cells * HOP].reshape(cells, HOP).astype(np.float64) ** 2, axis=1)
-            db = 10 * np.log10(energy + 1e-12)
-            np.add.at(self._counts, np.searchsorted(self._edges_db, db), 1)
+            self._hist.add(10 * np.log10(energy + 1e-12))
 
     def level_db(self) -> Optional[float]:
-        total = int(self._counts.sum())
-        if total < self._min_cells:
+        if self._hist.total < self._min_cells:
             return None
-        k = int(np.searchsorted(np.cumsum(self._counts), 0.95 * total))
-        return reference_db_of(float(self._edges_db[min(k, self._edges_db.shape[0] - 1)]))
+        edges = self._hist.edges
+        return reference_db_of(float(edges[min(self._hist.quantile_bin(0.95), edges.shape[0] - 1)]))
 
 
 class RunningPitch:
@@ -55,22 +72,22 @@ class RunningPitch:
     Offline, the ``rel_f0`` feature is pitch against the median f0 of the whole track; a
     live window holds under a second, whose own median would turn every rise into
     "level". Frames' ``log_f0`` go into a 1/48-octave histogram (bounded memory); ``None``
-    until ``min_frames`` voiced frames have been seen.
+    until ``min_frames`` voiced frames have been seen. The median is read at the centre
+    of its bin.
     """
 
     def __init__(self, min_frames: int = 5) -> None:
-        self._edges = np.arange(-4.0, 3.0, 1.0 / 48.0)
-        self._counts = np.zeros(self._edges.shape[0] + 1, np.int64)
+        self._hist = _Histogram(np.arange(-4.0, 3.0, 1.0 / 48.0))
         self._min = min_frames
 
     def update(self, log_f0: np.ndarray) -> None:
         voiced = log_f0[log_f0 != 0.0]  # 0 marks an unvoiced frame
         if voiced.size:
-            np.add.at(self._counts, np.searchsorted(self._edges, voiced), 1)
+            self._hist.add(voiced)
 
     def median(self) -> Optional[float]:
-        total = int(self._counts.sum())
-        if total < self._min:
+        if self._hist.total < self._min:
             return None
-        k = int(np.searchsorted(np.cumsum(self._counts), 0.5 * total))
-        return float(self._edges[min(max(k - 1, 0), self._edges.shape[0] - 1)] + 0.5 / 48.0)
+        edges = self._hist.edges
+        k = self._hist.quantile_bin(0.5)
+        return float(edges[min(max(k - 1, 0), edges.shape[0] - 1)] + 0.5 / 48.0)

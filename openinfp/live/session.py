@@ -27,7 +27,8 @@ import torch
 from openinfp.core.errors import InputError
 from openinfp.core.interfaces import ConditionInputs
 from openinfp.core.threads import torch_threads
-from openinfp.live.causal import CausalMotionStream, CausalSettings
+from openinfp.live.causal import CausalMotionStream
+from openinfp.live.settings import CausalSettings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from openinfp.core.audio import ConversationAudio

@@ -17,7 +17,8 @@ def _grid_points(n: int = 9, size: int = 128) -> np.ndarray:
 
 def _forward_residual(warp: ControlWarp, disp: np.ndarray) -> np.ndarray:
     """|q + F(q) - p| per output pixel p, q the backward map (0 = exact inverse)."""
-    map_x, map_y = warp.backward_map(disp)
+    xy = warp.backward_map_xy(disp)
+    map_x, map_y = xy[..., 0], xy[..., 1]
     fwd = (warp.weights @ disp).astype(np.float32).reshape(warp.grid_h, warp.grid_w, 2)
     f = cv2.remap(fwd, (map_x - warp._offset) / warp.step, (map_y - warp._offset) / warp.step, cv2.INTER_LINEAR,
                   borderMode=cv2.BORDER_REPLICATE)

@@ -128,7 +128,8 @@ def test_future_frames_mirror_the_recent_audio():
     import torch
 
     from openinfp.core.errors import InputError
-    from openinfp.live.causal import CausalSettings, _mirror_on
+    from openinfp.live.causal import _mirror_on
+    from openinfp.live.settings import CausalSettings
 
     rows = torch.arange(4.0).view(4, 1)
     assert _mirror_on(rows, 6)[:, 0].tolist() == [0, 1, 2, 3, 3, 2, 1, 0, 0, 1]

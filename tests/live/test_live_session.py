@@ -9,9 +9,9 @@ import torch
 
 from openinfp.core.audio import SAMPLE_RATE
 from openinfp.core.errors import InputError
-from openinfp.live.causal import CausalSettings
 from openinfp.live.levels import RunningLoudLevel
 from openinfp.live.server import AgentVoice, decode_audio_message, encode_frame
+from openinfp.live.settings import CausalSettings
 
 CHUNK = 320  # 20 ms
 
