@@ -72,7 +72,7 @@ class LiveSession:
         self.renderer_name = renderer_name
         self.fps = stream.fps
         self.push_seconds: deque[float] = deque(maxlen=STATS_KEPT)
-        from openinfp.pipeline.pipeline import GENERATION_THREADS
+        from openinfp.pipeline.resources import GENERATION_THREADS
 
         self._threads = GENERATION_THREADS if pipeline.config.device == "cpu" else None
 

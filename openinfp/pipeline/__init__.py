@@ -13,8 +13,12 @@ __all__ = ["ConversationPipeline", "AnimateInputs", "AnimateOutputs", "AnimateRe
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from openinfp.pipeline import pipeline
+    if name == "ConversationPipeline":
+        from openinfp.pipeline.pipeline import ConversationPipeline
 
-        return getattr(pipeline, name)
+        return ConversationPipeline
+    if name in __all__:
+        from openinfp.pipeline import animate_io
+
+        return getattr(animate_io, name)
     raise AttributeError(f"module 'openinfp.pipeline' has no attribute {name!r}")

@@ -134,7 +134,7 @@ class DemoBackend:
         for d in (self.runs_dir, self.examples_dir, self.cache_dir):
             d.mkdir(parents=True, exist_ok=True)
         self._registry = registry
-        from openinfp.pipeline.pipeline import ModelCache
+        from openinfp.pipeline.resources import ModelCache
 
         self._cache = ModelCache()
         self._lock = threading.Lock()
@@ -209,7 +209,7 @@ class DemoBackend:
              style_image: Any, kind: str, layout: str, mode: str, partner_portrait: Any, body_model: str,
              seed: Any, steps: Any) -> dict[str, Any]:
         from openinfp.pipeline.cli import body_overrides
-        from openinfp.pipeline.pipeline import AnimateInputs, AnimateOutputs
+        from openinfp.pipeline.animate_io import AnimateInputs, AnimateOutputs
 
         s = self.settings
         side_by_side = mode == "Two portraits side by side"

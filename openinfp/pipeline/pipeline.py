@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 
@@ -37,148 +35,25 @@ from openinfp.core.errors import ConfigError, InputError
 from openinfp.core.io import PathLike, atomic_output, check_output_path
 from openinfp.core.motion import MotionSequence
 from openinfp.core.threads import torch_threads
+from openinfp.pipeline.animate_io import (
+    AnimateInputs,
+    AnimateOutputs,
+    AnimateResult,
+    ImageInput,
+    check_side_outputs,
+    describe_image,
+    partner_motion_path,
+)
+from openinfp.pipeline.resources import GENERATION_THREADS, ModelCache, peak_memory_mb
 
 if TYPE_CHECKING:
     from openinfp.core.registry import Registry
 
 log = logging.getLogger(__name__)
 
-ImageInput = Union[PathLike, np.ndarray]
-"""A path to an image file, or ``[H, W, 3]`` uint8 RGB pixels."""
-
 BODY_MODELS = field_choices(BodyConfig, "model")
 SILENT_PEAK = 1e-4
 """A track whose absolute peak is below this is treated as absent (no partner)."""
-
-
-@dataclass
-class AnimateInputs:
-    """What one run animates.
-
-    Attributes:
-        portrait: the agent's photo (required for head layouts; used as the agent's
-            label image otherwise).
-        audio: conversation audio: a stereo file, the agent's mono track, or a mono mix
-            (see ``config.audio``). Exclusive with ``script``.
-        partner_audio: the partner's track as a second file.
-        script: a two-person script (``A: ...`` / ``B: ...`` lines) spoken by two
-            eSpeak NG voices; A is the agent.
-        prompt: behaviour/style text ("calm, nods a lot while listening").
-        style_image: a reference photo whose expression and pose set the style.
-        partner_portrait: animate the partner too, side by side (head layout).
-        partner_face_index: the partner is face N of the agent's own photo (0 = largest),
-            side by side with the agent's face (exclusive with ``partner_portrait``).
-        layout: ``auto`` | ``single`` | ``pair`` (see the module docstring).
-    """
-
-    portrait: Optional[ImageInput] = None
-    audio: Optional[PathLike] = None
-    partner_audio: Optional[PathLike] = None
-    script: Optional[str] = None
-    prompt: Optional[str] = None
-    style_image: Optional[ImageInput] = None
-    partner_portrait: Optional[ImageInput] = None
-    partner_face_index: Optional[int] = None
-    layout: str = "auto"
-
-
-@dataclass
-class AnimateOutputs:
-    """Where a run writes. Every file appears only when the whole run succeeded.
-
-    Attributes:
-        video: the ``.mp4`` (H.264 yuv420p, both audio tracks muxed: agent left).
-        motion: agent motion ``.npz`` (:meth:`MotionSequence.save` layout); with a
-            partner, the partner's motion goes beside it as ``<stem>.partner.npz``.
-        timeline: ``.png`` plot of speech activity, mouth and head activity.
-        arkit_csv: Live Link Face-style CSV of the agent's face (head space only, or
-            the face part of a body motion).
-    """
-
-    video: PathLike
-    motion: Optional[PathLike] = None
-    timeline: Optional[PathLike] = None
-    arkit_csv: Optional[PathLike] = None
-
-
-@dataclass
-class AnimateResult:
-    """What a run produced.
-
-    Attributes:
-        video: path of the written MP4.
-        audio: the conversation as seen by the agent.
-        motion: the agent's motion ``[T, D]``.
-        partner_motion: the partner's motion when it was animated too.
-        files: every written file by kind (``video``, ``motion``, ``timeline``, ...).
-        timings: wall seconds per stage and ``total``; CPU seconds (all threads) as
-            ``"cpu <stage>"`` and ``"cpu total"``.
-        layout: ``single`` or ``pair``.
-        peak_memory_mb: the process's peak resident memory so far (MB), measured
-            when the video was written (it includes whatever the process did before).
-    """
-
-    video: Path
-    audio: ConversationAudio
-    motion: MotionSequence
-    partner_motion: Optional[MotionSequence]
-    files: dict[str, Path]
-    timings: dict[str, float]
-    layout: str
-    peak_memory_mb: float = 0.0
-
-    @property
-    def real_time_factor(self) -> float:
-        """Wall time of the whole run divided by the audio duration."""
-        return self.timings["total"] / max(self.audio.duration, 1e-9)
-
-
-GENERATION_THREADS = 1
-"""Torch intra-op threads while reading audio (voice activity), conditioning and
-sampling on a CPU. The motion models
-multiply small matrices (a 60-frame window, width 128), where a second thread buys
-little on a free machine and costs a lot on a busy one: measured on the 2-core
-machine at load average 13, 30 s of motion (10 DDIM steps) took 0.9 s with one
-thread and 25-37 s with two (threads spin-waiting for a core)."""
-
-
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far, in MB (0 where the OS does not say)."""
-    try:
-        import resource
-    except ImportError:  # not on POSIX
-        return 0.0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Linux reports kilobytes, macOS bytes.
-    return peak / (2**20 if sys.platform == "darwin" else 1024.0)
-
-
-def partner_motion_path(motion_path: PathLike) -> Path:
-    """Where the partner's motion goes next to the agent's: ``x.npz`` -> ``x.partner.npz``."""
-    p = Path(motion_path)
-    return p.with_name(f"{p.stem}.partner{p.suffix or '.npz'}")
-
-
-class ModelCache:
-    """Loaded conditioners and motion generators by what identifies them (name and
-    options; motion space, checkpoint and device), shared by pipelines. Thread-safe:
-    a run may preload its models in a background thread."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self._items: dict[tuple, Any] = {}
-        self._lock = threading.RLock()
-
-    def get(self, key: tuple, build: Any) -> Any:
-        """The item for ``key``, built by ``build()`` on first use."""
-        with self._lock:
-            if key not in self._items:
-                self._items[key] = build()
-            return self._items[key]
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 class ConversationPipeline:
@@ -452,7 +327,7 @@ class ConversationPipeline:
         if video_path.suffix.lower() != ".mp4":
             raise InputError(f"output video {video_path} must end in .mp4")
         check_output_path(video_path, "output video")  # before the work: read-only folder, long name, ...
-        self._check_side_outputs(outputs)
+        check_side_outputs(outputs)
         pm.hook.on_pipeline_start(config=cfg)
         preload = self._preload(cfg.motion_space, self.conditioner_names(inputs.prompt, inputs.style_image))
 
@@ -468,8 +343,8 @@ class ConversationPipeline:
             raise InputError("a portrait is needed to animate a head; give PORTRAIT or choose --body")
         with timer.stage("renderer setup", "preparing the renderer"):
             source = self.frame_source(layout, portrait, partner_portrait,
-                                       (_describe(inputs.portrait, "portrait"),
-                                        _describe(inputs.partner_portrait, "partner portrait")),
+                                       (describe_image(inputs.portrait, "portrait"),
+                                        describe_image(inputs.partner_portrait, "partner portrait")),
                                        partner_face_index=inputs.partner_face_index)
 
         space = cfg.motion_space
@@ -531,25 +406,6 @@ class ConversationPipeline:
                      timer.total / audio.duration, peak_mb)
         return AnimateResult(video_path, audio, motion, partner_motion, files, timings, layout, peak_mb)
 
-    @staticmethod
-    def _check_side_outputs(outputs: AnimateOutputs) -> None:
-        wanted = {"motion": (outputs.motion, ".npz"), "timeline": (outputs.timeline, ".png"),
-                  "arkit_csv": (outputs.arkit_csv, ".csv")}
-        for key, (path, suffix) in wanted.items():
-            if path is None:
-                continue
-            p = Path(path)
-            if p.suffix.lower() != suffix:
-                raise InputError(f"{key.replace('_', ' ')} output {p} must end in {suffix}")
-            check_output_path(p, f"{key.replace('_', ' ')} output")
-
-
-def _describe(image: Optional[ImageInput], what: str) -> str:
-    """How to name an image input in errors: ``"portrait me.jpg"`` or ``"portrait (array)"``."""
-    if image is None or isinstance(image, np.ndarray):
-        return f"{what} (array)" if image is not None else what
-    return f"{what} {image}"
-
 
 def _timeline_title(inputs: AnimateInputs, audio: ConversationAudio) -> str:
     source = audio.source or "conversation"
@@ -558,5 +414,5 @@ def _timeline_title(inputs: AnimateInputs, audio: ConversationAudio) -> str:
 
 __all__ = [
     "AnimateInputs", "AnimateOutputs", "AnimateResult", "ConversationPipeline", "partner_motion_path",
-    "LAYOUTS", "BODY_MODELS",
+    "LAYOUTS", "BODY_MODELS", "GENERATION_THREADS", "ImageInput", "ModelCache", "peak_memory_mb",
 ]

@@ -120,7 +120,7 @@ def pipeline_threads(ctx: BenchContext, stage: str) -> Any:
         return contextlib.nullcontext()
     try:
         from openinfp.core.threads import torch_threads
-        from openinfp.pipeline.pipeline import GENERATION_THREADS
+        from openinfp.pipeline.resources import GENERATION_THREADS
     except ImportError:
         return contextlib.nullcontext()
     if not any("torch thread" in n for n in ctx.notes.get(stage, [])):
