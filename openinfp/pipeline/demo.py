@@ -208,8 +208,8 @@ class DemoBackend:
     def _run(self, portrait: Any, audio: Any, partner_audio: Any, mono_meaning: str, script: str, prompt: str,
              style_image: Any, kind: str, layout: str, mode: str, partner_portrait: Any, body_model: str,
              seed: Any, steps: Any) -> dict[str, Any]:
-        from openinfp.pipeline.cli import body_overrides
         from openinfp.pipeline.animate_io import AnimateInputs, AnimateOutputs
+        from openinfp.pipeline.cli import body_overrides
 
         s = self.settings
         side_by_side = mode == "Two portraits side by side"

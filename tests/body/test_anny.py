@@ -6,15 +6,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from openinfp.body.anny_body import (
-    ANNY_CORRESPONDENCE,
-    JOINT_SEGMENTS,
-    bone_direction_errors,
-    ensure_anny_cache_dir,
-    random_test_poses,
-)
+from openinfp.body.anny_body import ANNY_CORRESPONDENCE, ensure_anny_cache_dir
 from openinfp.body.convert import neutral_smplx_motion
 from openinfp.body.motion_space import smplx_motion_space
+from openinfp.body.retarget_check import JOINT_SEGMENTS, bone_direction_errors, random_test_poses
 from openinfp.core.interfaces import RenderSource
 from openinfp.core.motion import MotionSequence
 
