@@ -3,6 +3,7 @@
     PYTHONPATH=. python scripts/lip_ceiling.py ../shared/realdata/talking_video \\
         --cache /work/cache/trackcache [--weights FILE]
 
+With ``--mlp`` it adds a small nonlinear read-out of the two richest sets.
 For each feature set (the ``phonetic`` conditioner's acoustic columns, its PocketSphinx
 viseme posteriors, the learned viseme net's output, formant-based correlates of mouth
 opening, and combinations) it prints the mean
@@ -63,13 +64,15 @@ def main() -> None:
     from openinfp.conditioners.audio_features import track_features
     from openinfp.conditioners.phonetic import viseme_posteriors
     from openinfp.core.metrics.audio import speech_envelope
-    from openinfp.eval.lip_ceiling import leave_one_clip_out, load_clips, single_signal_r
+    from openinfp.eval.lip_ceiling import leave_one_clip_out, load_clips, mlp_fitter, single_signal_r
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path)
     p.add_argument("--cache", type=Path, default=None, help="tracking cache of openinfp eval --real")
     p.add_argument("--weights", type=Path, default=None, help="viseme net weights (default: shipped)")
     p.add_argument("--alpha", type=float, default=10.0)
+    p.add_argument("--mlp", action="store_true",
+                   help="also a nonlinear read-out (small MLP) of the net + formant and all-features sets")
     args = p.parse_args()
     torch.set_num_threads(1)
     net = load_viseme_net(args.weights)
@@ -97,6 +100,9 @@ def main() -> None:
         feats = [np.hstack(parts) for parts in zip(*(sets[k] for k in keys))]
         rs = [np.mean(leave_one_clip_out(feats, gaps, context=ctx, alpha=args.alpha)) for ctx in (0, 4)]
         print(f"{label:24s} r = {rs[0]:.3f}   (+-4 frames stacked: {rs[1]:.3f})")
+        if args.mlp and label in ("net + formant", "net + visemes + formant"):
+            rm = [np.mean(leave_one_clip_out(feats, gaps, context=ctx, fitter=mlp_fitter())) for ctx in (4, 8)]
+            print(f"{label:24s} MLP read-out, +-4 / +-8 frames stacked: r = {rm[0]:.3f} / {rm[1]:.3f}")
 
 
 if __name__ == "__main__":

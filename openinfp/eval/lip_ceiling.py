@@ -1,11 +1,12 @@
-"""How much lip motion an audio feature set can explain: a leave-one-clip-out linear read-out.
+"""How much lip motion an audio feature set can explain: a leave-one-clip-out read-out.
 
 The lip-sync r of :mod:`openinfp.eval.real_eval` (generated ``jawOpen`` against a talking
 video's tracked inner-lip gap, best Pearson r within +-:data:`~openinfp.eval.real_measures.
 LIP_MAX_LAG` frames) is capped by the evidence the motion model is given. This module
 measures that cap for any per-frame feature set: for each talking video, a ridge
 regression from the features (optionally with +-``context`` frames stacked) to the lip gap
-is fitted on all *other* clips and scored on the held-out clip with the same lagged r.
+is fitted on all *other* clips and scored on the held-out clip with the same lagged r
+(:func:`mlp_fitter`: the same with a small nonlinear read-out).
 
 The talking videos are evaluation only: nothing fitted here is kept or shipped; the
 read-out exists only to score the features.
@@ -109,15 +110,64 @@ def ridge_predict(x: np.ndarray, fit: tuple[np.ndarray, np.ndarray, np.ndarray])
     return ((x - mu) / sd) @ w[:-1] + w[-1]
 
 
+Predictor = Callable[[np.ndarray], np.ndarray]
+"""A fitted read-out: ``[n, F]`` features -> ``[n]`` predicted lip gap."""
+Fitter = Callable[[np.ndarray, np.ndarray], Predictor]
+"""Fits a read-out on ``x [n, F]`` (finite) and ``y [n]`` (z-scored lip gap)."""
+
+
+def ridge_fitter(alpha: float = DEFAULT_ALPHA) -> Fitter:
+    """The linear read-out: ridge regression with penalty ``alpha`` per training frame-thousand."""
+    def fit(x: np.ndarray, y: np.ndarray) -> Predictor:
+        params = ridge_fit(x, y, alpha)
+        return lambda z: ridge_predict(z, params)
+    return fit
+
+
+def mlp_fitter(hidden: int = 64, epochs: int = 30, seed: int = 0) -> Fitter:
+    """A nonlinear read-out: a two-hidden-layer GELU MLP (dropout 0.2, AdamW, weight decay
+    0.01, batches of 256, ``epochs`` passes), on standardised inputs; seeded, one thread's work."""
+    def fit(x: np.ndarray, y: np.ndarray) -> Predictor:
+        import torch
+
+        from openinfp.core.threads import torch_threads
+
+        mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-6
+        gen = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.GELU(), torch.nn.Dropout(0.2),
+                                  torch.nn.Linear(hidden, hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 1))
+        opt = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=1e-2)
+        xs = torch.tensor((x - mu) / sd, dtype=torch.float32)
+        ys = torch.tensor(y, dtype=torch.float32)
+        with torch_threads(1):  # small matrices: a second thread only waits for a core
+            for _ in range(epochs):
+                order = torch.randperm(len(xs), generator=gen)
+                for start in range(0, len(xs), 256):
+                    idx = order[start:start + 256]
+                    loss = ((net(xs[idx]).squeeze(1) - ys[idx]) ** 2).mean()
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+        net.eval()
+
+        def predict(z: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return net(torch.tensor((z - mu) / sd, dtype=torch.float32)).squeeze(1).numpy()
+        return predict
+    return fit
+
+
 def leave_one_clip_out(features: Sequence[np.ndarray], gaps: Sequence[np.ndarray], context: int = 0,
-                       alpha: float = DEFAULT_ALPHA) -> list[float]:
-    """Held-out lagged r per clip of a ridge read-out ``features -> lip gap`` fitted on the other clips.
+                       alpha: float = DEFAULT_ALPHA, fitter: Optional[Fitter] = None) -> list[float]:
+    """Held-out lagged r per clip of a read-out ``features -> lip gap`` fitted on the other clips.
 
     Args:
         features: per clip ``[T_i, F]`` (same ``F`` for all).
         gaps: per clip ``[T_i]`` lip gap (NaN where untracked).
         context: frames stacked on each side before the fit.
-        alpha: ridge penalty (:data:`DEFAULT_ALPHA`).
+        alpha: ridge penalty (:data:`DEFAULT_ALPHA`) of the default linear read-out.
+        fitter: another read-out (e.g. :func:`mlp_fitter`); default ``ridge_fitter(alpha)``.
     """
     from openinfp.core.metrics.timing import lagged_peak_correlation
     from openinfp.eval.real_measures import LIP_MAX_LAG
@@ -129,14 +179,15 @@ def leave_one_clip_out(features: Sequence[np.ndarray], gaps: Sequence[np.ndarray
         t = min(len(f), len(g))
         xs.append(stack_context(np.asarray(f[:t], np.float64), context))
         ys.append(_zscore_gap(np.asarray(g[:t], np.float64)))
+    fit = fitter if fitter is not None else ridge_fitter(alpha)
     out = []
     for i in range(len(xs)):
         train = [j for j in range(len(xs)) if j != i]
         x = np.concatenate([xs[j] for j in train])
         y = np.concatenate([ys[j] for j in train])
         ok = np.isfinite(y) & np.isfinite(x).all(axis=1)
-        fit = ridge_fit(x[ok], y[ok], alpha)
-        pred = ridge_predict(np.nan_to_num(xs[i]), fit)
+        predict = fit(x[ok], y[ok])
+        pred = predict(np.nan_to_num(xs[i]))
         r, _ = lagged_peak_correlation(pred, _fill_nan(ys[i]), max_lag=LIP_MAX_LAG)
         out.append(r)
     return out

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from openinfp.core.errors import InputError
-from openinfp.eval.lip_ceiling import leave_one_clip_out, single_signal_r, stack_context
+from openinfp.eval.lip_ceiling import leave_one_clip_out, mlp_fitter, single_signal_r, stack_context
 
 
 def _clips(rng, n=5, t=300):
@@ -51,3 +51,14 @@ def test_untracked_frames_are_skipped_and_context_stacks():
 def test_too_few_clips_is_an_input_error():
     with pytest.raises(InputError):
         leave_one_clip_out([np.zeros((10, 1))], [np.zeros(10)])
+
+
+def test_the_nonlinear_read_out_finds_what_a_linear_one_cannot():
+    # The gap is the square of a feature column: no linear map of the column predicts it,
+    # the MLP read-out (fitted on the other clips only) does.
+    rng = np.random.default_rng(3)
+    feats = [rng.normal(size=(400, 2)) for _ in range(4)]
+    gaps = [f[:, 0] ** 2 for f in feats]
+    linear = np.mean(leave_one_clip_out(feats, gaps))
+    mlp = np.mean(leave_one_clip_out(feats, gaps, fitter=mlp_fitter(epochs=40)))
+    assert linear < 0.3 and mlp > 0.8, (linear, mlp)
