@@ -15,6 +15,7 @@ Other packages add stages without touching this module: a module listed in
 from __future__ import annotations
 
 import gc
+import importlib
 import statistics
 import time
 import traceback
@@ -229,3 +230,13 @@ def run_stage(stage: BenchStage, context: BenchContext, progress: Optional[Calla
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def require_module(module: str, what: str) -> Any:
+    """``module`` imported, or :class:`StageUnavailable` naming ``what`` when it is not installed."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            raise StageUnavailable(f"{what} is not installed yet ({module} missing)") from None
+        raise

@@ -1,4 +1,5 @@
-"""The built-in stage benchmarks (each imports its stage lazily inside ``prepare``).
+"""The built-in stage benchmarks (each imports its stage lazily inside ``prepare``; the
+renderer and scene rows are built in :mod:`openinfp.eval.bench.render_stages`).
 
 =====================  ========  ===================================================
 stage                  unit      what is timed
@@ -17,7 +18,6 @@ end-to-end             audio s   ``ConversationPipeline.run``: audio file + port
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import itertools
 import tempfile
@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from openinfp.eval.bench.core import BenchContext, BenchStage, StageUnavailable, TimedFn
+from openinfp.eval.bench.core import BenchContext, BenchStage, StageUnavailable, TimedFn, require_module
+from openinfp.eval.bench.render_stages import renderer_stage, scene_stage
 
 PLUGIN_BENCH_MODULES: tuple[str, ...] = ("openinfp.head.bench", "openinfp.body.bench")
 """Modules that may contribute stages through ``bench_stages() -> list[BenchStage]``."""
@@ -38,15 +39,6 @@ def conversation(ctx: BenchContext):
 
     s = ctx.settings
     return ctx.cached("conversation", lambda: bench_conversation(s.clip_seconds, s.fps, s.seed))
-
-
-def _require(module: str, what: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            raise StageUnavailable(f"{what} is not installed yet ({module} missing)") from None
-        raise
 
 
 def conditions(ctx: BenchContext, width: int = 0) -> list:
@@ -84,7 +76,7 @@ def conditions(ctx: BenchContext, width: int = 0) -> list:
 def generator(ctx: BenchContext, stage: str):
     """The shipped head generator, or the default architecture with untrained weights."""
     def build():
-        _require("openinfp.core.generator", "the motion generator")
+        require_module("openinfp.core.generator", "the motion generator")
         from openinfp.core.errors import CheckpointError
         from openinfp.core.generator import MotionGenerator
 
@@ -142,7 +134,7 @@ def _audio_features(ctx: BenchContext) -> TimedFn:
                 cond.encode(inputs, ctx.clip_frames)
             return audio.duration
         return run
-    feats = _require("openinfp.conditioners.audio_features", "the audio feature extractor")
+    feats = require_module("openinfp.conditioners.audio_features", "the audio feature extractor")
     ctx.note("audio features", "no 'audio' conditioner registered yet: timed track_features on both tracks")
 
     def run_features() -> float:
@@ -153,7 +145,7 @@ def _audio_features(ctx: BenchContext) -> TimedFn:
 
 
 def _diarization(ctx: BenchContext) -> TimedFn:
-    diarize = _require("openinfp.audio.diarize", "diarization")
+    diarize = require_module("openinfp.audio.diarize", "diarization")
     audio = conversation(ctx)
     mix = np.clip(audio.agent + audio.partner, -1.0, 1.0).astype(np.float32)
 
@@ -204,7 +196,7 @@ def _generator_clip(ctx: BenchContext) -> TimedFn:
 
 
 def _tracking(ctx: BenchContext) -> TimedFn:
-    tracker_mod = _require("openinfp.head.tracker", "the head tracker")
+    tracker_mod = require_module("openinfp.head.tracker", "the head tracker")
     from openinfp.eval.bench.inputs import bench_frames
 
     frames = ctx.cached(f"frames{ctx.settings.frames}", lambda: bench_frames(ctx.settings.frames, ctx.settings.size))
@@ -218,78 +210,6 @@ def _tracking(ctx: BenchContext) -> TimedFn:
                                  f"face found in {found:.0%}")
         return len(results)
     return run
-
-
-def _renderer_stage(name: str, spec: Any) -> BenchStage:
-    stage_name = f"renderer:{name}"
-
-    def prepare(ctx: BenchContext) -> TimedFn:
-        import time
-
-        from openinfp.core.interfaces import RenderSource
-        from openinfp.eval.bench.inputs import bench_portrait, demo_motion
-
-        registry = ctx.registry()
-        space = spec.motion_spaces[0] if spec.motion_spaces else "head"
-        renderer = registry.renderer(name, _renderer_options(spec, ctx.settings.size))
-        portrait = bench_portrait() if "head" in spec.motion_spaces and "smplx" not in spec.motion_spaces else None
-        t0 = time.perf_counter()
-        renderer.setup(RenderSource(portrait=portrait, label="agent"))
-        ctx.note(stage_name, f"setup {time.perf_counter() - t0:.2f} s (not in the per-frame time)")
-        motion = demo_motion(registry.motion_space(space), ctx.settings.frames, ctx.settings.fps)
-        shape: list = []
-
-        def run() -> float:
-            n = 0
-            for frame in renderer.render(motion):
-                if not shape:
-                    shape.append(frame.shape)
-                n += 1
-            return n
-        run()  # learn the frame size for the note (untimed)
-        ctx.note(stage_name, f"frames {shape[0][1]}x{shape[0][0]}, {space} motion")
-        return run
-
-    return BenchStage(stage_name, "frame", prepare, f"renderer {name!r}: {spec.description}",
-                      real_time_units=lambda ctx: ctx.settings.fps)
-
-
-def _renderer_options(spec: Any, size: int) -> dict[str, Any]:
-    """``{"size": size}`` for renderers whose options have a ``size`` field."""
-    if spec.config_cls is not None and dataclasses.is_dataclass(spec.config_cls):
-        if "size" in {f.name for f in dataclasses.fields(spec.config_cls)}:
-            return {"size": size}
-    return {}
-
-
-def _scene_stage(name: str, spec: Any) -> BenchStage:
-    """Two bodies facing each other, both drawn by renderer ``name``, per output frame."""
-    stage_name = f"scene:{name}"
-
-    def prepare(ctx: BenchContext) -> TimedFn:
-        scene_mod = _require("openinfp.body.scene", "the two-person scene")
-        from openinfp.core.motion import MotionSequence
-        from openinfp.eval.bench.inputs import demo_motion
-
-        registry = ctx.registry()
-        scene = scene_mod.TwoPersonScene(registry.renderer(name, _renderer_options(spec, ctx.settings.size)))
-        agent = demo_motion(registry.motion_space("smplx"), ctx.settings.frames, ctx.settings.fps)
-        partner = MotionSequence(agent.motion.flip(0), agent.space, agent.fps)  # the same moves, time-reversed
-        shape: list = []
-
-        def run() -> float:
-            n = 0
-            for frame in scene.render_pair(agent, partner):
-                if not shape:
-                    shape.append(frame.shape)
-                n += 1
-            return n
-        run()  # loads the body model (untimed) and learns the frame size
-        ctx.note(stage_name, f"two bodies facing each other, frames {shape[0][1]}x{shape[0][0]}")
-        return run
-
-    return BenchStage(stage_name, "frame", prepare, f"two-person scene drawn with {name!r}",
-                      real_time_units=lambda ctx: ctx.settings.fps)
 
 
 def _encoding(ctx: BenchContext) -> TimedFn:
@@ -311,7 +231,7 @@ def _encoding(ctx: BenchContext) -> TimedFn:
 
 
 def _end_to_end(ctx: BenchContext) -> TimedFn:
-    _require("openinfp.pipeline.pipeline", "the end-to-end pipeline")
+    require_module("openinfp.pipeline.pipeline", "the end-to-end pipeline")
     import soundfile as sf
 
     from openinfp.eval.bench.inputs import bench_portrait
@@ -379,10 +299,10 @@ def builtin_stages(ctx: BenchContext) -> list[BenchStage]:
     except Exception:  # a broken plugin must not hide the other stages
         renderers = {}
     for name in sorted(renderers):
-        stages.append(_renderer_stage(name, renderers[name].spec))
+        stages.append(renderer_stage(name, renderers[name].spec))
     for name in sorted(renderers):
         if "smplx" in renderers[name].spec.motion_spaces:
-            stages.append(_scene_stage(name, renderers[name].spec))
+            stages.append(scene_stage(name, renderers[name].spec))
     if not renderers:
         def none_registered(_: BenchContext) -> TimedFn:
             raise StageUnavailable("no renderer is registered")
