@@ -86,24 +86,13 @@ def quiet_third_party(quiet: bool = False) -> None:
     _quiet_loaded_libraries()
 
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is at the time (the CLI may wrap it for plain progress lines)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        super().emit(record)
-
-
 def _show_openinfp_messages(quiet: bool) -> None:
     """The ``openinfp`` logger's notes (e.g. a one-time cache build) as ``openinfp: ...`` lines on stderr,
-    errors only under ``quiet``. One handler, however often this is called."""
-    logger = logging.getLogger("openinfp")
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("openinfp: %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
-    logger.setLevel(logging.ERROR if quiet else logging.INFO)
+    errors only under ``quiet``: the CLI's own handler (:func:`openinfp.core.logs.configure_cli_logging`),
+    so a message is shown once however often this and the CLI set logging up."""
+    from openinfp.core.logs import configure_cli_logging
+
+    configure_cli_logging(logging.ERROR if quiet else logging.INFO)
 
 
 def _quiet_loaded_libraries() -> None:

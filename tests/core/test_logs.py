@@ -66,3 +66,18 @@ def test_library_use_prints_nothing(capsys):
         assert "loading audio" not in capsys.readouterr().err
     finally:
         logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def test_a_command_shows_each_message_once(capsys, tmp_path):
+    # The CLI sets logging up twice (third-party quieting, then its own handler); a message
+    # must still come out once (it came out twice when each added its own handler).
+    from openinfp.cli import main
+
+    bad = tmp_path / "not_audio.wav"
+    bad.write_bytes(b"this is not audio")
+    image = tmp_path / "none.png"
+    code = main(["animate", str(image), str(bad), "-o", str(tmp_path / "out.mp4")])
+    err = capsys.readouterr().err
+    assert code != 0
+    lines = [line for line in err.splitlines() if line.startswith("openinfp: ")]
+    assert lines and len(lines) == len(set(lines)), err
