@@ -98,7 +98,7 @@ class DiarizationOptions:
         overlap_threshold: a frame holds two voices where the windows' mean probability of
             the two-speaker classes exceeds this, even if the argmax gives one (``None``: the
             argmax count only). Real set, with ``fill_overlap``: pooled DER 0.294 -> 0.291 /
-            0.289 / 0.283 at 0.45 / 0.4 / 0.35, but two-speaker mean 0.228 -> 0.227 / 0.231 /
+            0.289 / 0.284 at 0.45 / 0.4 / 0.35, but two-speaker mean 0.228 -> 0.227 / 0.231 /
             0.230 and more false overlap on the DualTalk mixes (their ``--mono-mix``
             listener track silent in 67 % of the other's solo frames at 0.4, 75 % without), so off.
         fill_overlap: a frame that holds more voices than the clustering gives it takes the
