@@ -95,15 +95,11 @@ class DiarizationOptions:
             pooled) and cluster the turns at that count (real set, with the floor: pooled
             DER 0.319 -> 0.305). Pooling replaced a second CAM++ pass over whole local
             speakers: same count and DER on all 17 real files, 30 % less CPU.
-        overlap_threshold: a frame holds two voices where the windows' mean probability of
-            the two-speaker classes exceeds this, even if the argmax gives one (``None``: the
-            argmax count only). Real set, with ``fill_overlap``: pooled DER 0.294 -> 0.291 /
-            0.289 / 0.284 at 0.45 / 0.4 / 0.35, but two-speaker mean 0.228 -> 0.227 / 0.231 /
-            0.230 and more false overlap on the DualTalk mixes (their ``--mono-mix``
-            listener track silent in 67 % of the other's solo frames at 0.4, 75 % without), so off.
-        fill_overlap: a frame that holds more voices than the clustering gives it takes the
-            speaker of the nearest other turn in time (real set: pooled DER 0.297 -> 0.294,
-            DualTalk UbjUDM1MiGE 0.289 -> 0.245).
+        overlap_threshold: two voices where the windows' mean probability of the pair classes
+            exceeds this (``None``: argmax count only); off: pooled DER 0.291-0.284 at 0.45-0.35
+            but false overlap on the DualTalk mixes (docs/AUDIO.md).
+        fill_overlap: a frame holding more voices than the clustering gives it takes the speaker
+            of the nearest other turn (real set: pooled DER 0.297 -> 0.294).
         resegment: relabel single-speaker frames from short sliding CAM++ embeddings
             (:mod:`openinfp.audio.resegment`; real set: pooled DER 0.305 -> 0.297).
         reseg_window_s, reseg_hop_s, reseg_margin, reseg_iterations: its window, hop,
