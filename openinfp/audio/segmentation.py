@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
+from typing import Optional
 
 import numpy as np
 
@@ -137,11 +138,15 @@ class Segmentation:
             of window ``c`` (two at once in overlapped speech).
         starts: ``[C]`` window start in samples.
         num_samples: length of the audio.
+        overlap: ``[C, 589]`` float32 probability the model gives the three two-speaker
+            classes together (the argmax under-calls overlap; see :mod:`openinfp.audio.overlap`);
+            ``None`` when not computed.
     """
 
     activity: np.ndarray
     starts: np.ndarray
     num_samples: int
+    overlap: Optional[np.ndarray] = None
 
     def frame_times(self, window: int) -> np.ndarray:
         """``[589]`` centre time (s) of each frame of ``window``."""
@@ -171,7 +176,8 @@ def segment(wave16k: np.ndarray, step_s: float = 1.0, batch: int = 16, overlap_b
             on far-field meetings; 0 is the plain argmax).
 
     Returns:
-        :class:`Segmentation`; windows past the end of a short input are zero-padded.
+        :class:`Segmentation` (with the overlap probabilities); windows past the end of a
+        short input are zero-padded.
     """
     import torch
 
@@ -182,10 +188,13 @@ def segment(wave16k: np.ndarray, step_s: float = 1.0, batch: int = 16, overlap_b
     starts = window_starts(wave.shape[0], step_s)
     model, mapping = segmentation_model(), powerset_to_speakers()
     out = np.zeros((starts.shape[0], FRAMES_PER_WINDOW, LOCAL_SPEAKERS), np.float32)
+    overlap = np.zeros((starts.shape[0], FRAMES_PER_WINDOW), np.float32)
+    pair = mapping.sum(axis=1) == 2
     bias = np.where(mapping.sum(axis=1) == 2, overlap_bias, 0.0).astype(np.float32)
     with torch.inference_mode():
         for b0 in range(0, starts.shape[0], batch):
             rows = np.stack([padded_slice(wave, int(s), int(s) + size) for s in starts[b0:b0 + batch]])
             logp = model(torch.from_numpy(rows)[:, None, :]).numpy()
             out[b0:b0 + batch] = mapping[(logp + bias).argmax(axis=-1)]
-    return Segmentation(out, starts, wave.shape[0])
+            overlap[b0:b0 + batch] = np.exp(logp[..., pair]).sum(axis=-1)
+    return Segmentation(out, starts, wave.shape[0], overlap)
