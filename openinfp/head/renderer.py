@@ -82,7 +82,7 @@ from openinfp.head.renderer_config import PortraitRendererConfig
 from openinfp.head.rings import Rings, build_rings, ring_targets
 from openinfp.head.silhouette import hidden_landmarks, hidden_outline_on_silhouette
 from openinfp.head.tracker import HeadTracker, TrackedFace
-from openinfp.head.warp import ControlWarp, forward_triangle_warp
+from openinfp.head.warp import ControlWarp, border_points, forward_triangle_warp
 from openinfp.head.warp_quality import SMEAR_MAX, forward_smear, near_face, smear
 
 
@@ -229,7 +229,7 @@ class PortraitRenderer:
         hidden_oval = np.flatnonzero(hidden & is_oval)
         tracked, lm = lm, hidden_outline_on_silhouette(lm, hidden_oval)
         rings = build_rings(lm, face.shape, face.rotation, sigma, center, h, w, hidden)
-        border = _border_points(h, w, spacing=max(h, w) / 8)
+        border = border_points(h, w, spacing=max(h, w) / 8)
         moving = np.concatenate([lm, rings.points])
         background, torso = None, np.zeros((0, 2))
         if mask is not None:
@@ -411,15 +411,3 @@ TORSO_SPACING = 0.35
 """Spacing of the torso control points, in face heights."""
 _BLINKS = (arkit_index("eyeBlinkRight"), arkit_index("eyeBlinkLeft"))
 """Blink weights in the order of :data:`openinfp.head.eyelids.EYES`."""
-
-
-def _border_points(h: int, w: int, spacing: float) -> np.ndarray:
-    """Fixed points along (just outside) the canvas border."""
-    m = 8.0
-    xs = np.linspace(-m, w - 1 + m, max(2, int(np.ceil((w + 2 * m) / spacing)) + 1))
-    ys = np.linspace(-m, h - 1 + m, max(2, int(np.ceil((h + 2 * m) / spacing)) + 1))[1:-1]
-    top = np.stack([xs, np.full_like(xs, -m)], 1)
-    bottom = np.stack([xs, np.full_like(xs, h - 1 + m)], 1)
-    left = np.stack([np.full_like(ys, -m), ys], 1)
-    right = np.stack([np.full_like(ys, w - 1 + m), ys], 1)
-    return np.concatenate([top, bottom, left, right])

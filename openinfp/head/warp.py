@@ -206,3 +206,16 @@ def forward_triangle_warp(image: np.ndarray, src: np.ndarray, dst: np.ndarray, t
     covered = weight > 1e-3
     out[covered] = acc[covered] / weight[covered, None]
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def border_points(h: int, w: int, spacing: float) -> np.ndarray:
+    """Fixed points ``[K, 2]`` along (just outside, 8 px) the border of an ``h`` x ``w``
+    canvas, about ``spacing`` px apart: with them the control points cover the canvas."""
+    m = 8.0
+    xs = np.linspace(-m, w - 1 + m, max(2, int(np.ceil((w + 2 * m) / spacing)) + 1))
+    ys = np.linspace(-m, h - 1 + m, max(2, int(np.ceil((h + 2 * m) / spacing)) + 1))[1:-1]
+    top = np.stack([xs, np.full_like(xs, -m)], 1)
+    bottom = np.stack([xs, np.full_like(xs, h - 1 + m)], 1)
+    left = np.stack([np.full_like(ys, -m), ys], 1)
+    right = np.stack([np.full_like(ys, w - 1 + m), ys], 1)
+    return np.concatenate([top, bottom, left, right])
