@@ -2,7 +2,7 @@
 
 The renderer is a 2D warp of one photo: it cannot show the side of a head the photo does
 not show. Turned further than about 25 degrees from the photo's own pose (yaw or pitch;
-roll is a turn in the picture plane and costs nothing) the far cheek is squeezed and the
+roll is a turn in the picture plane and costs far less) the far cheek is squeezed and the
 near one stretched over hair and background: on the real photos of the development set
 the chin and neck split, holes open in the cheek where the background plate shows
 through, and beards smear (seen on 05, 13, 19, 24, 26 at 25-40 degrees, the photos already
@@ -11,20 +11,24 @@ turned 20 degrees tearing first).
 :func:`limit_turn` therefore eases the out-of-plane part of a motion's rotation (its
 *swing*: the angle by which the face's forward axis leaves the camera axis) towards
 ``max_deg``: unchanged up to :data:`KNEE` of it, then smoothly saturating, never beyond.
-The in-plane part (roll) is kept as it is. A clear, documented limit of the renderer, not
+The in-plane part (roll) is kept as it is (the measured limits below also bound it). A clear, documented limit of the renderer, not
 of the motion: the motion itself (and what a tracker reads from it) is not changed.
 
-How far a photo can turn depends on the photo and on the direction: turning a photo taken
-turned 20-35 degrees back towards the camera shows the side the photo hides, which a 2D
-warp can only stretch (a far cheek, ear or jaw drawn from a few pixels: 19, 28, 17, 23,
-30 of the real set smeared and tore at 20 degrees that way, while turning further away
-held; a photo looking up tore when turned further up). :func:`measured_limits` therefore
-finds, once per photo, the largest swing towards each of :data:`DIRECTIONS` directions in
-the picture plane that the renderer draws without a visible defect (a score the caller
-measures on the warp, :mod:`openinfp.head.warp_quality`), never more than ``max_deg``;
+How far a photo can turn depends on the photo and on the direction: a turned photo
+turned back towards the camera shows the side the photo hides, which a 2D warp can only
+stretch (19 of the real set smeared its far cheek and jaw), turned further away it
+stretches the ear and hair of its near side (17, 28), a photo looking up tore when turned
+further up (04, 22), tight crops smeared at the canvas edge (30).
+:func:`measured_limits` therefore finds, once per photo, the largest swing towards each
+of :data:`DIRECTIONS` directions in the picture plane, and the largest roll each way,
+that the renderer draws without a visible defect (a score the caller measures on the
+warp, :mod:`openinfp.head.warp_quality`), never more than ``max_deg``;
 :class:`TurnLimits` eases each frame's swing towards the limit of its direction
-(interpolated between the measured ones). A photo that passes at ``max_deg`` in every
-direction (most frontal photos) is drawn exactly as with :func:`limit_turn`.
+(interpolated between the measured ones) and its roll towards the roll limit. A photo
+that passes at ``max_deg`` in a direction is drawn there exactly as with
+:func:`limit_turn`; any photo is drawn exactly below 0.9 of its smallest limit (turns) and
+of its roll limits, with a roll of at most 8 degrees (:data:`ROLL_MARGIN`); a frontal
+photo's limits are 17-24 degrees.
 """
 
 from __future__ import annotations

@@ -179,8 +179,9 @@ class PortraitRenderer:
         """This photo's turn and roll limits (``pose_limit.measured_limits``): the largest
         turn towards each direction (at most ``max_turn``, with a roll of up to 8 degrees
         on top) and roll each way whose warp smears at most ``SMEAR_MAX`` per mille of the
-        face (``warp_quality``). Turned photos turned back towards the side they hide get
-        a smaller limit that way; most frontal photos keep ``max_turn`` for turns to the
+        face (``warp_quality``). Turned photos get smaller limits towards one side or both
+        (the hidden far side, or the near side's ear and hair), photos looking up
+        further up; frontal photos keep ``max_turn`` or close to it for turns to the
         side. Measured on the warp's forward field (``warp_quality.forward_smear``: no
         inversion; 26-130 evaluations, 0.2-1 s)."""
         src = self._require()
