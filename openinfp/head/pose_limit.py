@@ -11,8 +11,9 @@ turned 20 degrees tearing first).
 :func:`limit_turn` therefore eases the out-of-plane part of a motion's rotation (its
 *swing*: the angle by which the face's forward axis leaves the camera axis) towards
 ``max_deg``: unchanged up to :data:`KNEE` of it, then smoothly saturating, never beyond.
-The in-plane part (roll) is kept as it is (the measured limits below also bound it). A clear, documented limit of the renderer, not
-of the motion: the motion itself (and what a tracker reads from it) is not changed.
+The in-plane part (roll) is kept as it is (the measured limits below also bound it). A
+clear, documented limit of the renderer, not of the motion: the motion itself (and what a
+tracker reads from it) is not changed.
 
 How far a photo can turn depends on the photo and on the direction: a turned photo
 turned back towards the camera shows the side the photo hides, which a 2D warp can only
