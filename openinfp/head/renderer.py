@@ -39,7 +39,7 @@ from openinfp.core.arkit import arkit_index
 from openinfp.core.errors import InputError
 from openinfp.core.interfaces import RenderSource
 from openinfp.core.motion import MotionSequence
-from openinfp.core.rotations import rot6d_to_matrix
+from openinfp.core.rotations import matrix_to_rot6d, rot6d_to_matrix
 from openinfp.head.background import (
     StillBackground,
     composite_still,
@@ -77,12 +77,13 @@ from openinfp.head.landmarks import (
     polygon_area,
 )
 from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
-from openinfp.head.pose_limit import limit_turn
+from openinfp.head.pose_limit import TurnLimits, limit_turn, measured_limits
 from openinfp.head.renderer_config import PortraitRendererConfig
 from openinfp.head.rings import Rings, build_rings, ring_targets
 from openinfp.head.silhouette import hidden_landmarks, hidden_outline_on_silhouette
 from openinfp.head.tracker import HeadTracker, TrackedFace
-from openinfp.head.warp import ControlWarp, forward_triangle_warp
+from openinfp.head.warp import ControlWarp, border_points, forward_triangle_warp
+from openinfp.head.warp_quality import SMEAR_MAX, forward_smear, near_face, smear
 
 
 @dataclass
@@ -106,6 +107,7 @@ class _Source:
     parted: bool               # the photo's lips are parted (their gap follows the motion)
     background: StillBackground | None  # still background (None: the warp moves it)
     warp: ControlWarp
+    turn_limits: TurnLimits | None = None  # how far this photo turns each way (None: max_turn everywhere)
 
 
 class PortraitRenderer:
@@ -157,6 +159,7 @@ class PortraitRenderer:
         parted = self.config.expression == "absolute" and lips_parted(face.shape)
         self._build(canvas, lm, face, sigma, center, mask, teeth, undone, parted)
         if undone.max() < MIN_UNDONE and not parted:
+            self._measure_turn_limits()
             return
         src = self._require()
         tg = self._targets(head_motion_space().neutral())
@@ -170,6 +173,50 @@ class PortraitRenderer:
                 closed = redraw_closed_lips(closed, tg.warp_landmarks, lip_colour(canvas, lm), sigma, strength)
         neutral_face = replace(face, shape=tg.canonical, weights=np.clip(face.weights - undone, 0.0, 1.0))
         self._build(closed, tg.warp_landmarks, neutral_face, sigma, center, mask, teeth, np.zeros(52), False)
+        self._measure_turn_limits()
+
+    def _measure_turn_limits(self) -> None:
+        """This photo's turn and roll limits (``pose_limit.measured_limits``): the largest
+        turn towards each direction (at most ``max_turn``, with a roll of up to 8 degrees
+        on top) and roll each way whose warp smears at most ``SMEAR_MAX`` per mille of the
+        face (``warp_quality``). Turned photos get smaller limits towards one side or both
+        (the hidden far side, or the near side's ear and hair), photos looking up
+        further up; frontal photos keep ``max_turn`` or close to it for turns to the
+        side. Measured on the warp's forward field (``warp_quality.forward_smear``: no
+        inversion; 26-130 evaluations, 0.2-1 s)."""
+        src = self._require()
+        if self.config.max_turn <= 0:
+            return
+        space = head_motion_space()
+        warp = src.warp
+        mask = (src.background.mask if src.background is not None
+                else np.ones(src.image.shape[:2], np.float32))
+        grid = warp.grid
+        person = cv2.remap(mask, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR) > 0.5
+        near, _ = near_face(src.points[list(FACE_OVAL)], person.shape, warp.step)
+
+        def drawn(rot: np.ndarray) -> float:
+            motion = space.set(space.neutral(), "head_rotation", matrix_to_rot6d(torch.from_numpy(rot).float()))
+            tg = self._targets(motion, limited=False)
+            disp = self._displacements(src, tg)[src.control]
+            if self.config.unfold:
+                disp = warp.unfold(disp, src.movable)
+            area = polygon_area(tg.warp_landmarks[list(FACE_OVAL)])
+            return forward_smear(warp.forward_field(disp), warp.step, person, near, area)
+
+        src.turn_limits = measured_limits(drawn, self.config.max_turn, SMEAR_MAX)
+
+    def smear(self, motion: torch.Tensor, limited: bool = True) -> float:
+        """How much of the person near the face one motion ``[62]`` smears, per mille of the
+        face (:func:`openinfp.head.warp_quality.smear`); ``limited=False``: with the turn
+        drawn as given, past this photo's turn limit."""
+        src = self._require()
+        tg = self._targets(motion, limited=limited)
+        xy = self._map(src, tg)
+        mask = src.background.mask if src.background is not None else None
+        alpha = (np.ones(xy.shape[:2], np.float32) if mask is None
+                 else cv2.remap(mask, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101))
+        return smear(xy, alpha, tg.warp_landmarks[list(FACE_OVAL)], self.config.grid_step)
 
     def _build(self, canvas: np.ndarray, lm: np.ndarray, face: TrackedFace, sigma: float, center: np.ndarray,
                mask: np.ndarray | None, teeth: SourceTeeth | None, undone: np.ndarray, parted: bool) -> None:
@@ -183,7 +230,7 @@ class PortraitRenderer:
         hidden_oval = np.flatnonzero(hidden & is_oval)
         tracked, lm = lm, hidden_outline_on_silhouette(lm, hidden_oval)
         rings = build_rings(lm, face.shape, face.rotation, sigma, center, h, w, hidden)
-        border = _border_points(h, w, spacing=max(h, w) / 8)
+        border = border_points(h, w, spacing=max(h, w) / 8)
         moving = np.concatenate([lm, rings.points])
         background, torso = None, np.zeros((0, 2))
         if mask is not None:
@@ -218,6 +265,12 @@ class PortraitRenderer:
         ``expression="absolute"`` the photo's own mouth expression is already undone)."""
         return self._require().image
 
+    @property
+    def turn_limits(self) -> TurnLimits | None:
+        """This photo's turn limit per direction, measured at setup (``None`` with
+        ``max_turn=0``: no limit)."""
+        return self._require().turn_limits
+
     def _require(self) -> _Source:
         if self._src is None:
             raise RuntimeError("PortraitRenderer.setup() must be called before render()")
@@ -238,11 +291,16 @@ class PortraitRenderer:
         (with the lids where a blink puts them, though the lids are painted, not warped)."""
         return self._targets(motion).landmarks
 
-    def _targets(self, motion: torch.Tensor) -> _Targets:
+    def _targets(self, motion: torch.Tensor, limited: bool = True) -> _Targets:
+        """Where things go for one motion ``[62]``; ``limited=False``: the turn drawn as
+        given (measuring the turn limit)."""
         src = self._require()
         space = head_motion_space()
         m = motion.detach().to(torch.float32).cpu()
-        rot_m = limit_turn(rot6d_to_matrix(space.get(m, "head_rotation")).numpy(), self.config.max_turn)
+        rot_m = rot6d_to_matrix(space.get(m, "head_rotation")).numpy()
+        if limited and self.config.max_turn > 0:
+            rot_m = (src.turn_limits.limit(rot_m) if src.turn_limits is not None
+                     else limit_turn(rot_m, self.config.max_turn))
         trans = space.get(m, "head_translation").numpy().astype(np.float64)
         scale = float(space.get(m, "head_scale")[0])
         weights = np.clip(space.get(m, "arkit").numpy().astype(np.float64), 0.0, 1.0)
@@ -354,15 +412,3 @@ TORSO_SPACING = 0.35
 """Spacing of the torso control points, in face heights."""
 _BLINKS = (arkit_index("eyeBlinkRight"), arkit_index("eyeBlinkLeft"))
 """Blink weights in the order of :data:`openinfp.head.eyelids.EYES`."""
-
-
-def _border_points(h: int, w: int, spacing: float) -> np.ndarray:
-    """Fixed points along (just outside) the canvas border."""
-    m = 8.0
-    xs = np.linspace(-m, w - 1 + m, max(2, int(np.ceil((w + 2 * m) / spacing)) + 1))
-    ys = np.linspace(-m, h - 1 + m, max(2, int(np.ceil((h + 2 * m) / spacing)) + 1))[1:-1]
-    top = np.stack([xs, np.full_like(xs, -m)], 1)
-    bottom = np.stack([xs, np.full_like(xs, h - 1 + m)], 1)
-    left = np.stack([np.full_like(ys, -m), ys], 1)
-    right = np.stack([np.full_like(ys, w - 1 + m), ys], 1)
-    return np.concatenate([top, bottom, left, right])

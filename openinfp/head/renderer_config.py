@@ -27,6 +27,7 @@ class PortraitRendererConfig:
     eyelids: bool = field(default=True, metadata={"help": "paint closing lids on blinks (False: warp the lids down)"})
     max_turn: float = field(default=24.0, metadata={"help": "largest out-of-plane head turn (yaw/pitch, degrees "
                             "from the photo's own pose) drawn; larger turns are eased towards it (a 2D warp of one "
-                            "photo tears beyond ~25 deg, see pose_limit.py); 0 = no limit"})
+                            "photo tears beyond ~25 deg, see pose_limit.py); each photo's own limit per direction, "
+                            "measured at setup where its warp would smear, is at most this; 0 = no limit"})
     unfold: bool = field(default=True, metadata={"help": "keep the warp from folding over itself (False: spikes "
                                                  "at the mouth corners on nods, along the far cheek on turns)"})

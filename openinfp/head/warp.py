@@ -93,6 +93,12 @@ class ControlWarp:
             disp[pull] = 0.5 * disp[pull] + 0.5 * total[pull] / count[pull, None]
         return disp
 
+    def forward_field(self, displacements: np.ndarray) -> np.ndarray:
+        """Forward displacement ``[grid_h, grid_w, 2]`` float32 of every grid node (source
+        canvas px; node ``(i, j)`` sits at ``grid[i, j]``) for control ``displacements`` ``[N, 2]``."""
+        fwd = self.weights @ np.asarray(displacements, np.float64)
+        return fwd.astype(np.float32).reshape(self.grid_h, self.grid_w, 2)
+
     def backward_map_xy(self, displacements: np.ndarray) -> np.ndarray:
         """The backward map as one interleaved ``[H, W, 2]`` float32 array (x, y), which
         ``cv2.remap(image, xy, None, ...)`` reads directly (two strided views would each be
@@ -102,7 +108,7 @@ class ControlWarp:
         gives, for every output pixel, where to sample the source.
         """
         gh, gw = self.grid_h, self.grid_w
-        fwd = (self.weights @ np.asarray(displacements, np.float64)).astype(np.float32).reshape(gh, gw, 2)
+        fwd = self.forward_field(displacements)
         # Invert q + F(q) = p on the grid by Newton steps, F and its Jacobian sampled
         # bilinearly. Plain fixed-point steps q <- p - F(q) stall where the warp squeezes
         # the image: on a 12-20 deg turn or nod of the astronaut 0.1 % of the pixels were
@@ -200,3 +206,16 @@ def forward_triangle_warp(image: np.ndarray, src: np.ndarray, dst: np.ndarray, t
     covered = weight > 1e-3
     out[covered] = acc[covered] / weight[covered, None]
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def border_points(h: int, w: int, spacing: float) -> np.ndarray:
+    """Fixed points ``[K, 2]`` along (just outside, 8 px) the border of an ``h`` x ``w``
+    canvas, about ``spacing`` px apart: with them the control points cover the canvas."""
+    m = 8.0
+    xs = np.linspace(-m, w - 1 + m, max(2, int(np.ceil((w + 2 * m) / spacing)) + 1))
+    ys = np.linspace(-m, h - 1 + m, max(2, int(np.ceil((h + 2 * m) / spacing)) + 1))[1:-1]
+    top = np.stack([xs, np.full_like(xs, -m)], 1)
+    bottom = np.stack([xs, np.full_like(xs, h - 1 + m)], 1)
+    left = np.stack([np.full_like(ys, -m), ys], 1)
+    right = np.stack([np.full_like(ys, w - 1 + m), ys], 1)
+    return np.concatenate([top, bottom, left, right])

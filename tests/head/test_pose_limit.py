@@ -8,7 +8,16 @@ import pytest
 from openinfp.core.rotations import rot6d_to_matrix
 from openinfp.head.closed_loop import make_motion
 from openinfp.head.motion_space import head_motion_space
-from openinfp.head.pose_limit import KNEE, eased_angle, limit_turn
+from openinfp.head.pose_limit import (
+    DIRECTIONS,
+    KNEE,
+    TurnLimits,
+    eased_angle,
+    limit_turn,
+    measured_limits,
+    swing_direction,
+    swing_rotation,
+)
 
 
 def rotation(ypr) -> np.ndarray:
@@ -49,11 +58,46 @@ def test_small_turns_and_no_limit_are_unchanged():
 def test_renderer_draws_a_40_degree_turn_as_the_eased_one(renderer):
     far = renderer.target_landmarks(make_motion((40, 0, 0)))
     limit = renderer.config.max_turn
+    # The photo's own limit towards that side (measured at setup, at most max_turn).
+    own = renderer.turn_limits.towards(swing_direction(rotation((40, 0, 0))))
+    assert 0.0 < own <= limit
     try:
         renderer.config.max_turn = 0.0  # no limit: draws what it is given
-        eased = renderer.target_landmarks(make_motion((eased_angle(40.0, limit), 0, 0)))
+        eased = renderer.target_landmarks(make_motion((eased_angle(40.0, own), 0, 0)))
         unlimited = renderer.target_landmarks(make_motion((40, 0, 0)))
     finally:
         renderer.config.max_turn = limit
     assert np.allclose(far, eased, atol=0.05)
     assert np.abs(unlimited - far).max() > 10.0
+
+
+def test_swing_rotation_turns_the_face_towards_its_direction():
+    for phi in np.linspace(-np.pi, np.pi, 9)[:-1]:
+        rot = swing_rotation(phi, 20.0)
+        assert swing_deg(rot) == pytest.approx(20.0)
+        assert np.cos(swing_direction(rot) - phi) == pytest.approx(1.0)
+
+
+def test_turn_limits_ease_each_direction_towards_its_own_limit():
+    degrees = np.full(DIRECTIONS, 24.0)
+    degrees[DIRECTIONS // 2] = 10.0  # towards -x (a photo that hides that side)
+    limits = TurnLimits(degrees)
+    left, right = rotation((-30, 0, 0)), rotation((30, 0, 0))
+    towards_small = left if np.cos(swing_direction(left)) < 0 else right
+    other = right if towards_small is left else left
+    assert swing_deg(limits.limit(towards_small)) == pytest.approx(eased_angle(30.0, 10.0), abs=0.05)
+    # the other way: as the global limit, bit for bit
+    assert np.array_equal(limits.limit(other), limit_turn(other, 24.0))
+    small = rotation((5, 3, 2))
+    assert np.array_equal(limits.limit(small), small)
+
+
+def test_measured_limits_find_where_the_defect_passes():
+    # A defect growing with the angle, twice as fast towards direction 0: limits 12.25 and 24.
+    def defect(rot):
+        scale = 2.0 if np.cos(swing_direction(rot)) > 0.99 else 1.0
+        return scale * swing_deg(rot)
+
+    limits = measured_limits(defect, 24.0, 24.5)
+    assert 12.25 - 24.0 / 32 <= limits.degrees[0] <= 12.25
+    assert np.all(limits.degrees[1:] == 24.0)

