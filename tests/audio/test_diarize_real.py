@@ -23,13 +23,15 @@ def _ref_masks(ref, names, num_frames, fps=FPS):
 
 
 @pytest.mark.parametrize("name,bar", [("ami_trn03_EN2001e", 0.02), ("ajinkya_sample_audio_1", 0.18),
-                                      ("dualtalk_xkHwlcDSOjc_109_000", 0.24), ("dualtalk_UbjUDM1MiGE_72", 0.26),
-                                      ("ami_dev01_ES2003b", 0.52)])
+                                      ("dualtalk_xkHwlcDSOjc_109_000", 0.22), ("dualtalk_UbjUDM1MiGE_72", 0.26),
+                                      ("ami_dev01_ES2003b", 0.40)])
 def test_real_two_speaker_der(realdata, name, bar):
     """Two-speaker real recordings, speaker count estimated. The bar of issue #16 is 0.15
     (no collar); these bars are what the diarizer reaches (docs/AUDIO.md: 0.007, 0.166,
-    0.225, 0.245, 0.499; UbjUDM1MiGE was 0.289 before missing second voices were filled
-    from the nearest turn), so they catch regressions; only ami_trn03 meets the issue's bar."""
+    0.205, 0.245, 0.370; UbjUDM1MiGE was 0.289 before missing second voices were filled
+    from the nearest turn; xkHwlcDSOjc 0.225 and ami_dev01 0.499 before re-segmentation took
+    its centroids from the cannot-link clustering), so they catch regressions; only ami_trn03
+    meets the issue's bar."""
     from openinfp.audio.der import read_rttm, score_report
     from openinfp.audio.diarize import diarization_error_rate, diarize_frames
 
