@@ -44,16 +44,21 @@ def constrained_average_linkage(emb: np.ndarray, cannot: np.ndarray, n_clusters:
     if m <= max(n_clusters, 1):
         return np.arange(m)
     unit = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-8)
-    total = (unit @ unit.T).astype(np.float64)  # summed similarity between clusters
+    total = (unit @ unit.T).astype(np.float32)  # summed similarity between clusters
     blocked = cannot.astype(bool).copy()
-    size = np.ones(m)
+    size = np.ones(m, np.float32)
     alive = np.ones(m, bool)
     label = np.arange(m)
     avg = total.copy()
     np.fill_diagonal(avg, -np.inf)
     hard = True
-    eff = np.where(blocked, -np.inf, avg)
-    best, arg = eff.max(axis=1), eff.argmax(axis=1)
+
+    def allowed(r):  # row r of the merge scores, constrained pairs out while `hard`
+        return np.where(blocked[r], -np.inf, avg[r]) if hard else avg[r]
+
+    masked = np.where(blocked, -np.inf, avg)
+    best, arg = masked.max(axis=1), masked.argmax(axis=1)
+    del masked
     n = m
     while n > n_clusters:
         i = int(np.argmax(best))
@@ -61,8 +66,7 @@ def constrained_average_linkage(emb: np.ndarray, cannot: np.ndarray, n_clusters:
             if not hard:
                 break
             hard = False  # only constrained merges are left: go on as plain average linkage
-            eff = avg.copy()
-            best, arg = eff.max(axis=1), eff.argmax(axis=1)
+            best, arg = avg.max(axis=1), avg.argmax(axis=1)
             continue
         j = int(arg[i])
         total[i] += total[j]
@@ -78,15 +82,14 @@ def constrained_average_linkage(emb: np.ndarray, cannot: np.ndarray, n_clusters:
         row[i] = -np.inf
         avg[i], avg[:, i] = row, row
         avg[j], avg[:, j] = -np.inf, -np.inf
-        erow = np.where(blocked[i], -np.inf, row) if hard else row
-        eff[i], eff[:, i] = erow, erow
-        eff[j], eff[:, j] = -np.inf, -np.inf
+        erow = allowed(i)
         best[j] = -np.inf
         best[i], arg[i] = erow.max(), erow.argmax()
         stale = alive & ((arg == i) | (arg == j))
         stale[i] = False
         for r in np.nonzero(stale)[0]:
-            best[r], arg[r] = eff[r].max(), eff[r].argmax()
+            e = allowed(r)
+            best[r], arg[r] = e.max(), e.argmax()
         better = alive & (erow > best)
         better[i] = False
         best[better], arg[better] = erow[better], i
