@@ -7,8 +7,10 @@ no other merge is left) keeps two similar voices apart that plain linkage joins,
 far-field voices of one meeting that the plain clustering gives one voice while a third,
 brief voice takes the other. Its clusters' centroids, matched to the plain clustering's voices,
 are what re-segmentation compares short windows against (docs/AUDIO.md: on the 17 real
-recordings, pooled DER 0.294 -> 0.286; used for the whole assignment instead, the 3-4 speaker
-meetings get worse).
+recordings, pooled DER 0.294 -> 0.286, of which 0.294 -> 0.289 is from taking the centroids of
+the clustered units only, without constraints; used for the whole assignment instead, the
+3-4 speaker meetings get worse; on telephone-band copies of the two-speaker files slightly
+worse, mean DER 0.271 -> 0.277).
 """
 
 from __future__ import annotations
