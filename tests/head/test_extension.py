@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from openinfp.head.extension import BLUR, FADE, KEEP, extend_canvas
+from openinfp.head.extension import FADE, KEEP, extend_canvas
 
 
 def _photo(size: int = 256) -> np.ndarray:
