@@ -30,11 +30,13 @@ GRAIN = 0.004
 the blurred copy."""
 
 
-def extend_canvas(image: np.ndarray) -> tuple[np.ndarray, int]:
+def extend_canvas(image: np.ndarray, alpha: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """``image`` ``[H, W, C]`` uint8 with an extension of ``pad`` px on every side:
     ``[H + 2 pad, W + 2 pad, C]``, and ``pad``. Inside, the image as it is; outside, its
     mirror (as ``cv2.BORDER_REFLECT_101``) for :data:`KEEP`, fading over :data:`FADE` into
-    the mirror blurred by :data:`BLUR` (module docstring)."""
+    the mirror blurred by :data:`BLUR` (module docstring). With ``alpha`` ``[H, W]`` uint8
+    (the person mask), it is appended as a last channel, mirrored past the edge as the
+    renderer's ``person_alpha`` reads it: ``[H + 2 pad, W + 2 pad, C + 1]``."""
     h, w = image.shape[:2]
     side = max(h, w)
     pad = max(2, int(round(PAD * side)))
@@ -54,5 +56,7 @@ def extend_canvas(image: np.ndarray) -> tuple[np.ndarray, int]:
     t = t * t * (3.0 - 2.0 * t)  # smoothstep: no visible seam where the fade starts or ends
     if image.ndim == 3:
         t = t[..., None]
-    out = mirrored_f * (1.0 - t) + blurred * t
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8), pad
+    out = np.clip(mirrored_f * (1.0 - t) + blurred * t + 0.5, 0, 255).astype(np.uint8)
+    if alpha is not None:
+        out = np.dstack([out, cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)])
+    return out, pad

@@ -242,7 +242,7 @@ class PortraitRenderer:
             torso = torso_points(mask, lm[CHIN, 1] + TORSO_BELOW_CHIN * face_px, TORSO_SPACING * face_px, moving)
         points = np.concatenate([moving, torso, border])
         control = np.flatnonzero(np.concatenate([~(hidden & ~is_oval), np.ones(len(points) - len(lm), bool)]))
-        extended, pad = _extended(canvas, background)
+        extended, pad = extend_canvas(canvas, None if background is None else background.layered[..., 3])
         self._src = _Source(
             image=canvas, face=face, sigma=sigma, center=center, points=points, rings=rings,
             hidden_oval=hidden_oval, control=control, movable=control < len(moving),
@@ -391,17 +391,6 @@ class PortraitRenderer:
         if self.config.mouth_interior:
             paint_mouth_interior(frame, tg.landmarks, tg.mouth_strength, src.teeth, src.palette)
         return frame
-
-
-def _extended(canvas: np.ndarray, background: StillBackground | None) -> tuple[np.ndarray, int]:
-    """What the frame's remap reads: the canvas ``[H, W, 3]`` (with the person alpha of
-    ``background`` as a fourth channel, mirrored past the edge as :meth:`person_alpha`
-    reads it) extended past its edge by :func:`openinfp.head.extension.extend_canvas`."""
-    colour, pad = extend_canvas(canvas)
-    if background is None:
-        return colour, pad
-    alpha = cv2.copyMakeBorder(background.layered[..., 3], pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
-    return np.dstack([colour, alpha]), pad
 
 
 @dataclass

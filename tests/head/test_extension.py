@@ -54,3 +54,13 @@ def test_the_fill_keeps_the_photos_grain_in_both_directions():
     assert min(gx, gy) / max(gx, gy) > 0.8  # as rough across as along: no stripes
     own = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
     assert gx > 0.5 * np.abs(cv2.Sobel(own, cv2.CV_32F, 1, 0)).mean()  # grain, not a flat smear
+
+
+def test_alpha_is_appended_and_mirrored():
+    img = _photo(64)
+    alpha = np.zeros((64, 64), np.uint8)
+    alpha[:, :10] = 255
+    ext, pad = extend_canvas(img, alpha)
+    assert ext.shape == (64 + 2 * pad, 64 + 2 * pad, 4)
+    np.testing.assert_array_equal(ext[..., 3], cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_REFLECT_101))
+    np.testing.assert_array_equal(ext[..., :3], extend_canvas(img)[0])
