@@ -33,7 +33,7 @@ STRIPES = 0.15
 frame samples past the canvas may be. Photos have their own direction (hair, tree
 trunks: 0.1-0.74 on those areas). Turned frames of 15, 21, 22, 30, 17, 25, 12, 28: the
 fill (``extension.py``) minus photo -0.47 to +0.02; the same areas edge-replicated: +0.05
-to +0.86 (caught on 12, 17, 22, 25, 28)."""
+to +0.86 (caught on 12, 17, 25, 28; 22 samples a flat area now)."""
 TIGHT = ("28_man_glasses_smile_turned_tight.png", "17_woman_glasses_pout_tight_small.jpg")
 """Tight photos with the face cut by the photo's edge (an ear, a cheek), whose turned frame
 samples deep past the canvas. On 28 a plain mirror there doubled the ear (+0.21, failed
