@@ -113,6 +113,77 @@ def _mouth_coloured(image: np.ndarray, erase: np.ndarray, meet: np.ndarray, px_p
     return cv2.dilate(keep, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) & window.astype(np.uint8)
 
 
+RIM = 0.04
+"""Width (pupil distances) of the ring around the erased mouth where the skin colour is sampled."""
+LIP_DEEPEN, LIP_SATURATE, LIP_OWN = 0.8, 1.25, 0.5
+"""Lips are darker than the skin and more saturated along its own hue; the painted lips'
+colour mixes :data:`LIP_OWN` of the photo's sampled lip colour (all of it when that is as
+saturated as the deepened skin: lipstick) with the skin's colour so deepened (a grey-brown sampled lip on
+orange skin read as grey, muddy lips)."""
+
+
+def lip_like(lip: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """``[3]`` float32 RGB: the photo's sampled ``lip`` colour mixed with its ``skin`` colour
+    darkened and saturated along the skin's own hue (:data:`LIP_DEEPEN`,
+    :data:`LIP_SATURATE`): a grey photo stays grey (no chroma to saturate), a sepia one
+    keeps its tint."""
+    skin, lip = np.asarray(skin, np.float32), np.asarray(lip, np.float32)
+    grey = float(skin.mean())
+    deep = (grey + (skin - grey) * LIP_SATURATE) * LIP_DEEPEN
+    # Lips as saturated as that already (red lipstick) are kept as they are.
+    chroma_lip, chroma_deep = float(np.ptp(lip)), float(np.ptp(deep))
+    own = 1.0 if chroma_lip >= chroma_deep else LIP_OWN
+    return np.clip(own * lip + (1.0 - own) * deep, 0.0, 255.0)
+
+
+RIM_REDDER = 2.0
+"""Lab a* above the skin's from which a pixel next to the erased mouth is erased too."""
+
+
+def _rim(image: np.ndarray, erase: np.ndarray, rim: int) -> np.ndarray:
+    """``[H, W]`` uint8: pixels within ``rim`` px outside ``erase`` that are redder (Lab a*,
+    by :data:`RIM_REDDER`) than the skin farther out: the squeezed lower lip's edge, which
+    stayed as a line around the fill. A beard or a shadow is no redder: it stays."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rim + 1, 2 * rim + 1))
+    band = cv2.dilate(erase, disc) & ~erase
+    outer = cv2.dilate(erase, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (6 * rim + 1, 6 * rim + 1))) & ~erase
+    outer &= ~band
+    if outer.sum() < 10:
+        return np.zeros_like(erase)
+    a = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)[..., 1].astype(np.float32)
+    return (band.astype(bool) & (a > np.median(a[outer > 0]) + RIM_REDDER)).astype(np.uint8)
+
+
+FILL_BLUR = 0.08
+"""Scale (pupil distances) of the smooth fill of the erased mouth from the skin around it."""
+
+
+def _smooth_fill(image: np.ndarray, hole: np.ndarray, px_per_iod: float) -> np.ndarray:
+    """``image`` ``[H, W, 3]`` uint8 with ``hole`` ``[H, W]`` (uint8) filled smoothly from the
+    pixels around it: ``[H, W, 3]`` float32. Normalised blurs of the known pixels, coarse to
+    fine (a fine one wherever it has enough support), plus the Telea inpaint's fine
+    grain. Telea alone drew the shapes of the squeezed mouth's rim into the fill as
+    streaks and a darker U below the lips (the shocked "O" of the real set)."""
+    known = (hole == 0).astype(np.float32)
+    img = image.astype(np.float32)
+    fill = np.zeros_like(img)
+    have = np.zeros(hole.shape, np.float32)
+    for k in (4.0, 2.0, 1.0):  # coarse to fine: the finest scale with support wins
+        sigma = max(1.0, k * FILL_BLUR * px_per_iod)
+        num = cv2.GaussianBlur(img * known[..., None], (0, 0), sigma)
+        den = cv2.GaussianBlur(known, (0, 0), sigma)
+        est = num / np.maximum(den, 1e-4)[..., None]
+        w = np.clip(den / 0.2, 0.0, 1.0)
+        fill = fill * (1 - w[..., None]) + est * w[..., None]
+        have = np.maximum(have, w)
+    telea = cv2.inpaint(image, hole, 3, cv2.INPAINT_TELEA).astype(np.float32)
+    grain = telea - cv2.GaussianBlur(telea, (0, 0), max(1.0, 0.03 * px_per_iod))
+    out = img.copy()
+    inside = hole > 0
+    out[inside] = (fill + 0.5 * grain)[inside]
+    return out
+
+
 def closed_lip_outlines(meet: np.ndarray, px_per_iod: float) -> tuple[np.ndarray, np.ndarray]:
     """Outer outlines ``[K, 2]`` of relaxed closed lips along the meeting line ``meet``
     ``[K, 2]`` (corner to corner, canvas px): the upper and lower lip's outer edges, the
@@ -145,7 +216,12 @@ def redraw_closed_lips(closed: np.ndarray, target: np.ndarray, colour: np.ndarra
     grow = max(1, int(round(MARGIN * px_per_iod)))
     erase = cv2.dilate(erase, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
     erase |= _mouth_coloured(closed, erase, meet, px_per_iod)
-    skin = cv2.inpaint(closed, erase, max(3, grow), cv2.INPAINT_TELEA).astype(np.float32)
+    rim = max(1, int(round(RIM * px_per_iod)))
+    erase |= _rim(closed, erase, rim)
+    skin = _smooth_fill(closed, erase, px_per_iod)
+    ring = cv2.dilate(erase, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * rim + 1, 4 * rim + 1))) & ~erase
+    if ring.sum() >= 10:
+        colour = lip_like(colour, np.median(closed[ring > 0].astype(np.float32), axis=0))
 
     # Lips: the photo's colour, the upper lip in shadow, the lower lip lit a little more in its middle.
     axis, down, width = _axes(meet)

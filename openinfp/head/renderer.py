@@ -61,6 +61,7 @@ from openinfp.head.compositing import (
 )
 from openinfp.head.config import HeadConfig
 from openinfp.head.expression import lips_parted, middle_gap, set_lip_gap, undone_weights
+from openinfp.head.extension import extend_canvas
 from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.framing import Crop, crop_to_canvas, face_height, head_crop
 from openinfp.head.image_io import load_portrait
@@ -107,6 +108,8 @@ class _Source:
     parted: bool               # the photo's lips are parted (their gap follows the motion)
     background: StillBackground | None  # still background (None: the warp moves it)
     warp: ControlWarp
+    extended: np.ndarray       # [H + 2 pad, W + 2 pad, C] what the remap reads (``extension.py``; C = 4 with alpha)
+    pad: int                   # px of extension on each side of ``extended``
     turn_limits: TurnLimits | None = None  # how far this photo turns each way (None: max_turn everywhere)
 
 
@@ -239,12 +242,13 @@ class PortraitRenderer:
             torso = torso_points(mask, lm[CHIN, 1] + TORSO_BELOW_CHIN * face_px, TORSO_SPACING * face_px, moving)
         points = np.concatenate([moving, torso, border])
         control = np.flatnonzero(np.concatenate([~(hidden & ~is_oval), np.ones(len(points) - len(lm), bool)]))
+        extended, pad = extend_canvas(canvas, None if background is None else background.layered[..., 3])
         self._src = _Source(
             image=canvas, face=face, sigma=sigma, center=center, points=points, rings=rings,
             hidden_oval=hidden_oval, control=control, movable=control < len(moving),
             mouth_area=polygon_area(face.shape[list(LIPS_INNER), :2]), lid_skin=prepare_lid_skin(canvas, lm),
             teeth=teeth, palette=mouth_palette(canvas, lm), undone=undone, parted=parted, background=background,
-            warp=ControlWarp(points[control], h, w, step=self.config.grid_step),
+            warp=ControlWarp(points[control], h, w, step=self.config.grid_step), extended=extended, pad=pad,
         )
 
     def _frame(self, image: np.ndarray, face: TrackedFace) -> tuple[np.ndarray, np.ndarray, float]:
@@ -377,12 +381,11 @@ class PortraitRenderer:
         src = self._require()
         tg = self._targets(motion)
         xy = self._map(src, tg)
-        # Mirrored, not repeated, where the warp samples past the canvas edge (no stripes).
-        if src.background is not None:
-            warped = cv2.remap(src.background.layered, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-            frame = composite_still(warped, src.image, src.background)
-        else:
-            frame = cv2.remap(src.image, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        # Past the canvas edge: mirrored, fading into a blur (extension.py; no stripes, no
+        # second ear).
+        warped = cv2.remap(src.extended, xy + np.float32(src.pad), None, cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+        frame = warped if src.background is None else composite_still(warped, src.image, src.background)
         if tg.closing.any():
             paint_closing_lids(frame, xy, tg.warp_landmarks, tg.landmarks, tg.closing, src.lid_skin)
         if self.config.mouth_interior:

@@ -56,3 +56,22 @@ def test_no_redraw_at_zero_strength_and_strength_ramps_with_the_photo_gap():
     assert s[0] == 0.0 and redraw_strength(0.25) == 0.0 and redraw_strength(0.7) == 1.0
     assert np.all(np.diff(s) >= 0)
     assert redraw_strength(0.375) == pytest.approx(0.5)
+
+
+def test_grey_brown_lips_on_coloured_skin_deepen_along_the_skins_hue():
+    from openinfp.head.closed_lips import lip_like
+
+    skin = np.array([200, 130, 80], np.float32)  # orange-brown skin
+    ashy = np.array([152, 120, 110], np.float32)  # a grey-brown sampled lip: read as grey
+    lip = lip_like(ashy, skin)
+    assert np.ptp(lip) > np.ptp(ashy) + 10  # more saturated than sampled ...
+    assert lip.mean() < skin.mean()  # ... and darker than the skin
+    red = np.array([190, 60, 70], np.float32)  # lipstick: already saturated, kept
+    np.testing.assert_allclose(lip_like(red, skin), red)
+    grey = lip_like(np.array([90, 90, 90], np.float32), np.array([150, 150, 150], np.float32))
+    assert np.ptp(grey) < 1e-3  # a grey photo stays grey
+    sepia_skin = np.array([180, 150, 120], np.float32)
+    sepia = lip_like(np.array([130, 110, 90], np.float32), sepia_skin)
+    # sepia keeps its single tint: the channels keep the skin's order and proportions
+    d, s = sepia - sepia.mean(), sepia_skin - sepia_skin.mean()
+    assert np.allclose(d / np.linalg.norm(d), s / np.linalg.norm(s), atol=0.05)
