@@ -86,7 +86,7 @@ class StillBackground:
         rim: ``[H, W]`` float32, 1 within :data:`MIRROR_GAP` of the person (alpha > 0), else 0:
             the uncovered area is grown into it (the photo's antialiased outline there
             would stay behind as a thin line where the head was).
-        grow: ``[k, k]`` uint8 structuring element of that growth.
+        grow: ``[k, k]`` uint8 structuring element of that growth (a square).
     """
 
     layered: np.ndarray
@@ -128,6 +128,7 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     gap = max(1, round(MIRROR_GAP * max(h, w)))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1, 2 * gap + 1))
     rim = cv2.dilate((alpha > 0).astype(np.uint8), disc).astype(np.float32)
+    disc = np.ones_like(disc)  # per frame a square (separable, 4x faster); the rim bounds it
     mask = alpha.astype(np.float32) / np.float32(255.0)  # exactly what the warped layer carries
     return StillBackground(np.dstack([canvas, alpha]), mask, (1.0 / np.maximum(mask, 0.02)).astype(np.float32), plate,
                            np.ones((h, w), np.float32), rim, disc)
@@ -200,8 +201,6 @@ def composite_still(warped: np.ndarray, canvas: np.ndarray, bg: StillBackground)
     a = np.multiply(cv2.extractChannel(warped, 3), np.float32(1.0 / 255.0), dtype=np.float32)
     uncovered = cv2.multiply(cv2.subtract(bg.mask, a), bg.inv_mask)
     np.clip(uncovered, 0.0, 1.0, out=uncovered)
-    # Zero motion: nothing uncovered, nothing grown (the frame stays the photo exactly).
-    uncovered = cv2.multiply(cv2.dilate(uncovered, bg.grow), bg.rim)
     # cv2.blendLinear: per-pixel weighted mean of two uint8 images, 4x faster than the
     # same arithmetic in float numpy (measured 4 ms vs 16 ms per 512 px frame under load).
     # The plate only shows where the person moved away: blend it in over that box alone.
@@ -209,10 +208,15 @@ def composite_still(warped: np.ndarray, canvas: np.ndarray, bg: StillBackground)
     still = canvas
     if rows.size:
         cols = np.flatnonzero(uncovered[rows[0]:rows[-1] + 1].max(axis=0) > 0.0)
-        box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        g = bg.grow.shape[0] // 2
+        h, w = uncovered.shape
+        box = (slice(max(0, rows[0] - g), min(h, rows[-1] + 1 + g)),
+               slice(max(0, cols[0] - g), min(w, cols[-1] + 1 + g)))
+        # Grown over the photo's antialiased outline next to it (zero motion: nothing
+        # uncovered, nothing grown, the frame stays the photo exactly).
+        u = cv2.multiply(cv2.dilate(uncovered[box], bg.grow), bg.rim[box])
         still = canvas.copy()
-        still[box] = cv2.blendLinear(bg.plate[box], canvas[box], uncovered[box],
-                                     cv2.subtract(bg.ones[box], uncovered[box]))
+        still[box] = cv2.blendLinear(bg.plate[box], canvas[box], u, cv2.subtract(bg.ones[box], u))
     return cv2.blendLinear(frame, still, a, cv2.subtract(bg.ones, a))
 
 
