@@ -46,6 +46,8 @@ MASK_DILATE = 0.06
 MIRROR_GAP = 0.008
 """The plate under the person is the background mirrored across the person's outline grown
 by this share of the canvas side (4 px at 512: past the antialiased edge)..."""
+FRINGE = 0.02
+"""... and past any segmentation value above this near the person."""
 MIRROR_KEEP = 0.08
 """... kept as it is up to this depth (share of the side; a head turned 20 degrees uncovers
 10-35 px at 512) ..."""
@@ -106,6 +108,9 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     core = (mask > 0.5).astype(np.uint8)
     far = cv2.distanceTransform(1 - core, cv2.DIST_L2, 3) > HALO_PX * max(h, w)
     floor = np.where(far, HALO_FLOOR, MASK_FLOOR).astype(np.float32)
+    # The mirror avoids the person's faint fringe as well (a lapel's or hair's edge the
+    # floor calls background would be mirrored into the plate as a bright or dark streak).
+    fringe = (mask > FRINGE) & ~far
     mask = np.clip((mask - floor) / (1.0 - 2 * floor), 0.0, 1.0).astype(np.float32)
     hard = (mask > 0.25).astype(np.uint8)
     grow = max(1, round(MASK_DILATE * max(h, w)))
@@ -124,7 +129,7 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     base = canvas.astype(np.float32)
     plate = np.clip(base + (plate - base) * soft_hole[..., None] + 0.5, 0, 255).astype(np.uint8)
     alpha = np.round(mask * 255.0).astype(np.uint8)
-    plate = _mirror_fill(canvas, plate, alpha > 0)
+    plate = _mirror_fill(canvas, plate, (alpha > 0) | fringe)
     gap = max(1, round(MIRROR_GAP * max(h, w)))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1, 2 * gap + 1))
     rim = cv2.dilate((alpha > 0).astype(np.uint8), disc).astype(np.float32)
