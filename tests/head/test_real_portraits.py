@@ -73,7 +73,7 @@ poses it showed at."""
 GHOST_BAR = 4.0
 """Largest ghost score (``ghost.Ghost.score``, gray levels) at those poses. Main
 before the mirrored plate: 28 5.6 / 11.8 (a pale arc beside the cheek), 19 3.7 / 5.3 (a
-grey strip beside the hair); now 28 3.7 / 3.2, 19 3.0 / 2.9. 28 at yaw +15 (main 6.7, now
+grey strip beside the hair); now 28 3.7 / 3.1, 19 3.6 / 1.6. 28 at yaw +15 (main 6.7, now
 5.0) is left out: its edge score rose (3.0 -> 5.0) with the
 mirror, which copies what lies beside the outline (a glasses tip, a window corner)."""
 OPEN_GAP = 0.1
