@@ -66,6 +66,16 @@ every photo scored 102-315 (19: 137, 28: 274, 17: 290, 23: 258, 20: 150, 30: 254
 frontal 26: 102, 02: 138); now 29-58 (05: 58.4 and 15: 57.0 at yaw/pitch -30/-30; 02: 45)."""
 SMEARED = ("19_man_yelling_small.jpg", "28_man_glasses_smile_turned_tight.png", "17_woman_glasses_pout_tight_small.jpg")
 """Photos that smeared worst on main when turned (a far cheek and jaw, a far side, an ear)."""
+GHOSTED = [("28_man_glasses_smile_turned_tight.png", ((-15, 0, 0), (20, 10, 8))),
+           ("19_man_yelling_small.jpg", ((15, 0, 0), (-20, -8, -6)))]
+"""Turned photos whose background showed a ghost of the head where it had been, at the
+poses it showed at."""
+GHOST_BAR = 4.0
+"""Largest ghost score (``ghost.Ghost.score``, gray levels) at those poses. Main
+before the mirrored plate: 28 5.6 / 11.8 (a pale arc beside the cheek), 19 3.7 / 5.3 (a
+grey strip beside the hair); now 28 3.7 / 3.1, 19 3.6 / 1.6. 28 at yaw +15 (main 6.7, now
+5.0) is left out: its edge score rose (3.0 -> 5.0) with the
+mirror, which copies what lies beside the outline (a glasses tip, a window corner)."""
 OPEN_GAP = 0.1
 """Inner-lip gap (share of the pupil distance) above which a photo's mouth counts as open."""
 CLOSED_GAP = 0.1
@@ -212,6 +222,20 @@ def test_turned_photo_does_not_smear(realdata, tracker, name):
     """At any pose the motion space allows, the warp magnifies little of the person near the
     face (the turn limit measured per photo and direction eases what would smear)."""
     check_smear(realdata / "portraits" / name, tracker)
+
+
+@pytest.mark.parametrize(("name", "poses"), GHOSTED)
+def test_turned_photo_leaves_no_ghost(realdata, tracker, name, poses):
+    """Where the head moves away, the still background continues: no outline or pale band
+    shows where the head was (``ghost.py``)."""
+    from openinfp.head.ghost import ghost
+
+    _, _, renderer = setup(realdata / "portraits" / name, tracker)
+    src = renderer._require()
+    motions = [make_motion(ypr) for ypr in poses]
+    scores = [ghost(renderer.render_frame(m), src.image, src.background.mask, renderer.person_alpha(m)).score
+              for m in motions]
+    assert max(scores) <= GHOST_BAR, (name, np.round(scores, 1))
 
 
 @pytest.mark.slow
