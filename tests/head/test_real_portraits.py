@@ -70,8 +70,10 @@ GHOSTED = [("28_man_glasses_smile_turned_tight.png", ((-15, 0, 0), (20, 10, 8)))
            ("19_man_yelling_small.jpg", ((15, 0, 0), (-20, -8, -6)))]
 """Turned photos whose background showed a ghost of the head where it had been, at the
 poses it showed at."""
-GHOST_BAR = 4.0
-"""Largest ghost score (``ghost.Ghost.score``, gray levels) at those poses. Main
+GHOST_BAR = 4.5
+"""Largest ghost score (``ghost.Ghost.score``, gray levels) at those poses (some room
+above today's worst, 3.7, for tracker differences between CPUs; main's worst, 5.3 and
+11.8, still fail). Main
 before the mirrored plate: 28 5.6 / 11.8 (a pale arc beside the cheek), 19 3.7 / 5.3 (a
 grey strip beside the hair); now 28 3.7 / 3.1, 19 3.6 / 1.6. 28 at yaw +15 (main 6.7, now
 5.0) is left out: its edge score rose (3.0 -> 5.0) with the
