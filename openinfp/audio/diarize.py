@@ -42,6 +42,7 @@ import numpy as np
 from openinfp.audio.activity import resample_steps
 from openinfp.audio.der import diarization_error_rate, read_rttm, write_rttm  # noqa: F401 (re-export)
 from openinfp.audio.local_speakers import pool_local_speakers
+from openinfp.audio.reconstruct import reconstruct
 from openinfp.audio.speaker_grid import first_speaker_first, speaker_runs
 from openinfp.core.audio import SAMPLE_RATE, count_non_finite
 from openinfp.core.errors import InputError
@@ -217,7 +218,7 @@ def diarize_frames(wave16k: np.ndarray, options: Optional[DiarizationOptions] = 
             np.zeros(units.shape[0], np.int64)
     else:
         assign, notes = _cluster(emb, units, clean, opt)
-    grid = _reconstruct(seg, units, assign, n_grid, opt.overlap_threshold, opt.fill_overlap)
+    grid = reconstruct(seg, units, assign, n_grid, GRID_FPS, opt.overlap_threshold, opt.fill_overlap)
     if opt.resegment and grid.shape[1] >= 2:
         from openinfp.audio.constrained import constrained_centroids
         from openinfp.audio.resegment import resegment
@@ -384,36 +385,3 @@ def _absorb_small(centroids: np.ndarray, emb: np.ndarray, labels: np.ndarray, cl
     kept = centroids[keep]
     nearest = np.argmax(emb @ kept.T, axis=1)
     return _centroids(emb, nearest, clean)
-
-
-def _reconstruct(seg, units: np.ndarray, assign: np.ndarray, n_grid: int,
-                 overlap_threshold: Optional[float] = None, fill: bool = False) -> np.ndarray:
-    """Window-local activity -> ``[n_grid, K]`` bool global activity on the 10 ms grid
-    (see :class:`DiarizationOptions` for ``overlap_threshold`` and ``fill``)."""
-    from openinfp.audio.overlap import fill_by_proximity, overlap_count
-    from openinfp.audio.segmentation import FRAME_SIZE_S, FRAME_STEP_S
-
-    k_total = int(assign.max()) + 1 if assign.size else 1
-    n_frames = int(np.ceil(seg.num_samples / SAMPLE_RATE / FRAME_STEP_S)) + 1
-    n_local = seg.activity.shape[1]
-    score = np.zeros((n_frames + n_local, k_total), np.float32)
-    count = np.zeros(n_frames + n_local, np.float32)
-    cover = np.zeros(n_frames + n_local, np.float32)
-    offsets = np.rint(seg.starts / SAMPLE_RATE / FRAME_STEP_S).astype(np.int64)
-    for c, f0 in enumerate(offsets):
-        count[f0:f0 + n_local] += seg.activity[c].sum(axis=1)
-        cover[f0:f0 + n_local] += 1
-    for (c, k, u0, u1), g in zip(units, assign):
-        score[offsets[c] + u0:offsets[c] + u1, g] += seg.activity[c, u0:u1, k]
-    speakers = np.floor(count / np.maximum(cover, 1) + 0.5).astype(np.int64)
-    if overlap_threshold is not None and seg.overlap is not None:
-        speakers = np.maximum(speakers, overlap_count(seg.overlap, offsets, speakers.shape[0], overlap_threshold))
-    # Keep the `speakers` most active global speakers in each frame (only those heard there).
-    order = np.argsort(-score, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(k_total)[None, :].repeat(score.shape[0], 0), axis=1)
-    frames = (rank < speakers[:, None]) & (score > 0)
-    # Onto the 10 ms grid: each grid frame takes the segmentation frame nearest its centre.
-    centre = (np.arange(n_grid) + 0.5) / GRID_FPS
-    idx = np.clip(np.rint((centre - FRAME_SIZE_S / 2) / FRAME_STEP_S).astype(np.int64), 0, frames.shape[0] - 1)
-    return fill_by_proximity(frames[idx], speakers[idx]) if fill else frames[idx]
