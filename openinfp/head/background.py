@@ -79,9 +79,9 @@ class StillBackground:
     """What :func:`composite_still` needs, prepared once per canvas.
 
     Attributes:
-        layered: ``[H, W, 4]`` uint8: the canvas with the person alpha as a fourth channel
-            (one remap carries both).
-        mask: ``[H, W]`` float32 person alpha on the canvas (on the 1/255 grid of ``layered``).
+        alpha: ``[H, W]`` uint8 person alpha on the canvas (the renderer appends it to the
+            canvas as a fourth channel, so one remap carries both).
+        mask: ``[H, W]`` float32 the same alpha in [0, 1].
         inv_mask: ``[H, W]`` float32 ``1 / max(mask, eps)``.
         plate: ``[H, W, 3]`` uint8 background plate (the canvas outside the person).
         ones: ``[H, W]`` float32 ones (kept: blend weights are ``w`` and ``1 - w``).
@@ -91,7 +91,7 @@ class StillBackground:
         grow: ``[k, k]`` uint8 structuring element of that growth (a square).
     """
 
-    layered: np.ndarray
+    alpha: np.ndarray
     mask: np.ndarray
     inv_mask: np.ndarray
     plate: np.ndarray
@@ -135,7 +135,7 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     rim = cv2.dilate((alpha > 0).astype(np.uint8), disc).astype(np.float32)
     disc = np.ones_like(disc)  # per frame a square (separable, 4x faster); the rim bounds it
     mask = alpha.astype(np.float32) / np.float32(255.0)  # exactly what the warped layer carries
-    return StillBackground(np.dstack([canvas, alpha]), mask, (1.0 / np.maximum(mask, 0.02)).astype(np.float32), plate,
+    return StillBackground(alpha, mask, (1.0 / np.maximum(mask, 0.02)).astype(np.float32), plate,
                            np.ones((h, w), np.float32), rim, disc)
 
 
@@ -200,8 +200,8 @@ def _mirror_fill(canvas: np.ndarray, plate: np.ndarray, person: np.ndarray) -> n
 
 def composite_still(warped: np.ndarray, canvas: np.ndarray, bg: StillBackground) -> np.ndarray:
     """The warped person over the still background (module docstring). ``warped``
-    ``[H, W, 4]`` uint8: ``bg.layered`` remapped by the frame's warp (colour and person
-    alpha in one pass). Returns a new ``[H, W, 3]`` uint8 frame."""
+    ``[H, W, 4]`` uint8: the canvas with ``bg.alpha`` as a fourth channel, remapped by
+    the frame's warp (colour and person alpha in one pass). Returns a new ``[H, W, 3]`` uint8 frame."""
     frame = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
     a = np.multiply(cv2.extractChannel(warped, 3), np.float32(1.0 / 255.0), dtype=np.float32)
     uncovered = cv2.multiply(cv2.subtract(bg.mask, a), bg.inv_mask)

@@ -192,10 +192,8 @@ class PortraitRenderer:
             return
         space = head_motion_space()
         warp = src.warp
-        mask = (src.background.mask if src.background is not None
-                else np.ones(src.image.shape[:2], np.float32))
         grid = warp.grid
-        person = cv2.remap(mask, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR) > 0.5
+        person = cv2.remap(_person_mask(src), grid[..., 0], grid[..., 1], cv2.INTER_LINEAR) > 0.5
         near, _ = near_face(src.points[list(FACE_OVAL)], person.shape, warp.step)
 
         def drawn(rot: np.ndarray) -> float:
@@ -216,9 +214,7 @@ class PortraitRenderer:
         src = self._require()
         tg = self._targets(motion, limited=limited)
         xy = self._map(src, tg)
-        mask = src.background.mask if src.background is not None else None
-        alpha = (np.ones(xy.shape[:2], np.float32) if mask is None
-                 else cv2.remap(mask, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101))
+        alpha = cv2.remap(_person_mask(src), xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         return smear(xy, alpha, tg.warp_landmarks[list(FACE_OVAL)], self.config.grid_step)
 
     def _build(self, canvas: np.ndarray, lm: np.ndarray, face: TrackedFace, sigma: float, center: np.ndarray,
@@ -242,7 +238,7 @@ class PortraitRenderer:
             torso = torso_points(mask, lm[CHIN, 1] + TORSO_BELOW_CHIN * face_px, TORSO_SPACING * face_px, moving)
         points = np.concatenate([moving, torso, border])
         control = np.flatnonzero(np.concatenate([~(hidden & ~is_oval), np.ones(len(points) - len(lm), bool)]))
-        extended, pad = extend_canvas(canvas, None if background is None else background.layered[..., 3])
+        extended, pad = extend_canvas(canvas, None if background is None else background.alpha)
         self._src = _Source(
             image=canvas, face=face, sigma=sigma, center=center, points=points, rings=rings,
             hidden_oval=hidden_oval, control=control, movable=control < len(moving),
@@ -415,3 +411,9 @@ TORSO_SPACING = 0.35
 """Spacing of the torso control points, in face heights."""
 _BLINKS = (arkit_index("eyeBlinkRight"), arkit_index("eyeBlinkLeft"))
 """Blink weights in the order of :data:`openinfp.head.eyelids.EYES`."""
+
+
+def _person_mask(src: _Source) -> np.ndarray:
+    """``[H, W]`` float32 person alpha on the canvas (all ones without a still background:
+    then the warp moves everything)."""
+    return src.background.mask if src.background is not None else np.ones(src.image.shape[:2], np.float32)

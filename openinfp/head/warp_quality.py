@@ -21,6 +21,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from openinfp.head.landmarks import polygon_area
+
 SMEAR_STRETCH = 3.0
 """Magnification (in the most stretched direction) above which a pixel counts as smeared."""
 SMEAR_MAX = 40.0
@@ -37,11 +39,17 @@ def stretch_on_grid(xy: np.ndarray, step: int) -> np.ndarray:
     g = xy[off::step, off::step].astype(np.float64)
     dx = np.gradient(g, axis=1) / step
     dy = np.gradient(g, axis=0) / step
-    a, c, b, d = dx[..., 0], dx[..., 1], dy[..., 0], dy[..., 1]
+    smin2, _, _ = _squared_singular_values(dx[..., 0], dx[..., 1], dy[..., 0], dy[..., 1])
+    return 1.0 / np.sqrt(np.maximum(smin2, 1e-6))
+
+
+def _squared_singular_values(a: np.ndarray, c: np.ndarray, b: np.ndarray, d: np.ndarray
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per element of the Jacobians ``[[a, b], [c, d]]``: ``(sigma_min^2, sigma_max^2, det)``."""
     total = a * a + b * b + c * c + d * d
     det = a * d - b * c
-    smin2 = 0.5 * (total - np.sqrt(np.maximum(total * total - 4.0 * det * det, 0.0)))
-    return 1.0 / np.sqrt(np.maximum(smin2, 1e-6))
+    root = np.sqrt(np.maximum(total * total - 4.0 * det * det, 0.0))
+    return 0.5 * (total - root), 0.5 * (total + root), det
 
 
 def smear(xy: np.ndarray, alpha: np.ndarray, outline: np.ndarray, step: int = 4) -> float:
@@ -77,11 +85,8 @@ def forward_smear(fwd: np.ndarray, step: int, person: np.ndarray, near: np.ndarr
     """
     dx = np.gradient(fwd, axis=1) / step
     dy = np.gradient(fwd, axis=0) / step
-    a, c, b, d = 1.0 + dx[..., 0], dx[..., 1], dy[..., 0], 1.0 + dy[..., 1]
-    total = a * a + b * b + c * c + d * d
-    det = a * d - b * c
-    smax = np.sqrt(0.5 * (total + np.sqrt(np.maximum(total * total - 4.0 * det * det, 0.0))))
-    hit = (smax > SMEAR_STRETCH) & person & near
+    _, smax2, det = _squared_singular_values(1.0 + dx[..., 0], dx[..., 1], dy[..., 0], 1.0 + dy[..., 1])
+    hit = (smax2 > SMEAR_STRETCH * SMEAR_STRETCH) & person & near
     return 1000.0 * float(np.abs(det[hit]).sum()) * step * step / max(face_area, 1.0)
 
 
@@ -94,5 +99,4 @@ def near_face(outline: np.ndarray, shape: tuple[int, int], step: int) -> tuple[n
     cv2.fillPoly(face, [np.round((outline - off) / step * 8).astype(np.int32)], 1, cv2.LINE_8, 3)
     grow = max(1, round(NEAR * float(np.ptp(outline[:, 1])) / step))
     near = cv2.dilate(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) > 0
-    x, y = outline[:, 0], outline[:, 1]
-    return near, float(0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    return near, polygon_area(outline)
