@@ -31,6 +31,9 @@ from openinfp.head.smoothing import OneEuroFilter
 MAX_FACES = 6
 """How many faces MediaPipe looks for in a still image (the largest is picked by default)."""
 
+SMALL_FACE_CROP = 3.0
+"""Side of the square crop the face mesh reads around a small face, in face-box widths."""
+
 
 @dataclass
 class TrackedFace:
@@ -88,6 +91,17 @@ def _fit(landmarks_px: np.ndarray) -> PoseFit:
     return fit_pose_and_expression(camera)
 
 
+def _face_detector():
+    """MediaPipe's full-range face detector (faces down to a few per cent of the frame)."""
+    from openinfp.quiet import QuietMediaPipeGraph, quiet_environment
+
+    quiet_environment()
+    import mediapipe as mp
+
+    return QuietMediaPipeGraph(lambda: mp.solutions.face_detection.FaceDetection(
+        model_selection=1, min_detection_confidence=0.5))
+
+
 def _dedupe(faces: list[np.ndarray]) -> list[np.ndarray]:
     """Drop faces found twice (overlapping tiles): same nose tip within half a face width."""
     kept: list[np.ndarray] = []
@@ -117,12 +131,16 @@ class HeadTracker:
     def __init__(self, config: Optional[HeadConfig] = None) -> None:
         self.config = config or HeadConfig()
         self._static = None
+        self._full_range = None
 
     # ----- lifecycle ----------------------------------------------------------------
     def close(self) -> None:
         if self._static is not None:
             self._static.close()
             self._static = None
+        if self._full_range is not None:
+            self._full_range.close()
+            self._full_range = None
 
     def __enter__(self) -> "HeadTracker":
         return self
@@ -157,7 +175,44 @@ class HeadTracker:
                 y0, x0 = (start, 0) if h > w else (0, start)
                 faces += self._detect_in(image[y0:y0 + side, x0:x0 + side], x0, y0)
             faces = _dedupe(faces)
+        if len(faces) <= self.config.face_index:
+            faces = _dedupe(faces + self._detect_small(image))
         return sorted(faces, key=lambda lm: -np.prod(np.ptp(lm[:, :2], axis=0)))
+
+    def _detect_small(self, image: np.ndarray) -> list[np.ndarray]:
+        """Faces too small for the face mesh's own short-range detector (a full-length or group
+        photo: a face under about a fifth of the frame): MediaPipe's full-range face detector
+        finds their boxes, and the mesh runs on a square crop of SMALL_FACE_CROP box widths
+        around each, where the face is large enough."""
+        if self._full_range is None:
+            self._full_range = _face_detector()
+        h, w = image.shape[:2]
+        boxes = self._face_boxes(image, 0, 0)
+        side = min(h, w) // 2
+        if not boxes and side >= 128:
+            # the full-range detector still needs a face of about a tenth of what it sees:
+            # look again at half-size tiles overlapping by half
+            for ty in np.unique(np.linspace(0, h - side, max(2, int(np.ceil(2 * h / side)) - 1)).astype(int)):
+                for tx in np.unique(np.linspace(0, w - side, max(2, int(np.ceil(2 * w / side)) - 1)).astype(int)):
+                    boxes += self._face_boxes(image[ty:ty + side, tx:tx + side], tx, ty)
+        found = []
+        for cx, cy, size in boxes:
+            half = 0.5 * SMALL_FACE_CROP * size
+            x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
+            x1, y1 = min(w, int(cx + half)), min(h, int(cy + half))
+            if x1 - x0 >= 32 and y1 - y0 >= 32:
+                found += self._detect_in(image[y0:y1, x0:x1], x0, y0)
+        return found
+
+    def _face_boxes(self, image: np.ndarray, x0: int, y0: int) -> list[tuple[float, float, float]]:
+        """Full-range detections as ``(centre x, centre y, box side)`` in the parent's pixels."""
+        h, w = image.shape[:2]
+        out = []
+        for det in self._full_range.process(np.ascontiguousarray(image)).detections or []:
+            box = det.location_data.relative_bounding_box
+            out.append((x0 + (box.xmin + box.width / 2) * w, y0 + (box.ymin + box.height / 2) * h,
+                        max(box.width * w, box.height * h)))
+        return out
 
     def _detect_in(self, image: np.ndarray, x0: int, y0: int) -> list[np.ndarray]:
         h, w = image.shape[:2]

@@ -83,3 +83,32 @@ def test_track_video_relative_translation_and_smoothing(tmp_path, renderer):
     tracked = space.get_component(seq.motion, "arkit", "jawOpen").numpy()
     # No lag: the frame where the mouth opens already shows most of the opening.
     assert tracked[3] - tracked[2] > 0.6 * (tracked[5] - tracked[2]) > 0.1
+
+
+def test_finds_a_small_face_in_a_full_length_picture(astronaut):
+    """A face under a tenth of the frame (a full-length or group photo) is too small for the face
+    mesh's own detector; the full-range detector finds it, and the landmarks land where the face is."""
+    import cv2
+
+    with HeadTracker() as t:
+        ref = t.track_image(astronaut).landmarks
+    scale, x0, y0 = 0.5, 700, 300  # the face about 5 % of the height: a full-length or group photo
+    small = cv2.resize(astronaut, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.full((2000, 1500, 3), 150, np.uint8)
+    canvas[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
+    with HeadTracker() as t:
+        face = t.track_image(canvas)
+    expected = ref[:, :2] * scale + np.array([x0, y0])
+    err = np.linalg.norm(face.landmarks[:, :2] - expected, axis=1)
+    assert np.median(err) < 0.1 * face.interocular_px, np.median(err)
+
+
+def test_full_length_real_photo_has_its_face(realdata):
+    """A real full-length cabinet card (face about 8 % of the picture's height)."""
+    path = realdata / "portraits" / "09_sepia_cabinet_card_woman_full_body_large.jpg"
+    with HeadTracker() as t:
+        face = t.track_image(path)
+    h, w = face.image_size
+    x0, y0, x1, y1 = face.bbox
+    assert 0.4 * w < x0 < x1 < 0.65 * w and 0.15 * h < y0 < y1 < 0.32 * h, face.bbox
+    assert face.fit_rms < 0.2 and abs(np.degrees(head_euler(face.motion).numpy())).max() < 20
