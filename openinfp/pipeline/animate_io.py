@@ -6,6 +6,7 @@ benchmarks can name a run's inputs and outputs without importing the pipeline.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
@@ -14,7 +15,7 @@ import numpy as np
 
 from openinfp.core.audio import ConversationAudio
 from openinfp.core.errors import InputError
-from openinfp.core.io import PathLike, check_output_path
+from openinfp.core.io import PathLike, atomic_output, check_output_path
 from openinfp.core.motion import MotionSequence
 
 ImageInput = Union[PathLike, np.ndarray]
@@ -120,6 +121,34 @@ def check_side_outputs(outputs: AnimateOutputs) -> None:
         if p.suffix.lower() != suffix:
             raise InputError(f"{key.replace('_', ' ')} output {p} must end in {suffix}")
         check_output_path(p, f"{key.replace('_', ' ')} output")
+
+
+def write_side_outputs(stack: contextlib.ExitStack, outputs: AnimateOutputs, motion: MotionSequence,
+                       partner_motion: Optional[MotionSequence], audio: ConversationAudio,
+                       title: str) -> dict[str, Path]:
+    """Write the requested side outputs (motion NPZ, partner motion, ARKit CSV, timeline PNG) to
+    temporary files that ``stack`` moves into place when it closes without an error (so a failed
+    video leaves none behind). Returns ``{kind: final path}``."""
+    files: dict[str, Path] = {}
+    if outputs.motion is not None:
+        motion.save(stack.enter_context(atomic_output(outputs.motion, suffix=".npz")))
+        files["motion"] = Path(outputs.motion)
+        if partner_motion is not None:
+            ptarget = partner_motion_path(outputs.motion)
+            partner_motion.save(stack.enter_context(atomic_output(ptarget, suffix=".npz")))
+            files["partner_motion"] = ptarget
+    if outputs.arkit_csv is not None:
+        from openinfp.pipeline.exports import export_face_csv
+
+        export_face_csv(motion, stack.enter_context(atomic_output(outputs.arkit_csv, suffix=".csv")))
+        files["arkit_csv"] = Path(outputs.arkit_csv)
+    if outputs.timeline is not None:
+        from openinfp.pipeline.timeline_plot import plot_timeline
+
+        plot_timeline(stack.enter_context(atomic_output(outputs.timeline, suffix=".png")), audio, motion,
+                      title=title, partner_motion=partner_motion)
+        files["timeline"] = Path(outputs.timeline)
+    return files
 
 
 def describe_image(image: Optional[ImageInput], what: str) -> str:

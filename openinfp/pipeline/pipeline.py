@@ -32,7 +32,7 @@ from openinfp.config import LAYOUTS, PipelineConfig, load_config
 from openinfp.core.audio import ConversationAudio
 from openinfp.core.config import field_choices
 from openinfp.core.errors import ConfigError, InputError
-from openinfp.core.io import PathLike, atomic_output, check_output_path
+from openinfp.core.io import PathLike, check_output_path
 from openinfp.core.motion import MotionSequence
 from openinfp.core.threads import torch_threads
 from openinfp.pipeline.animate_io import (
@@ -43,6 +43,7 @@ from openinfp.pipeline.animate_io import (
     check_side_outputs,
     describe_image,
     partner_motion_path,
+    write_side_outputs,
 )
 from openinfp.pipeline.resources import GENERATION_THREADS, ModelCache, peak_memory_mb
 
@@ -363,28 +364,8 @@ class ConversationPipeline:
             # Side outputs go to temporary names and are moved into place only after the
             # video has been written, so a failed run leaves nothing behind.
             with timer.stage("side outputs"):
-                if outputs.motion is not None:
-                    tmp = stack.enter_context(atomic_output(outputs.motion, suffix=".npz"))
-                    motion.save(tmp)
-                    files["motion"] = Path(outputs.motion)
-                    if partner_motion is not None:
-                        ptarget = partner_motion_path(outputs.motion)
-                        ptmp = stack.enter_context(atomic_output(ptarget, suffix=".npz"))
-                        partner_motion.save(ptmp)
-                        files["partner_motion"] = ptarget
-                if outputs.arkit_csv is not None:
-                    from openinfp.pipeline.exports import export_face_csv
-
-                    tmp = stack.enter_context(atomic_output(outputs.arkit_csv, suffix=".csv"))
-                    export_face_csv(motion, tmp)
-                    files["arkit_csv"] = Path(outputs.arkit_csv)
-                if outputs.timeline is not None:
-                    from openinfp.pipeline.timeline_plot import plot_timeline
-
-                    tmp = stack.enter_context(atomic_output(outputs.timeline, suffix=".png"))
-                    plot_timeline(tmp, audio, motion, title=_timeline_title(inputs, audio),
-                                  partner_motion=partner_motion)
-                    files["timeline"] = Path(outputs.timeline)
+                files.update(write_side_outputs(stack, outputs, motion, partner_motion, audio,
+                                                _timeline_title(inputs, audio)))
 
             num_frames = motion.num_frames
             with timer.stage("render+encode", f"rendering {num_frames} frames"):
