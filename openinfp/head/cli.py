@@ -1,4 +1,4 @@
-"""CLI commands of the head stage: ``track``, ``export``, ``reenact`` and ``check-video``.
+"""CLI commands of the head stage: ``track``, ``export``, ``reenact``, ``check-video`` and ``check-photos``.
 
 ``add_*`` functions import nothing heavy (the CLI builds every parser at start-up).
 """
@@ -155,3 +155,36 @@ def run_check_video(args: argparse.Namespace) -> int:
     if args.side_by_side is not None:
         print(f"wrote {args.side_by_side}")
     return 0
+
+
+# ----- check-photos ---------------------------------------------------------------------
+def add_check_photos_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("photos", nargs="+", help="photos, or folders of photos, to check")
+    p.add_argument("--no-smear", action="store_true", help="skip the smear check at 18 extreme poses (faster)")
+    p.add_argument("--json", default=None, help="also write the figures as JSON to this file")
+    add_quiet(p)
+
+
+def run_check_photos(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from tqdm.auto import tqdm
+
+    from openinfp.core.errors import InputError
+    from openinfp.core.io import atomic_output
+    from openinfp.head.photo_check import check_photo, format_reports, photo_paths
+    from openinfp.head.tracker import HeadTracker
+
+    if args.json is not None and not str(args.json).endswith(".json"):
+        raise InputError(f"--json {args.json} must end in .json")
+    paths = photo_paths(args.photos)
+    with HeadTracker() as tracker:
+        reports = [check_photo(path, tracker, smear=not args.no_smear)
+                   for path in tqdm(paths, desc="photos", unit="photo", disable=args.quiet, file=sys.stderr)]
+    print(format_reports(reports))
+    if args.json is not None:
+        with atomic_output(args.json) as tmp:
+            tmp.write_text(json.dumps([r.to_dict() for r in reports], indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0 if all(r.passed for r in reports) else 1

@@ -124,6 +124,13 @@ def register_cli_commands() -> list[CliCommandSpec]:
                        "Track VIDEO, compare the tracked jaw and blinks with the raw lip and lid gaps (and the "
                        "smoothing's lag), then self-reenact the video from its first frame and report the "
                        "landmark error in inter-ocular distances. No ground truth needed. See docs/HEAD.md."),
+        CliCommandSpec("check-photos", "check the portrait renderer on real photos (framing, stripes, mouth, ...)",
+                       "openinfp.head.cli:add_check_photos_arguments", "openinfp.head.cli:run_check_photos",
+                       "Render each photo (files or folders) at listening, turned and extreme poses and check: the "
+                       "head crop stays inside the photo, no edge stripes where the frame samples past it, grayscale "
+                       "stays grayscale, a photo's own open mouth closes while listening, the background stays "
+                       "still, no holes in the face, no smear. Prints a table; exit status 1 if a photo with a face "
+                       "fails. See docs/HEAD.md."),
         CliCommandSpec("diarize", "who speaks when in a mono recording -> RTTM (and DER against a reference)",
                        "openinfp.audio.commands:add_diarize_arguments", "openinfp.audio.commands:run_diarize",
                        "Find the speakers of a mono recording (pyannote segmentation-3.0 + CAM++ speaker "
