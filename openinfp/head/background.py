@@ -48,6 +48,12 @@ MIRROR_GAP = 0.008
 by this share of the canvas side (4 px at 512: past the antialiased edge)..."""
 FRINGE = 0.02
 """... and past any segmentation value above this near the person."""
+CORE_SMOOTH = 0.01
+"""The person's core is where the mask smoothed over this share of the side (5 px at 512)
+exceeds 0.6 ..."""
+PLATE_REACH = 0.04
+"""... and the plate may show within this share of the side of it (20 px at 512: the
+antialiased and halo edge of the head; what the head uncovers lies inside its old core)."""
 MIRROR_KEEP = 0.08
 """... kept as it is up to this depth (share of the side; a head turned 20 degrees uncovers
 10-35 px at 512) ..."""
@@ -85,9 +91,10 @@ class StillBackground:
         inv_mask: ``[H, W]`` float32 ``1 / max(mask, eps)``.
         plate: ``[H, W, 3]`` uint8 background plate (the canvas outside the person).
         ones: ``[H, W]`` float32 ones (kept: blend weights are ``w`` and ``1 - w``).
-        rim: ``[H, W]`` float32, 1 within :data:`MIRROR_GAP` of the person (alpha > 0), else 0:
-            the uncovered area is grown into it (the photo's antialiased outline there
-            would stay behind as a thin line where the head was).
+        rim: ``[H, W]`` float32, 1 within :data:`MIRROR_GAP` of the person (alpha > 0) and
+            near its core (:func:`_near_core`), else 0: the uncovered area is grown into it
+            (the photo's antialiased outline there would stay behind as a thin line where
+            the head was); outside it the plate never shows.
         grow: ``[k, k]`` uint8 structuring element of that growth (a square).
     """
 
@@ -132,11 +139,24 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     plate = _mirror_fill(canvas, plate, (alpha > 0) | fringe)
     gap = max(1, round(MIRROR_GAP * max(h, w)))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1, 2 * gap + 1))
-    rim = cv2.dilate((alpha > 0).astype(np.uint8), disc).astype(np.float32)
+    rim = cv2.dilate((alpha > 0).astype(np.uint8), disc) & _near_core(mask, max(h, w))
+    rim = rim.astype(np.float32)
     disc = np.ones_like(disc)  # per frame a square (separable, 4x faster); the rim bounds it
     mask = alpha.astype(np.float32) / np.float32(255.0)  # exactly what the warped layer carries
     return StillBackground(alpha, mask, (1.0 / np.maximum(mask, 0.02)).astype(np.float32), plate,
                            np.ones((h, w), np.float32), rim, disc)
+
+
+def _near_core(mask: np.ndarray, side: int) -> np.ndarray:
+    """``[H, W]`` uint8, 1 within :data:`PLATE_REACH` of the person's core: where the mask
+    ``[H, W]`` float32, smoothed over :data:`CORE_SMOOTH`, exceeds 0.6. A mottled, half-sure
+    region of the mask (a sleeve at the photo's edge: 0.3-0.5 with speckles) is no core, and
+    the plate stays out of it: the warp shifts such a region by a pixel or two and its
+    speckles read as uncovered, which drew the mirrored background in square blocks."""
+    smooth = cv2.GaussianBlur(mask, (0, 0), max(1.0, CORE_SMOOTH * side))
+    reach = max(1, round(PLATE_REACH * side))
+    return cv2.dilate((smooth > 0.6).astype(np.uint8),
+                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
 
 
 def _nearest_along(bg: np.ndarray) -> np.ndarray:
@@ -205,6 +225,8 @@ def composite_still(warped: np.ndarray, canvas: np.ndarray, bg: StillBackground)
     frame = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
     a = np.multiply(cv2.extractChannel(warped, 3), np.float32(1.0 / 255.0), dtype=np.float32)
     uncovered = cv2.multiply(cv2.subtract(bg.mask, a), bg.inv_mask)
+    A0 = float(__import__("os").environ.get("A0", "0.5"))
+    uncovered = cv2.multiply(uncovered, np.clip(1.0 - a / np.float32(A0), 0.0, 1.0))
     np.clip(uncovered, 0.0, 1.0, out=uncovered)
     # cv2.blendLinear: per-pixel weighted mean of two uint8 images, 4x faster than the
     # same arithmetic in float numpy (measured 4 ms vs 16 ms per 512 px frame under load).
