@@ -112,6 +112,7 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     # floor calls background would be mirrored into the plate as a bright or dark streak).
     fringe = (mask > FRINGE) & ~far
     mask = np.clip((mask - floor) / (1.0 - 2 * floor), 0.0, 1.0).astype(np.float32)
+    mask = _without_islands(mask, core)
     hard = (mask > 0.25).astype(np.uint8)
     grow = max(1, round(MASK_DILATE * max(h, w)))
     hole = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
@@ -137,6 +138,21 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     mask = alpha.astype(np.float32) / np.float32(255.0)  # exactly what the warped layer carries
     return StillBackground(alpha, mask, (1.0 / np.maximum(mask, 0.02)).astype(np.float32), plate,
                            np.ones((h, w), np.float32), rim, disc)
+
+
+def _without_islands(mask: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """``mask`` ``[H, W]`` float32 without its faint islands: the connected parts of
+    ``mask > 0`` that hold no pixel of the person's ``core`` ``[H, W]`` (uint8, mask > 0.5).
+    A faint patch the segmenter leaves in the background away from the person (a window
+    beside 28's head of the real set) was moved by the warp with the head, and the plate
+    shown where it had been drew a ghost of it."""
+    n, labels = cv2.connectedComponents((mask > 0).astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return mask
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[core > 0])] = True
+    keep[0] = False
+    return np.where(keep[labels], mask, np.float32(0.0)).astype(np.float32)
 
 
 def _nearest_along(bg: np.ndarray) -> np.ndarray:
