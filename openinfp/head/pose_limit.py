@@ -23,7 +23,8 @@ further up (04, 22), tight crops smeared at the canvas edge (30).
 :func:`measured_limits` therefore finds, once per photo, the largest swing towards each
 of :data:`DIRECTIONS` directions in the picture plane, and the largest roll each way,
 that the renderer draws without a visible defect (a score the caller measures on the
-warp, :mod:`openinfp.head.warp_quality`), never more than ``max_deg``;
+warp, :mod:`openinfp.head.warp_quality`: a smear, or a tear under the jaw where the photo's
+jaw lay over the collar), never more than ``max_deg``;
 :class:`TurnLimits` eases each frame's swing towards the limit of its direction
 (interpolated between the measured ones) and its roll towards the roll limit. A photo
 that passes at ``max_deg`` in a direction is drawn there exactly as with
