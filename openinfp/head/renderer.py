@@ -185,11 +185,11 @@ class PortraitRenderer:
         face (``warp_quality``). Turned photos get smaller limits towards one side or both
         (the hidden far side, or the near side's ear and hair), photos looking up
         further up; frontal photos keep ``max_turn`` or close to it for turns to the
-        side. Measured on the warp's forward field (``warp_quality.forward_smear``: no
-        inversion; 26-130 evaluations, 0.2-1 s). With a still background the warp must also
-        tear at most ``TEAR_MAX`` (``warp_quality.tear``: the background plate in a pocket
-        under the jaw, where the photo's jaw lay over the collar); that needs the backward
-        map, taken only where the smear passes."""
+        side. The smear is measured on the warp's forward field
+        (``warp_quality.forward_smear``: no inversion). With a still background the warp
+        must also tear at most ``TEAR_MAX`` (``warp_quality.tear``: a crack of background
+        plate under the jaw, where the photo's jaw lay over the collar); that needs the
+        backward map, taken only where the smear passes (setup 1-3 s in all)."""
         src = self._require()
         if self.config.max_turn <= 0:
             return
