@@ -119,6 +119,7 @@ def prepare_still_background(canvas: np.ndarray, mask: np.ndarray) -> StillBackg
     # floor calls background would be mirrored into the plate as a bright or dark streak).
     fringe = (mask > FRINGE) & ~far
     mask = np.clip((mask - floor) / (1.0 - 2 * floor), 0.0, 1.0).astype(np.float32)
+    mask = _without_islands(mask, core)
     hard = (mask > 0.25).astype(np.uint8)
     grow = max(1, round(MASK_DILATE * max(h, w)))
     hole = cv2.dilate(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
@@ -157,6 +158,21 @@ def _near_core(mask: np.ndarray, side: int) -> np.ndarray:
     reach = max(1, round(PLATE_REACH * side))
     return cv2.dilate((smooth > 0.6).astype(np.uint8),
                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
+
+
+def _without_islands(mask: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """``mask`` ``[H, W]`` float32 without its faint islands: the connected parts of
+    ``mask > 0`` that hold no pixel of the person's ``core`` ``[H, W]`` (uint8, mask > 0.5).
+    A faint patch the segmenter leaves in the background away from the person (a window
+    beside 28's head of the real set) was moved by the warp with the head, and the plate
+    shown where it had been drew a ghost of it."""
+    n, labels = cv2.connectedComponents((mask > 0).astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return mask
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[core > 0])] = True
+    keep[0] = False
+    return np.where(keep[labels], mask, np.float32(0.0)).astype(np.float32)
 
 
 def _nearest_along(bg: np.ndarray) -> np.ndarray:

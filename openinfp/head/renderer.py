@@ -84,7 +84,7 @@ from openinfp.head.rings import Rings, build_rings, ring_targets
 from openinfp.head.silhouette import hidden_landmarks, hidden_outline_on_silhouette
 from openinfp.head.tracker import HeadTracker, TrackedFace
 from openinfp.head.warp import ControlWarp, border_points, forward_triangle_warp
-from openinfp.head.warp_quality import SMEAR_MAX, forward_smear, near_face, smear
+from openinfp.head.warp_quality import SMEAR_MAX, TEAR_MAX, forward_smear, near_face, smear, tear
 
 
 @dataclass
@@ -185,27 +185,39 @@ class PortraitRenderer:
         face (``warp_quality``). Turned photos get smaller limits towards one side or both
         (the hidden far side, or the near side's ear and hair), photos looking up
         further up; frontal photos keep ``max_turn`` or close to it for turns to the
-        side. Measured on the warp's forward field (``warp_quality.forward_smear``: no
-        inversion; 26-130 evaluations, 0.2-1 s)."""
+        side. The smear is measured on the warp's forward field
+        (``warp_quality.forward_smear``: no inversion). With a still background the warp
+        must also tear at most ``TEAR_MAX`` (``warp_quality.tear``: a crack of background
+        plate under the jaw, where the photo's jaw lay over the collar); that needs the
+        backward map, taken only where the smear passes (setup 1-3 s in all)."""
         src = self._require()
         if self.config.max_turn <= 0:
             return
         space = head_motion_space()
         warp = src.warp
         grid = warp.grid
-        person = cv2.remap(_person_mask(src), grid[..., 0], grid[..., 1], cv2.INTER_LINEAR) > 0.5
+        mask = _person_mask(src)
+        person = cv2.remap(mask, grid, None, cv2.INTER_LINEAR) > 0.5
         near, _ = near_face(src.points[list(FACE_OVAL)], person.shape, warp.step)
 
         def drawn(rot: np.ndarray) -> float:
+            """The worse of smear and tear, each relative to its bar (passes at <= 1)."""
             motion = space.set(space.neutral(), "head_rotation", matrix_to_rot6d(torch.from_numpy(rot).float()))
             tg = self._targets(motion, limited=False)
             disp = self._displacements(src, tg)[src.control]
             if self.config.unfold:
                 disp = warp.unfold(disp, src.movable)
-            area = polygon_area(tg.warp_landmarks[list(FACE_OVAL)])
-            return forward_smear(warp.forward_field(disp), warp.step, person, near, area)
+            outline = tg.warp_landmarks[list(FACE_OVAL)]
+            score = forward_smear(warp.forward_field(disp), warp.step, person, near, polygon_area(outline)) / SMEAR_MAX
+            if score > 1.0 or src.background is None:
+                return score
+            # on the full frame: on the warp's grid alone the small pockets it counts
+            # came out up to 2.5x larger or smaller
+            carried = cv2.remap(mask, warp.backward_map_xy(disp), None, cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REFLECT_101)
+            return max(score, tear(carried, mask, outline) / TEAR_MAX)
 
-        src.turn_limits = measured_limits(drawn, self.config.max_turn, SMEAR_MAX)
+        src.turn_limits = measured_limits(drawn, self.config.max_turn, 1.0)
 
     def smear(self, motion: torch.Tensor, limited: bool = True) -> float:
         """How much of the person near the face one motion ``[62]`` smears, per mille of the
@@ -216,6 +228,18 @@ class PortraitRenderer:
         xy = self._map(src, tg)
         alpha = cv2.remap(_person_mask(src), xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         return smear(xy, alpha, tg.warp_landmarks[list(FACE_OVAL)], self.config.grid_step)
+
+    def tear(self, motion: torch.Tensor, limited: bool = True) -> float:
+        """How much of the photo's person one motion ``[62]`` tears open under the jaw, per
+        mille of the face (:func:`openinfp.head.warp_quality.tear`, on the full frame);
+        ``limited=False``: with the turn drawn as given. 0.0 without a still background."""
+        src = self._require()
+        if src.background is None:
+            return 0.0
+        tg = self._targets(motion, limited=limited)
+        xy = self._map(src, tg)
+        carried = cv2.remap(src.background.mask, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        return tear(carried, src.background.mask, tg.warp_landmarks[list(FACE_OVAL)])
 
     def _build(self, canvas: np.ndarray, lm: np.ndarray, face: TrackedFace, sigma: float, center: np.ndarray,
                mask: np.ndarray | None, teeth: SourceTeeth | None, undone: np.ndarray, parted: bool) -> None:

@@ -14,6 +14,17 @@ photos of any framing compare.
 Checked by eye on the real set at 512 px: frames scoring up to 35 (02, 05, 26 turned
 20-24 degrees) show nothing wrong; from about 50 a smear is plain (13's beard, 19's far
 cheek and jaw, 25's and 29's necks, 20's mouth, 17's ear at 50-200).
+
+A warp can also *tear* without smearing: where the photo's jaw lay over the collar (19 of
+the real set, turned 25 degrees, turned back towards the camera), the jaw moves away and
+the pixels it covered sample the background beside it, so the still background plate
+shows as a wedge between the jaw and the collar. :func:`tear` counts such pixels: person
+in the photo, background now (the backward map lands outside the person), with the
+frame's face right above them and the person right below (within :data:`TEAR_DEPTH`
+face heights each way): a pocket of background under the jaw, which a real head turning
+would fill with its neck. Background uncovered *beside* a turning head (the cheek or
+hair moving away from the background behind them) is not under the face and does not
+count.
 """
 
 from __future__ import annotations
@@ -29,6 +40,13 @@ SMEAR_MAX = 40.0
 """Largest smear (per mille of the face) the renderer draws a turn with (see pose_limit.py)."""
 NEAR = 0.3
 """The region scored: the target face outline grown by this many face heights."""
+TEAR_DEPTH = 0.05
+"""How close (face heights, straight up and straight down) the face above and the person
+below a torn pixel must be (:func:`tear`)."""
+TEAR_RUN = 0.06
+"""... and how long (face heights) a row of torn pixels must run across (:func:`tear`)."""
+TEAR_MAX = 1.0
+"""Largest tear (per mille of the face) the renderer draws a turn with (see pose_limit.py)."""
 
 
 def stretch_on_grid(xy: np.ndarray, step: int) -> np.ndarray:
@@ -100,3 +118,36 @@ def near_face(outline: np.ndarray, shape: tuple[int, int], step: int) -> tuple[n
     grow = max(1, round(NEAR * float(np.ptp(outline[:, 1])) / step))
     near = cv2.dilate(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) > 0
     return near, polygon_area(outline)
+
+
+def tear(carried: np.ndarray, mask: np.ndarray, outline: np.ndarray, step: int = 1) -> float:
+    """Tear (module docstring) of one frame, per mille of the face's area.
+
+    Args:
+        carried: ``[h, w]`` the person mask carried by the frame's warp (where the person
+            lands: the photo's mask sampled by the backward map).
+        mask: ``[h, w]`` the photo's own person mask at the same pixels.
+        outline: ``[K, 2]`` the frame's face outline (target landmarks, canvas px).
+        step: the pixels are every ``step``-th canvas pixel from ``(step - 1) // 2`` (the
+            warp's grid nodes; 1: the full frame).
+    Returns the area of pixels that were person in the photo, show background now, lie
+    within :data:`TEAR_DEPTH` face heights below the face and above the person, and run
+    across for at least :data:`TEAR_RUN` face heights (a crack under the jaw; the small
+    corner of background where a jaw meets a shoulder, which looks natural, is left out).
+    """
+    if carried.shape != mask.shape:
+        raise ValueError(f"carried {carried.shape} and mask {mask.shape} differ")
+    if step < 1:
+        raise ValueError(f"step must be >= 1, got {step}")
+    off = (step - 1) // 2
+    face = np.zeros(mask.shape, np.uint8)
+    cv2.fillPoly(face, [np.round((outline - off) / step * 8).astype(np.int32)], 1, cv2.LINE_8, 3)
+    reach = max(1, round(TEAR_DEPTH * float(np.ptp(outline[:, 1])) / step))
+    column = np.ones((reach + 1, 1), np.uint8)
+    under_face = cv2.dilate(face, column, anchor=(0, reach)) > 0  # the face within reach above
+    over_person = cv2.dilate((carried > 0.5).astype(np.uint8), column, anchor=(0, 0)) > 0  # ... person below
+    torn = ((mask > 0.5) & (carried < 0.5) & under_face & over_person).astype(np.uint8)
+    # a crack, not the corner where a jaw meets a shoulder: runs at least TEAR_RUN long
+    run = max(1, round(TEAR_RUN * float(np.ptp(outline[:, 1])) / step))
+    torn = cv2.morphologyEx(torn, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    return 1000.0 * float(torn.sum()) * step * step / max(polygon_area(outline), 1.0)

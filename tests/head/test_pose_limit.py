@@ -101,3 +101,15 @@ def test_measured_limits_find_where_the_defect_passes():
     limits = measured_limits(defect, 24.0, 24.5)
     assert 12.25 - 24.0 / 32 <= limits.degrees[0] <= 12.25
     assert np.all(limits.degrees[1:] == 24.0)
+
+
+def test_measured_limits_catch_a_defect_that_closes_again_at_larger_turns():
+    # Fails between 5 and 13 degrees towards direction 0 only (a tear that closes again as
+    # the head turns further); a bisection from 24 alone would pass it at 24.
+    def defect(rot):
+        towards = np.cos(swing_direction(rot)) > 0.99
+        return 1.0 if towards and 5.0 < swing_deg(rot) < 13.0 else 0.0
+
+    limits = measured_limits(defect, 24.0, 0.5)
+    assert 5.0 - 24.0 / 32 <= limits.degrees[0] <= 5.0
+    assert np.all(limits.degrees[1:] == 24.0)
