@@ -140,14 +140,30 @@ def teacher_mask(model: nn.Module, wave: np.ndarray) -> np.ndarray:
     return mask
 
 
-def load_speakers(folder: Path, model: nn.Module) -> tuple[list[list[Source]], list[list[Source]]]:
-    """Utterances of ``folder`` grouped by speaker: ``(train speakers, held-out speakers)``."""
+def close_gaps(mask: np.ndarray, gap: int) -> np.ndarray:
+    """``[N]`` bool with every pause shorter than ``gap`` samples between two speech runs filled."""
+    out = mask.copy()
+    edges = np.flatnonzero(np.diff(mask.astype(np.int8)))
+    for a, b in zip(edges, edges[1:]):
+        if not mask[a + 1] and b + 1 - (a + 1) < gap and mask[a]:
+            out[a + 1:b + 1] = True
+    return out
+
+
+def load_speakers(folder: Path, model: nn.Module,
+                  fill_gap_s: float = 0.0) -> tuple[list[list[Source]], list[list[Source]]]:
+    """Utterances of ``folder`` grouped by speaker: ``(train speakers, held-out speakers)``.
+
+    ``fill_gap_s``: pauses shorter than this inside an utterance's speech mask count as speech
+    (as in turn-level human annotation).
+    """
     from openinfp.data.real_speech import find_utterances, is_val_speaker, read_utterance
 
     groups: dict[str, list[Source]] = defaultdict(list)
     for path, speaker, _ in find_utterances(folder):
         wave = read_utterance(str(path))
-        groups[speaker].append(Source(wave, teacher_mask(model, wave)))
+        mask = teacher_mask(model, wave)
+        groups[speaker].append(Source(wave, close_gaps(mask, int(fill_gap_s * 16000)) if fill_gap_s > 0 else mask))
     train = [v for k, v in sorted(groups.items()) if not is_val_speaker(k)]
     val = [v for k, v in sorted(groups.items()) if is_val_speaker(k)]
     log.info("%d training speakers, %d held out", len(train), len(val))
@@ -224,6 +240,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--level-db", type=float, nargs=2, default=SimConfig.level_db, metavar=("LOW", "HIGH"),
+                   help="range of each voice's level (dB)")
+    p.add_argument("--overlap-p", type=float, default=SimConfig.overlap_p, help="share of overlapping turns")
+    p.add_argument("--backchannel-p", type=float, default=SimConfig.backchannel_p)
+    p.add_argument("--fill-gap-s", type=float, default=0.0, help="fill shorter pauses in the speech labels")
     p.add_argument("-o", "--output", required=True, type=Path)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -234,10 +255,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     front, head = Front(model, args.train_from).eval(), Head(model, args.train_from)
     for param in front.parameters():
         param.requires_grad_(False)
-    train_spk, val_spk = load_speakers(args.speech, teacher)
-    val = make_features(front, val_spk, args.val_chunks, args.seed + 1)
+    train_spk, val_spk = load_speakers(args.speech, teacher, args.fill_gap_s)
+    cfg = SimConfig(level_db=tuple(args.level_db), overlap_p=args.overlap_p, backchannel_p=args.backchannel_p)
+    val = make_features(front, val_spk, args.val_chunks, args.seed + 1, cfg)
     log.info("before: %s", evaluate(head, *val))
-    feats, labels = make_features(front, train_spk, args.chunks, args.seed)
+    feats, labels = make_features(front, train_spk, args.chunks, args.seed, cfg)
     speaking = labels.sum(-1)
     log.info("features ready: %s; frames with speech %.2f, with two voices %.2f", tuple(feats.shape),
              float((speaking > 0).float().mean()), float((speaking > 1).float().mean()))

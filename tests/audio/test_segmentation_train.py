@@ -89,3 +89,11 @@ def test_split_network_equals_the_whole_and_a_tiny_run_learns():
     assert after < 0.8 * before
     assert set(head.full_state()) >= {"lstm.weight_ih_l3", "lstm.weight_hh_l3_reverse", "classifier.weight"}
     assert not any("_l2" in k or "sincnet" in k for k in head.full_state())
+
+
+def test_close_gaps_fills_only_short_pauses_between_speech():
+    from openinfp.audio.segmentation_train import close_gaps
+
+    mask = np.array([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 0], bool)
+    assert close_gaps(mask, 3).astype(int).tolist() == [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0]
+    assert close_gaps(mask, 5).astype(int).tolist() == [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]
