@@ -39,7 +39,7 @@ from openinfp.core.arkit import arkit_index
 from openinfp.core.errors import InputError
 from openinfp.core.interfaces import RenderSource
 from openinfp.core.motion import MotionSequence
-from openinfp.core.rotations import matrix_to_rot6d, rot6d_to_matrix
+from openinfp.core.rotations import rot6d_to_matrix
 from openinfp.head.background import (
     StillBackground,
     composite_still,
@@ -78,13 +78,14 @@ from openinfp.head.landmarks import (
     polygon_area,
 )
 from openinfp.head.motion_space import HEAD_SPACE_NAME, head_motion_space
-from openinfp.head.pose_limit import TurnLimits, limit_turn, measured_limits
+from openinfp.head.pose_limit import TurnLimits, limit_turn
 from openinfp.head.renderer_config import PortraitRendererConfig
 from openinfp.head.rings import Rings, build_rings, ring_targets
 from openinfp.head.silhouette import hidden_landmarks, hidden_outline_on_silhouette
 from openinfp.head.tracker import HeadTracker, TrackedFace
+from openinfp.head.turn_limits import measure_turn_limits
 from openinfp.head.warp import ControlWarp, border_points, forward_triangle_warp
-from openinfp.head.warp_quality import SMEAR_MAX, TEAR_MAX, forward_smear, near_face, smear, tear
+from openinfp.head.warp_quality import smear, tear
 
 
 @dataclass
@@ -179,45 +180,23 @@ class PortraitRenderer:
         self._measure_turn_limits()
 
     def _measure_turn_limits(self) -> None:
-        """This photo's turn and roll limits (``pose_limit.measured_limits``): the largest
-        turn towards each direction (at most ``max_turn``, with a roll of up to 8 degrees
-        on top) and roll each way whose warp smears at most ``SMEAR_MAX`` per mille of the
-        face (``warp_quality``). Turned photos get smaller limits towards one side or both
-        (the hidden far side, or the near side's ear and hair), photos looking up
-        further up; frontal photos keep ``max_turn`` or close to it for turns to the
-        side. The smear is measured on the warp's forward field
-        (``warp_quality.forward_smear``: no inversion). With a still background the warp
-        must also tear at most ``TEAR_MAX`` (``warp_quality.tear``: a crack of background
-        plate under the jaw, where the photo's jaw lay over the collar); that needs the
-        backward map, taken only where the smear passes (setup 1-3 s in all)."""
+        """This photo's turn and roll limits (:func:`openinfp.head.turn_limits.measure_turn_limits`:
+        the largest turn each way whose warp neither smears nor tears)."""
         src = self._require()
         if self.config.max_turn <= 0:
             return
-        space = head_motion_space()
-        warp = src.warp
-        grid = warp.grid
-        mask = _person_mask(src)
-        person = cv2.remap(mask, grid, None, cv2.INTER_LINEAR) > 0.5
-        near, _ = near_face(src.points[list(FACE_OVAL)], person.shape, warp.step)
+        src.turn_limits = measure_turn_limits(
+            src.warp, src.points[list(FACE_OVAL)], _person_mask(src), src.background is not None,
+            self.config.max_turn,
+            lambda motion: self._warp_displacements(src, self._targets(motion, limited=False)))
 
-        def drawn(rot: np.ndarray) -> float:
-            """The worse of smear and tear, each relative to its bar (passes at <= 1)."""
-            motion = space.set(space.neutral(), "head_rotation", matrix_to_rot6d(torch.from_numpy(rot).float()))
-            tg = self._targets(motion, limited=False)
-            disp = self._displacements(src, tg)[src.control]
-            if self.config.unfold:
-                disp = warp.unfold(disp, src.movable)
-            outline = tg.warp_landmarks[list(FACE_OVAL)]
-            score = forward_smear(warp.forward_field(disp), warp.step, person, near, polygon_area(outline)) / SMEAR_MAX
-            if score > 1.0 or src.background is None:
-                return score
-            # on the full frame: on the warp's grid alone the small pockets it counts
-            # came out up to 2.5x larger or smaller
-            carried = cv2.remap(mask, warp.backward_map_xy(disp), None, cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REFLECT_101)
-            return max(score, tear(carried, mask, outline) / TEAR_MAX)
-
-        src.turn_limits = measured_limits(drawn, self.config.max_turn, 1.0)
+    def _warp_displacements(self, src: _Source, tg: _Targets) -> tuple[np.ndarray, np.ndarray]:
+        """The warp's control-point displacements ``[K, 2]`` for targets ``tg`` (unfolded when
+        configured) and the target face outline ``[len(FACE_OVAL), 2]``."""
+        disp = self._displacements(src, tg)[src.control]
+        if self.config.unfold:
+            disp = src.warp.unfold(disp, src.movable)
+        return disp, tg.warp_landmarks[list(FACE_OVAL)]
 
     def smear(self, motion: torch.Tensor, limited: bool = True) -> float:
         """How much of the person near the face one motion ``[62]`` smears, per mille of the
@@ -374,10 +353,7 @@ class PortraitRenderer:
 
     def _map(self, src: _Source, tg: _Targets) -> np.ndarray:
         """The frame's backward map ``[H, W, 2]`` float32 (x, y on the canvas)."""
-        disp = self._displacements(src, tg)[src.control]
-        if self.config.unfold:
-            disp = src.warp.unfold(disp, src.movable)
-        return src.warp.backward_map_xy(disp)
+        return src.warp.backward_map_xy(self._warp_displacements(src, tg)[0])
 
     def source_positions(self, motion: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Where each output pixel of one motion ``[62]`` samples the canvas: ``(x, y)``, each
