@@ -93,13 +93,13 @@ def hole_share(renderer, motion) -> float:
     return float(((renderer.person_alpha(motion) < 0.5) & (face > 0)).sum() / max(1, face.sum()))
 
 
-def past_canvas(renderer, motion) -> np.ndarray:
-    """``[S, S]`` bool: output pixels of ``motion`` that sample at least ~9 px past the canvas
-    (a sliver along the edge shows the photo's own edge and is left out)."""
+def past_canvas(renderer, motion, deep: bool = True) -> np.ndarray:
+    """``[S, S]`` bool: output pixels of ``motion`` that sample past the canvas; with ``deep``
+    only areas at least ~9 px deep (a sliver along the edge shows the photo's own edge)."""
     mx, my = renderer.source_positions(motion)
     size = renderer.config.size
     beyond = (mx < -2) | (my < -2) | (mx > size + 1) | (my > size + 1)
-    return cv2.erode(beyond.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    return cv2.erode(beyond.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0 if deep else beyond
 
 
 @dataclass
@@ -184,7 +184,9 @@ def check_photo(path: Path, tracker, smear: bool = True) -> PhotoReport:
             if not (rep.listening_gap < 0.4 * rep.own_gap and rep.listening_gap < CLOSED_GAP):
                 rep.failures.append(f"mouth: the photo's open mouth stays open while listening "
                                     f"(gap {rep.own_gap:.2f} -> {rep.listening_gap:.2f})")
-    person = (person_mask(renderer.photo_canvas) > 0.1) | (person_mask(turned) > 0.1) | past_canvas(renderer, TURNED)
+    # (pixels sampled past the canvas are extension, checked for stripes above)
+    person = ((person_mask(renderer.photo_canvas) > 0.1) | (person_mask(turned) > 0.1)
+              | past_canvas(renderer, TURNED, deep=False))
     background = cv2.dilate(person.astype(np.uint8), np.ones((21, 21), np.uint8)) == 0  # soft edges: neither
     if background.sum() >= 500:
         change = np.abs(turned.astype(np.int16) - renderer.source_frame.astype(np.int16)).max(2)
