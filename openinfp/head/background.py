@@ -241,8 +241,6 @@ def composite_still(warped: np.ndarray, canvas: np.ndarray, bg: StillBackground)
     frame = cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB)
     a = np.multiply(cv2.extractChannel(warped, 3), np.float32(1.0 / 255.0), dtype=np.float32)
     uncovered = cv2.multiply(cv2.subtract(bg.mask, a), bg.inv_mask)
-    A0 = float(__import__("os").environ.get("A0", "0.5"))
-    uncovered = cv2.multiply(uncovered, np.clip(1.0 - a / np.float32(A0), 0.0, 1.0))
     np.clip(uncovered, 0.0, 1.0, out=uncovered)
     # cv2.blendLinear: per-pixel weighted mean of two uint8 images, 4x faster than the
     # same arithmetic in float numpy (measured 4 ms vs 16 ms per 512 px frame under load).
