@@ -39,6 +39,13 @@ right at the person keeps the lower floor."""
 HALO_PX = 0.04
 """Width of that edge, as a share of the canvas side (20 px at 512: the frontal astronaut's mask
 has no halo beyond it, so its closed loop is unchanged)."""
+EDGE_BAND = 0.015
+"""Width (face heights) of the band along the person's new edge where :func:`with_face` lets
+colour take back what the face mesh adds beyond the outline (a few pixels of background
+past a turned face's far cheek)."""
+COLOUR_REACH = 0.1
+"""... comparing with the person's and the background's colours within about this many
+face heights."""
 MESH_EDGE = 0.08
 """Longest edge (share of the face height) of a landmark triangle counted as face."""
 MASK_DILATE = 0.06
@@ -261,25 +268,68 @@ def composite_still(warped: np.ndarray, canvas: np.ndarray, bg: StillBackground)
     return cv2.blendLinear(frame, still, a, cv2.subtract(bg.ones, a))
 
 
-def with_face(mask: np.ndarray, landmarks: np.ndarray, mesh: bool = True) -> np.ndarray:
+def with_face(mask: np.ndarray, landmarks: np.ndarray, mesh: bool = True,
+              image: np.ndarray | None = None) -> np.ndarray:
     """``mask`` ``[H, W]`` float32 with the tracked face counted as person in full: inside
     the outline of ``landmarks`` ``[478, 2]`` and, with ``mesh``, on the mesh beyond it (the
     far cheek of a turned face bulges past the outline, which lies behind it). The segmentation can cut
     into a face against a bright or skin-coloured background or in shadow (seen on 19, 28,
     30 of the real set); a head turned towards the camera then stretched its cheek over
     what the mask called background, and the still background showed through as a hole in
-    the face."""
+    the face.
+
+    With the canvas ``image`` ``[H, W, 3]`` uint8, what the mesh adds beyond the outline
+    within :data:`EDGE_BAND` of the person's new edge stays background where its colour
+    is plainly the background's beside it, not the face's (:func:`_background_coloured`):
+    the mesh's hull reaches a few pixels past a turned face's far cheek (28 of the real
+    set, against a bright window), and turned back that sliver of background was
+    stretched with the cheek into a pale crescent beside it."""
     face = np.zeros(mask.shape, np.float32)
     cv2.fillPoly(face, [np.round(landmarks[list(FACE_OVAL)] * 8).astype(np.int32)], 1.0, cv2.LINE_AA, 3)
     if not mesh:
         return np.maximum(mask, face)
+    inside = face.copy()
     tri = Delaunay(landmarks).simplices
     corners = landmarks[tri]  # [T, 3, 2]
     longest = np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=2).max(1)
     # Short triangles only: the mesh's own spacing, not bridges across the nose's profile.
     small = corners[longest < MESH_EDGE * face_height(landmarks)]
     cv2.fillPoly(face, list(np.round(small * 8).astype(np.int32)), 1.0, cv2.LINE_AA, 3)
+    if image is not None:
+        taken = _background_coloured(image, mask, face, inside, face_height(landmarks))
+        face = np.where(taken, inside, face)
     return np.maximum(mask, face)
+
+
+def _background_coloured(image: np.ndarray, mask: np.ndarray, face: np.ndarray, inside: np.ndarray,
+                         face_px: float) -> np.ndarray:
+    """``[H, W]`` bool: pixels the mesh ``face`` ``[H, W]`` float32 adds to the person
+    ``mask`` (float32) beyond the face outline (``inside`` ``[H, W]`` float32, the filled
+    outline) that lie within :data:`EDGE_BAND` face heights of the background left around
+    both and whose colour (Lab of ``image`` ``[H, W, 3]`` uint8) is less than half as far
+    from the local background colour as from the local colour of the face (normalised
+    blurs over :data:`COLOUR_REACH` face heights; half: a shaded cheek stays face). Inside
+    the outline and deeper in nothing is taken back: a segmentation that cuts into a face
+    stays overruled."""
+    person = mask > 0.5
+    added = (face > 0.5) & ~person & (inside < 0.5)
+    if not added.any():
+        return np.zeros(mask.shape, bool)
+    outside = (~person & (face <= 0.5)).astype(np.uint8)
+    if not outside.any():
+        return np.zeros(mask.shape, bool)
+    band = cv2.distanceTransform(1 - outside, cv2.DIST_L2, 3) <= max(1.0, EDGE_BAND * face_px)
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    sigma = max(1.0, COLOUR_REACH * face_px)
+
+    def local_mean(where: np.ndarray) -> np.ndarray:
+        w = where.astype(np.float32)
+        num = cv2.GaussianBlur(lab * w[..., None], (0, 0), sigma)
+        return num / np.maximum(cv2.GaussianBlur(w, (0, 0), sigma), 1e-4)[..., None]
+
+    to_person = np.linalg.norm(lab - local_mean(person & (inside > 0.5)), axis=2)
+    to_background = np.linalg.norm(lab - local_mean(outside > 0), axis=2)
+    return added & band & (2.0 * to_background < to_person)
 
 
 def torso_points(mask: np.ndarray, below_y: float, spacing: float, keep_away: np.ndarray) -> np.ndarray:

@@ -236,7 +236,8 @@ class PortraitRenderer:
         moving = np.concatenate([lm, rings.points])
         background, torso = None, np.zeros((0, 2))
         if mask is not None:
-            background = prepare_still_background(canvas, with_face(mask, tracked, mesh=bool(hidden.any())))
+            person = with_face(mask, tracked, mesh=bool(hidden.any()), image=canvas)
+            background = prepare_still_background(canvas, person)
             face_px = face_height(lm)
             torso = torso_points(mask, lm[CHIN, 1] + TORSO_BELOW_CHIN * face_px, TORSO_SPACING * face_px, moving)
         points = np.concatenate([moving, torso, border])

@@ -191,3 +191,40 @@ def test_head_crop_stays_inside_and_zooms_in_on_tight_photos():
     assert wide.side == 384 and wide.x0 == 0 and wide.y0 == 0  # pushed inside, not padded
     tight = head_crop(lm, 200, 260, 2.4)
     assert tight.side == 200 and outside_share(tight, 200, 260) == 0.0
+
+
+CARRIED_BAR = 4.0
+"""Most background (per mille of the face) a turned-back frame may carry along beside the
+face (:func:`carried_background`). 28 turned back: 7.6-8.2 before the face mesh let colour
+take back the background sliver past its far cheek (a pale crescent), 2.2-2.5 after."""
+
+
+def carried_background(renderer, motion, raw: np.ndarray) -> float:
+    """Output pixels of ``motion`` drawn as person (warped person alpha >= 0.5) that sample
+    what the segmentation ``raw`` ``[H, W]`` calls background, just outside the frame's face
+    outline (within 0.1 face heights), per mille of the face: the photo's background
+    stretched with the face, beside it."""
+    from openinfp.head.landmarks import FACE_OVAL
+
+    alpha = renderer.person_alpha(motion)
+    x, y = renderer.source_positions(motion)
+    seg = cv2.remap(raw, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    outline = renderer.target_landmarks(motion)[list(FACE_OVAL)]
+    face = np.zeros(alpha.shape, np.uint8)
+    cv2.fillPoly(face, [np.round(outline).astype(np.int32)], 1)
+    grow = max(1, round(0.1 * float(np.ptp(outline[:, 1]))))
+    near = cv2.dilate(face, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))) > 0
+    beside = (alpha >= 0.5) & (seg < 0.5) & near & (face == 0)
+    return 1000.0 * float(beside.sum()) / max(1, int(face.sum()))
+
+
+def test_turned_photo_turned_back_carries_no_background_beside_its_cheek(realdata, tracker):
+    """28 (turned ~25 degrees, bright window behind) turned back towards the camera: the
+    background sliver the face mesh reaches past its far cheek stays background, so it is
+    not stretched with the cheek into a pale crescent beside it."""
+    from openinfp.head.background import person_mask
+
+    _, _, renderer = setup(realdata / "portraits" / "28_man_glasses_smile_turned_tight.png", tracker)
+    raw = person_mask(renderer.photo_canvas)
+    scores = [carried_background(renderer, make_motion(ypr), raw) for ypr in ((-15, 0, 0), (-20, -8, -6))]
+    assert max(scores) <= CARRIED_BAR, np.round(scores, 1)
