@@ -6,8 +6,8 @@ expression (:func:`undone_weights`: the tracked weights of the mouth-shaping
 blendshapes, small ones left alone because the tracker reads 0.1-0.5 of them on plainly
 neutral faces) and, where the photo's lips are parted, sets the inner-lip opening to
 the one the motion's weights give on the neutral template face (:func:`set_lip_gap`),
-so that listening closes the lips over the teeth the photo shows. Closed-mouth photos
-render as before.
+so that listening closes the lips over the teeth the photo shows; the chin follows a
+lower lip lifted far more than it (:func:`follow_jaw`). Closed-mouth photos render as before.
 """
 
 from __future__ import annotations
