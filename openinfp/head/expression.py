@@ -6,8 +6,8 @@ expression (:func:`undone_weights`: the tracked weights of the mouth-shaping
 blendshapes, small ones left alone because the tracker reads 0.1-0.5 of them on plainly
 neutral faces) and, where the photo's lips are parted, sets the inner-lip opening to
 the one the motion's weights give on the neutral template face (:func:`set_lip_gap`),
-so that listening closes the lips over the teeth the photo shows. Closed-mouth photos
-render as before.
+so that listening closes the lips over the teeth the photo shows; the chin follows a
+lower lip lifted far more than it (:func:`follow_jaw`). Closed-mouth photos render as before.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from openinfp.core.arkit import arkit_index
-from openinfp.head.landmarks import LIPS_INNER_LOWER, LIPS_INNER_UPPER
+from openinfp.head.landmarks import CHIN, LIPS_INNER_LOWER, LIPS_INNER_UPPER
 
 UNDONE = tuple(arkit_index(n) for n in (
     "jawOpen", "mouthFunnel", "mouthPucker", "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft",
@@ -30,6 +30,8 @@ OPEN_GAP = 0.06
 """Inner-lip gap (inter-ocular units, canonical frame) from which a photo's lips count as parted."""
 UPPER_SHARE = 0.1
 """When parted lips close, the upper lip moves this share of the way (the lower lip the rest)."""
+LOWER_LIP_MID = 17
+"""Middle of the lower lip's outer edge (MediaPipe face mesh)."""
 _UPPER = np.array(LIPS_INNER_UPPER[1:-1])
 _LOWER = np.array(LIPS_INNER_LOWER[::-1][1:-1])  # the lower partner of each upper point
 
@@ -93,3 +95,38 @@ def set_lip_gap(shape: np.ndarray, template_shape: np.ndarray, template_neutral:
 
 FALLOFF = 0.35
 """Width (inter-ocular units) over which the lips' move fades out away from the mouth."""
+
+
+JAW_FOLLOW = 0.7
+"""Share of the lower lip's extra rise (over the chin's) that the chin takes along when a
+photo's open mouth is undone (see :func:`follow_jaw`)."""
+JAW_FADE = 0.3
+"""Distance (inter-ocular units) below the chin over which that rise fades out."""
+
+
+def follow_jaw(photo_shape: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """``shape`` ``[478, 3]`` (the photo's canonical face ``photo_shape`` ``[478, 3]`` with
+    its open mouth undone) with the chin raised towards the lower lip's rise.
+
+    Undoing a yell lifts the lower lip far more than the chin (the mouth's own pull on the
+    lower lip goes with it), so the skin between them, squeezed short in the photo, was
+    stretched to nearly twice its height: a smooth band of lip-coloured skin and a long
+    chin. The chin here takes :data:`JAW_FOLLOW` of that difference along, the points
+    between lower lip and chin in proportion to their height between them, fading out
+    below the chin and past the mouth's corners."""
+    out = shape.copy()
+    lift = (shape[:, 1] - photo_shape[:, 1])
+    extra = JAW_FOLLOW * max(float(lift[LOWER_LIP_MID] - lift[CHIN]), 0.0)
+    if extra <= 0.0:
+        return out
+    y, x = shape[:, 1], shape[:, 0]
+    lip_y, chin_y = float(shape[LOWER_LIP_MID, 1]), float(shape[CHIN, 1])
+    span = max(lip_y - chin_y, 1e-6)
+    ramp = np.clip((lip_y - y) / span, 0.0, None)  # 0 at the lower lip, 1 at the chin
+    below = np.maximum(chin_y - y, 0.0)
+    weight = np.minimum(ramp, 1.0) * np.exp(-0.5 * (below / JAW_FADE) ** 2)
+    xs = shape[list(LIPS_INNER_UPPER), 0]
+    half = 0.5 * (xs.max() - xs.min()) + 1e-6
+    across = np.clip(2.0 - np.abs(x - 0.5 * (xs.max() + xs.min())) / half, 0.0, 1.0)
+    out[:, 1] += extra * weight * across
+    return out

@@ -60,7 +60,7 @@ from openinfp.head.compositing import (
     prepare_source_teeth,
 )
 from openinfp.head.config import HeadConfig
-from openinfp.head.expression import lips_parted, middle_gap, set_lip_gap, undone_weights
+from openinfp.head.expression import follow_jaw, lips_parted, middle_gap, set_lip_gap, undone_weights
 from openinfp.head.extension import extend_canvas
 from openinfp.head.eyelids import LidSkin, paint_closing_lids, prepare_lid_skin
 from openinfp.head.framing import Crop, crop_to_canvas, face_height, head_crop
@@ -329,6 +329,7 @@ class PortraitRenderer:
         canonical = src.face.shape + basis.offsets(warp_weights)
         if absolute and src.parted:
             canonical = set_lip_gap(canonical, basis.shape(weights + src.undone), basis.neutral)
+            canonical = follow_jaw(src.face.shape, canonical)
         warp_lm = project(canonical)
         mouth = opening_strength(polygon_area(canonical[list(LIPS_INNER), :2]), src.mouth_area)
         # Irises ride with the lids (no lid sweeps across a still iris) plus gaze.

@@ -110,6 +110,27 @@ def test_real_portrait(realdata, tracker, name):
     check_photo(realdata / "portraits" / name, tracker)
 
 
+CLOSED_CHIN = ("18_woman_scream_hands_on_head.jpg", "19_man_yelling_small.jpg")
+"""A scream and a yell, whose lower lip sits close above the chin in the photo."""
+CHIN_STRETCH = 1.5
+"""Largest ratio of the closed face's lower-lip-to-chin height (canonical, landmarks 17 to
+152) to the photo's. Before the chin followed the lower lip: 2.10 (18), 1.72 (19), 2.97
+(20), a smooth lip-coloured band and a long chin on 19; now 1.33, 1.22 (20: 1.59)."""
+
+
+@pytest.mark.parametrize("name", CLOSED_CHIN)
+def test_closing_a_yell_does_not_stretch_the_chin(realdata, tracker, name):
+    """Undoing a wide-open mouth lifts the lower lip; the chin comes along (``follow_jaw``)
+    instead of the skin between them being stretched to twice its height."""
+    from openinfp.head.expression import LOWER_LIP_MID
+    from openinfp.head.landmarks import CHIN
+
+    _, face, renderer = setup(realdata / "portraits" / name, tracker)
+    closed = renderer._require().face.shape
+    height = closed[LOWER_LIP_MID, 1] - closed[CHIN, 1]
+    assert height <= CHIN_STRETCH * (face.shape[LOWER_LIP_MID, 1] - face.shape[CHIN, 1]), name
+
+
 @pytest.mark.parametrize("name", TIGHT)
 def test_tight_photo_fill_past_the_edge_is_no_copy(realdata, tracker, name):
     """Where a turned head at the photo's edge samples past it, the fill is neither edge
