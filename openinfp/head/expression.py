@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from openinfp.core.arkit import arkit_index
-from openinfp.head.landmarks import CHIN, LIPS_INNER_LOWER, LIPS_INNER_UPPER
+from openinfp.head.landmarks import CHIN, LIP_OUTER_CENTER_LOWER, LIPS_INNER_LOWER, LIPS_INNER_UPPER
 
 UNDONE = tuple(arkit_index(n) for n in (
     "jawOpen", "mouthFunnel", "mouthPucker", "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft",
@@ -30,8 +30,6 @@ OPEN_GAP = 0.06
 """Inner-lip gap (inter-ocular units, canonical frame) from which a photo's lips count as parted."""
 UPPER_SHARE = 0.1
 """When parted lips close, the upper lip moves this share of the way (the lower lip the rest)."""
-LOWER_LIP_MID = 17
-"""Middle of the lower lip's outer edge (MediaPipe face mesh)."""
 _UPPER = np.array(LIPS_INNER_UPPER[1:-1])
 _LOWER = np.array(LIPS_INNER_LOWER[::-1][1:-1])  # the lower partner of each upper point
 
@@ -44,6 +42,14 @@ def undone_weights(weights: np.ndarray) -> np.ndarray:
     idx = list(UNDONE)
     out[idx] = w[idx] * (t[idx] * t[idx] * (3 - 2 * t[idx]))
     return out
+
+
+def _across_mouth(x: np.ndarray, corners_x: np.ndarray, ends: float) -> np.ndarray:
+    """Weight ``[N]`` of points at ``x`` ``[N]`` across the mouth whose lip points lie at
+    ``corners_x``: 1 within ``ends - 1`` mouth half-widths of its middle, fading to 0 at
+    ``ends`` half-widths (past the corners)."""
+    half = 0.5 * (corners_x.max() - corners_x.min()) + 1e-6
+    return np.clip(ends - np.abs(x - 0.5 * (corners_x.max() + corners_x.min())) / half, 0.0, 1.0)
 
 
 def lip_gaps(shape: np.ndarray) -> np.ndarray:
@@ -81,8 +87,7 @@ def set_lip_gap(shape: np.ndarray, template_shape: np.ndarray, template_neutral:
     line_low = np.interp(x, xs_low[o_low], low[o_low])
     move_up = np.interp(x, xs_up[o_up], d_up[o_up])
     move_low = np.interp(x, xs_low[o_low], d_low[o_low])
-    half = 0.5 * (xs_up.max() - xs_up.min()) + 1e-6
-    across = np.clip(1.5 - np.abs(x - 0.5 * (xs_up.max() + xs_up.min())) / half, 0.0, 1.0)  # fades past the corners
+    across = _across_mouth(x, xs_up, 1.5)
     mid = 0.5 * (line_up + line_low)
     above = y >= mid
     dist = np.where(above, np.maximum(y - line_up, 0.0), np.maximum(line_low - y, 0.0))
@@ -116,17 +121,14 @@ def follow_jaw(photo_shape: np.ndarray, shape: np.ndarray) -> np.ndarray:
     below the chin and past the mouth's corners."""
     out = shape.copy()
     lift = (shape[:, 1] - photo_shape[:, 1])
-    extra = JAW_FOLLOW * max(float(lift[LOWER_LIP_MID] - lift[CHIN]), 0.0)
+    extra = JAW_FOLLOW * max(float(lift[LIP_OUTER_CENTER_LOWER] - lift[CHIN]), 0.0)
     if extra <= 0.0:
         return out
     y, x = shape[:, 1], shape[:, 0]
-    lip_y, chin_y = float(shape[LOWER_LIP_MID, 1]), float(shape[CHIN, 1])
+    lip_y, chin_y = float(shape[LIP_OUTER_CENTER_LOWER, 1]), float(shape[CHIN, 1])
     span = max(lip_y - chin_y, 1e-6)
     ramp = np.clip((lip_y - y) / span, 0.0, None)  # 0 at the lower lip, 1 at the chin
     below = np.maximum(chin_y - y, 0.0)
     weight = np.minimum(ramp, 1.0) * np.exp(-0.5 * (below / JAW_FADE) ** 2)
-    xs = shape[list(LIPS_INNER_UPPER), 0]
-    half = 0.5 * (xs.max() - xs.min()) + 1e-6
-    across = np.clip(2.0 - np.abs(x - 0.5 * (xs.max() + xs.min())) / half, 0.0, 1.0)
-    out[:, 1] += extra * weight * across
+    out[:, 1] += extra * weight * _across_mouth(x, shape[list(LIPS_INNER_UPPER), 0], 2.0)
     return out

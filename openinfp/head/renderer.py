@@ -85,7 +85,7 @@ from openinfp.head.silhouette import hidden_landmarks, hidden_outline_on_silhoue
 from openinfp.head.tracker import HeadTracker, TrackedFace
 from openinfp.head.turn_limits import measure_turn_limits
 from openinfp.head.warp import ControlWarp, border_points, forward_triangle_warp
-from openinfp.head.warp_quality import smear, tear
+from openinfp.head.warp_quality import carried, smear, tear
 
 
 @dataclass
@@ -205,8 +205,7 @@ class PortraitRenderer:
         src = self._require()
         tg = self._targets(motion, limited=limited)
         xy = self._map(src, tg)
-        alpha = cv2.remap(_person_mask(src), xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-        return smear(xy, alpha, tg.warp_landmarks[list(FACE_OVAL)], self.config.grid_step)
+        return smear(xy, carried(_person_mask(src), xy), tg.warp_landmarks[list(FACE_OVAL)], self.config.grid_step)
 
     def tear(self, motion: torch.Tensor, limited: bool = True) -> float:
         """How much of the photo's person one motion ``[62]`` tears open under the jaw, per
@@ -216,9 +215,8 @@ class PortraitRenderer:
         if src.background is None:
             return 0.0
         tg = self._targets(motion, limited=limited)
-        xy = self._map(src, tg)
-        carried = cv2.remap(src.background.mask, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-        return tear(carried, src.background.mask, tg.warp_landmarks[list(FACE_OVAL)])
+        mask = src.background.mask
+        return tear(carried(mask, self._map(src, tg)), mask, tg.warp_landmarks[list(FACE_OVAL)])
 
     def _build(self, canvas: np.ndarray, lm: np.ndarray, face: TrackedFace, sigma: float, center: np.ndarray,
                mask: np.ndarray | None, teeth: SourceTeeth | None, undone: np.ndarray, parted: bool) -> None:
@@ -371,8 +369,7 @@ class PortraitRenderer:
         src = self._require()
         if src.background is None:
             return np.ones(src.image.shape[:2], np.float32)
-        xy = self._map(src, self._targets(motion))
-        return cv2.remap(src.background.mask, xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        return carried(src.background.mask, self._map(src, self._targets(motion)))
 
     def render_frame(self, motion: torch.Tensor) -> np.ndarray:
         """Render one motion vector ``[62]`` -> ``[H, W, 3]`` uint8 RGB."""

@@ -102,6 +102,11 @@ def _face_detector():
         model_selection=1, min_detection_confidence=0.5))
 
 
+def _tile_starts(length: int, side: int) -> np.ndarray:
+    """Starts of tiles of ``side`` px covering ``length`` px, overlapping by about half."""
+    return np.unique(np.linspace(0, length - side, max(1, int(np.ceil(2 * length / side)) - 1)).astype(int))
+
+
 def _dedupe(faces: list[np.ndarray]) -> list[np.ndarray]:
     """Drop faces found twice (overlapping tiles): same nose tip within half a face width."""
     kept: list[np.ndarray] = []
@@ -170,8 +175,7 @@ class HeadTracker:
             # MediaPipe's short-range detector sees the whole frame squeezed to a square, so a
             # face in a wide or tall picture can be too small for it: retry on square tiles.
             side = min(h, w)
-            starts = np.linspace(0, max(h, w) - side, int(np.ceil(2 * max(h, w) / side)) - 1 or 1).astype(int)
-            for start in starts:
+            for start in _tile_starts(max(h, w), side):
                 y0, x0 = (start, 0) if h > w else (0, start)
                 faces += self._detect_in(image[y0:y0 + side, x0:x0 + side], x0, y0)
             faces = _dedupe(faces)
@@ -192,8 +196,8 @@ class HeadTracker:
         if not boxes and side >= 128:
             # the full-range detector still needs a face of about a tenth of what it sees:
             # look again at half-size tiles overlapping by half
-            for ty in np.unique(np.linspace(0, h - side, max(2, int(np.ceil(2 * h / side)) - 1)).astype(int)):
-                for tx in np.unique(np.linspace(0, w - side, max(2, int(np.ceil(2 * w / side)) - 1)).astype(int)):
+            for ty in _tile_starts(h, side):
+                for tx in _tile_starts(w, side):
                     boxes += self._face_boxes(image[ty:ty + side, tx:tx + side], tx, ty)
         found = []
         for cx, cy, size in boxes:

@@ -26,7 +26,7 @@ from openinfp.head.landmarks import polygon_area
 from openinfp.head.motion_space import head_motion_space
 from openinfp.head.pose_limit import TurnLimits, measured_limits
 from openinfp.head.warp import ControlWarp
-from openinfp.head.warp_quality import SMEAR_MAX, TEAR_MAX, forward_smear, near_face, tear
+from openinfp.head.warp_quality import SMEAR_MAX, TEAR_MAX, carried, forward_smear, near_face, tear
 
 Displacements = Callable[[torch.Tensor], tuple[np.ndarray, np.ndarray]]
 """motion ``[62]`` -> (control-point displacements ``[K, 2]`` of the warp, target face outline ``[N, 2]``)."""
@@ -56,10 +56,6 @@ def measure_turn_limits(warp: ControlWarp, outline: np.ndarray, mask: np.ndarray
         score = forward_smear(warp.forward_field(disp), warp.step, person, near, polygon_area(target)) / SMEAR_MAX
         if score > 1.0 or not still_background:
             return score
-        # on the full frame: on the warp's grid alone the small pockets it counts came out
-        # up to 2.5x larger or smaller
-        carried = cv2.remap(mask, warp.backward_map_xy(disp), None, cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REFLECT_101)
-        return max(score, tear(carried, mask, target) / TEAR_MAX)
+        return max(score, tear(carried(mask, warp.backward_map_xy(disp)), mask, target) / TEAR_MAX)
 
     return measured_limits(drawn, max_turn, 1.0)

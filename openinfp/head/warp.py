@@ -107,17 +107,6 @@ class ControlWarp:
         A source pixel at a control point ``p`` moves to ``p + displacement``; the map
         gives, for every output pixel, where to sample the source.
         """
-        back = self.backward_grid(displacements) - self.grid  # backward offset at grid nodes
-        gh, gw = self.grid_h, self.grid_w
-        full = cv2.resize(back, (gw * self.step, gh * self.step), interpolation=cv2.INTER_LINEAR)
-        if full.shape[:2] != (self.height, self.width):
-            full = full[: self.height, : self.width]
-        return cv2.add(full, self._pixel_grid)
-
-    def backward_grid(self, displacements: np.ndarray) -> np.ndarray:
-        """Where each grid node of the output samples the source: ``[grid_h, grid_w, 2]``
-        float32 (x, y canvas px; :meth:`backward_map_xy` is this upsampled), for control
-        ``displacements`` ``[N, 2]``."""
         gh, gw = self.grid_h, self.grid_w
         fwd = self.forward_field(displacements)
         # Invert q + F(q) = p on the grid by Newton steps, F and its Jacobian sampled
@@ -155,7 +144,12 @@ class ControlWarp:
             shrink = np.minimum(1.0, MAX_STEP_RATIO * resid / np.maximum(np.hypot(sx, sy), 1e-9))
             qx[0, active] -= sx * shrink
             qy[0, active] -= sy * shrink
-        return np.stack([qx.reshape(gh, gw), qy.reshape(gh, gw)], -1)
+        q = np.stack([qx.reshape(gh, gw), qy.reshape(gh, gw)], -1)
+        back = q - self.grid  # backward offset at grid nodes
+        full = cv2.resize(back, (gw * self.step, gh * self.step), interpolation=cv2.INTER_LINEAR)
+        if full.shape[:2] != (self.height, self.width):
+            full = full[: self.height, : self.width]
+        return cv2.add(full, self._pixel_grid)
 
     def apply(self, image: np.ndarray, displacements: np.ndarray) -> np.ndarray:
         """Warp ``image`` ``[H, W, C]`` so control points move by ``displacements`` ``[N, 2]``."""

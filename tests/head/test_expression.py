@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from openinfp.head.basis import head_basis
-from openinfp.head.expression import JAW_FOLLOW, LOWER_LIP_MID, follow_jaw
-from openinfp.head.landmarks import CHIN, FACE_OVAL
+from openinfp.head.expression import JAW_FOLLOW, follow_jaw
+from openinfp.head.landmarks import CHIN, FACE_OVAL, LIP_OUTER_CENTER_LOWER
 
 
 def _yell_undone() -> tuple[np.ndarray, np.ndarray]:
@@ -14,7 +14,7 @@ def _yell_undone() -> tuple[np.ndarray, np.ndarray]:
     way the basis undoes a yell: the lower lip lifted 0.5, the chin only 0.2."""
     neutral = head_basis().neutral
     photo = neutral.copy()
-    lip_y, chin_y = neutral[LOWER_LIP_MID, 1], neutral[CHIN, 1]
+    lip_y, chin_y = neutral[LIP_OUTER_CENTER_LOWER, 1], neutral[CHIN, 1]
     below_lip = photo[:, 1] < lip_y + 0.02
     photo[below_lip, 1] -= 0.3
     undone = photo.copy()
@@ -26,14 +26,15 @@ def _yell_undone() -> tuple[np.ndarray, np.ndarray]:
 def test_chin_takes_its_share_of_the_lower_lips_extra_rise():
     photo, undone = _yell_undone()
     out = follow_jaw(photo, undone)
-    extra = (undone[LOWER_LIP_MID, 1] - photo[LOWER_LIP_MID, 1]) - (undone[CHIN, 1] - photo[CHIN, 1])
+    extra = (undone[LIP_OUTER_CENTER_LOWER, 1] - photo[LIP_OUTER_CENTER_LOWER, 1]) - (undone[CHIN, 1] - photo[CHIN, 1])
     assert extra > 0.25
     assert np.isclose(out[CHIN, 1] - undone[CHIN, 1], JAW_FOLLOW * extra, atol=1e-6)
-    assert np.isclose(out[LOWER_LIP_MID, 1], undone[LOWER_LIP_MID, 1])  # the lip itself stays where it closes
+    # the lip itself stays where it closes
+    assert np.isclose(out[LIP_OUTER_CENTER_LOWER, 1], undone[LIP_OUTER_CENTER_LOWER, 1])
     # Between lip and chin the points keep their order (no fold), and the stretch is less.
-    assert out[LOWER_LIP_MID, 1] - out[CHIN, 1] < undone[LOWER_LIP_MID, 1] - undone[CHIN, 1]
+    assert out[LIP_OUTER_CENTER_LOWER, 1] - out[CHIN, 1] < undone[LIP_OUTER_CENTER_LOWER, 1] - undone[CHIN, 1]
     # Far from the mouth (forehead, the face's far sides) nothing moves.
-    top = [i for i in FACE_OVAL if undone[i, 1] > undone[LOWER_LIP_MID, 1]]
+    top = [i for i in FACE_OVAL if undone[i, 1] > undone[LIP_OUTER_CENTER_LOWER, 1]]
     np.testing.assert_allclose(out[top], undone[top])
 
 

@@ -123,13 +123,12 @@ CHIN_STRETCH = 1.5
 def test_closing_a_yell_does_not_stretch_the_chin(realdata, tracker, name):
     """Undoing a wide-open mouth lifts the lower lip; the chin comes along (``follow_jaw``)
     instead of the skin between them being stretched to twice its height."""
-    from openinfp.head.expression import LOWER_LIP_MID
-    from openinfp.head.landmarks import CHIN
+    from openinfp.head.landmarks import CHIN, LIP_OUTER_CENTER_LOWER
 
     _, face, renderer = setup(realdata / "portraits" / name, tracker)
     closed = renderer._require().face.shape
-    height = closed[LOWER_LIP_MID, 1] - closed[CHIN, 1]
-    assert height <= CHIN_STRETCH * (face.shape[LOWER_LIP_MID, 1] - face.shape[CHIN, 1]), name
+    height = closed[LIP_OUTER_CENTER_LOWER, 1] - closed[CHIN, 1]
+    assert height <= CHIN_STRETCH * (face.shape[LIP_OUTER_CENTER_LOWER, 1] - face.shape[CHIN, 1]), name
 
 
 @pytest.mark.parametrize("name", TIGHT)
